@@ -1,0 +1,61 @@
+//! Request extractors whose rejections are problem+json: a JSON body that
+//! rejects unknown fields and oversize payloads with a clear message, and a
+//! query string with the same treatment.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::problem::ApiError;
+
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::BytesRejection(e)) => Err(ApiError::PayloadTooLarge(format!(
+                "request body rejected: {}",
+                e.body_text()
+            ))),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::Invalid {
+                field: None,
+                detail: "send the body as JSON with 'Content-Type: application/json'".into(),
+            }),
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
+                field: None,
+                detail: clean(&e.body_text()),
+            }),
+            Err(e) => Err(ApiError::Invalid {
+                field: None,
+                detail: clean(&e.body_text()),
+            }),
+        }
+    }
+}
+
+/// Drop axum's generic preamble, keeping the part that names the field.
+fn clean(text: &str) -> String {
+    text.split_once(": ")
+        .map_or(text, |(_, rest)| rest)
+        .to_owned()
+}
+
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e: QueryRejection| ApiError::Invalid {
+                field: None,
+                detail: clean(&e.body_text()),
+            })
+    }
+}

@@ -1,0 +1,60 @@
+//! The HTTP surface of dueflow: the REST API under `/api/v1`, its OpenAPI
+//! document, health probes and Prometheus metrics. [`serve`] takes a bound
+//! listener and a shutdown future, so tests run it on port 0 and the binary
+//! wires it to signals.
+
+pub mod auth;
+mod json;
+mod metrics;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tokio::net::TcpListener;
+
+pub use state::{ApiConfig, AppState};
+
+/// Largest accepted request body (64 KiB of notes, escaped, plus the rest).
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// The whole application router.
+pub fn app(state: AppState) -> Router {
+    metrics::handle();
+    let (api, doc) = routes::api();
+    let doc = std::sync::Arc::new(doc);
+    Router::new()
+        .merge(api)
+        .merge(routes::probes())
+        .route("/metrics", get(metrics::render))
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(problem::no_route)
+        .layer(axum::middleware::from_fn(metrics::track))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

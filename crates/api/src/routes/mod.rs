@@ -1,0 +1,64 @@
+//! The router: every API route registered once, through the OpenAPI router,
+//! so the published document and the served routes cannot drift apart.
+
+pub mod account;
+mod health;
+mod tags;
+mod tasks;
+mod tokens;
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+pub use tokens::issue as issue_token;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "dueflow", description = "Self-hosted, event-driven task manager."),
+    modifiers(&BearerAuth),
+    tags((name = "tasks"), (name = "accounts"), (name = "tokens"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = openapi.components.as_mut() {
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            );
+        }
+    }
+}
+
+/// The API routes and the OpenAPI document describing exactly them.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(tasks::create, tasks::list))
+        .routes(routes!(tasks::get, tasks::update, tasks::delete))
+        .routes(routes!(tasks::complete))
+        .routes(routes!(tasks::reopen))
+        .routes(routes!(tasks::occurrences))
+        .routes(routes!(tags::list))
+        .routes(routes!(account::register))
+        .routes(routes!(account::login))
+        .routes(routes!(account::me, account::update_me))
+        .routes(routes!(tokens::create, tokens::list))
+        .routes(routes!(tokens::revoke))
+        .split_for_parts()
+}
+
+/// Probes, outside the API document.
+pub fn probes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+}

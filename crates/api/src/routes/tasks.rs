@@ -1,0 +1,314 @@
+//! `/api/v1/tasks`: create, read, list with the query language, change with
+//! optimistic concurrency, delete, complete (creating the next occurrence of
+//! a recurring task once), reopen, and preview upcoming occurrences.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use dueflow_domain::query;
+use dueflow_domain::sort::parse_sort;
+use dueflow_domain::task::{NewTask, Task, TaskPatch};
+use dueflow_store::ListQuery;
+use dueflow_store::listing::{Cursor, MAX_LIMIT};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::CurrentUser;
+use crate::json::{Json, Query};
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+/// How often a write is retried when a concurrent change moved the version.
+const WRITE_ATTEMPTS: usize = 8;
+
+fn with_etag(task: &Task, status: StatusCode) -> Response {
+    let mut res = (status, axum::Json(task)).into_response();
+    res.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{}\"", task.version)).expect("etag"),
+    );
+    res
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
+    responses((status = 201, body = Task), (status = 400, description = "invalid field")),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(input): Json<NewTask>,
+) -> Result<Response, ApiError> {
+    let task = Task::create(input, user.tz, Utc::now())?;
+    state.store.insert_task(&user.id, &task).await?;
+    let mut res = with_etag(&task, StatusCode::CREATED);
+    res.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&format!("/api/v1/tasks/{}", task.id)).expect("location"),
+    );
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let task = state
+        .store
+        .task(&user.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(&task, StatusCode::OK))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Query language, e.g. `priority>=high tag:work -tag:home due<=7d "weekly report"`.
+    q: Option<String>,
+    /// Sort keys, comma-separated, `-` for descending: due, priority, created, updated, title, urgency, relevance.
+    sort: Option<String>,
+    /// Page size, 1–500 (default 50).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TaskPage {
+    items: Vec<Task>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(ListParams),
+    responses((status = 200, body = TaskPage), (status = 400, description = "bad query, sort or cursor")),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(p): Query<ListParams>,
+) -> Result<axum::Json<TaskPage>, ApiError> {
+    let filter = query::parse(p.q.as_deref().unwrap_or(""))?;
+    let sort = parse_sort(p.sort.as_deref().unwrap_or(""))?;
+    let limit = p.limit.unwrap_or(50);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::invalid(
+            "limit",
+            format!("limit is between 1 and {MAX_LIMIT}"),
+        ));
+    }
+    let cursor = p.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let page = state
+        .store
+        .list_tasks(
+            &user.id,
+            &ListQuery {
+                filter,
+                sort,
+                limit,
+                cursor,
+                now: Utc::now(),
+                tz: user.tz,
+            },
+        )
+        .await?;
+    Ok(axum::Json(TaskPage {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The version a client based its change on: `If-Match` (412 when stale) or
+/// the body's `version` (409 when stale).
+fn expected_version(
+    headers: &HeaderMap,
+    body: Option<i64>,
+) -> Result<Option<(i64, bool)>, ApiError> {
+    if let Some(v) = headers.get(header::IF_MATCH) {
+        let raw = v.to_str().unwrap_or("").trim();
+        let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
+        let n = raw.parse().map_err(|_| {
+            ApiError::invalid(
+                "If-Match",
+                "If-Match carries the task's version, e.g. \"3\"",
+            )
+        })?;
+        return Ok(Some((n, true)));
+    }
+    Ok(body.map(|v| (v, false)))
+}
+
+fn stale(current: i64, header: bool) -> ApiError {
+    let msg = format!(
+        "the task changed meanwhile (now at version {current}); fetch it and apply your change again"
+    );
+    if header {
+        ApiError::PreconditionFailed(msg)
+    } else {
+        ApiError::Conflict(msg)
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = TaskPatch,
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "version the change is based on")),
+    responses((status = 200, body = Task), (status = 404), (status = 409), (status = 412)),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Json(patch): Json<TaskPatch>,
+) -> Result<Response, ApiError> {
+    let expected = expected_version(&headers, patch.version)?;
+    for _ in 0..WRITE_ATTEMPTS {
+        let task = state
+            .store
+            .task(&user.id, &id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        if let Some((v, header)) = expected
+            && v != task.version
+        {
+            return Err(stale(task.version, header));
+        }
+        let Some(next) = task.apply(patch.clone(), Utc::now())? else {
+            return Ok(with_etag(&task, StatusCode::OK));
+        };
+        if state
+            .store
+            .replace_task(&user.id, &next, task.version)
+            .await?
+        {
+            return Ok(with_etag(&next, StatusCode::OK));
+        }
+        if let Some((_, header)) = expected {
+            return Err(stale(task.version + 1, header));
+        }
+    }
+    Err(ApiError::Conflict(
+        "the task is changing too fast; try again".into(),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
+    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.delete_task(&user.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Completion {
+    task: Task,
+    /// The next occurrence created by this completion (recurring tasks).
+    next: Option<Task>,
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(("id" = String, Path)),
+    responses((status = 200, body = Completion, description = "done; completing a done task changes nothing"), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn complete(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Completion>, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let task = state
+            .store
+            .task(&user.id, &id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let Some((done, next)) = task.complete(Utc::now()) else {
+            return Ok(axum::Json(Completion { task, next: None }));
+        };
+        if state
+            .store
+            .complete_task(&user.id, &done, task.version, next.as_ref())
+            .await?
+        {
+            return Ok(axum::Json(Completion { task: done, next }));
+        }
+    }
+    Err(ApiError::Conflict(
+        "the task is changing too fast; try again".into(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", params(("id" = String, Path)),
+    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+pub async fn reopen(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    for _ in 0..WRITE_ATTEMPTS {
+        let task = state
+            .store
+            .task(&user.id, &id)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        let Some(open) = task.reopen(Utc::now()) else {
+            return Ok(with_etag(&task, StatusCode::OK));
+        };
+        if state
+            .store
+            .replace_task(&user.id, &open, task.version)
+            .await?
+        {
+            return Ok(with_etag(&open, StatusCode::OK));
+        }
+    }
+    Err(ApiError::Conflict(
+        "the task is changing too fast; try again".into(),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OccurrenceParams {
+    /// How many upcoming due values, 1–100 (default 10).
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/occurrences", tag = "tasks",
+    params(("id" = String, Path), OccurrenceParams),
+    responses((status = 200, body = Vec<String>, description = "next due values after the current one"), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn occurrences(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    Query(p): Query<OccurrenceParams>,
+) -> Result<axum::Json<Vec<String>>, ApiError> {
+    let limit = p.limit.unwrap_or(10);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::invalid("limit", "limit is between 1 and 100"));
+    }
+    let task = state
+        .store
+        .task(&user.id, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let dues = match (&task.recurrence, &task.due) {
+        (Some(rule), Some(due)) => rule
+            .upcoming(due, task.tz, task.occurrence, limit)
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok(axum::Json(dues))
+}

@@ -1,0 +1,121 @@
+//! Personal API tokens: created (the secret is shown once), listed without
+//! secrets, and revoked. Login sessions are listed too and revoke the same way.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_store::{TokenKind, TokenRecord};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{CurrentUser, secret};
+use crate::json::Json;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenInfo {
+    id: String,
+    name: String,
+    /// `api` or `session`.
+    kind: String,
+    created_at: chrono::DateTime<Utc>,
+    expires_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl From<TokenRecord> for TokenInfo {
+    fn from(t: TokenRecord) -> Self {
+        TokenInfo {
+            id: t.id,
+            name: t.name,
+            kind: t.kind.as_str().to_owned(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NewTokenInfo {
+    #[serde(flatten)]
+    info: TokenInfo,
+    /// The secret; shown this once only.
+    token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What the token is for, e.g. "laptop CLI".
+    name: String,
+}
+
+/// Issue a new API token for `user_id` (shared with `dueflow token create`).
+pub async fn issue(
+    state: &AppState,
+    user_id: &str,
+    name: &str,
+) -> Result<(TokenRecord, String), ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid(
+            "name",
+            "a token name has 1–100 characters",
+        ));
+    }
+    let token = secret::generate();
+    let record = TokenRecord {
+        id: new_id(IdKind::Token),
+        user_id: user_id.to_owned(),
+        name: name.to_owned(),
+        kind: TokenKind::Api,
+        created_at: Utc::now(),
+        expires_at: None,
+    };
+    state
+        .store
+        .insert_token(&record, &secret::digest(&token))
+        .await?;
+    Ok((record, token))
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+    responses((status = 201, body = NewTokenInfo)), security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(n): Json<NewToken>,
+) -> Result<(StatusCode, axum::Json<NewTokenInfo>), ApiError> {
+    let (record, token) = issue(&state, &user.id, &n.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(NewTokenInfo {
+            info: record.into(),
+            token,
+        }),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenInfo>)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<axum::Json<Vec<TokenInfo>>, ApiError> {
+    let tokens = state.store.list_tokens(&user.id).await?;
+    Ok(axum::Json(tokens.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
+    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.revoke_token(&user.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

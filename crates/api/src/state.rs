@@ -1,0 +1,45 @@
+//! What every handler can reach: the store, the HTTP settings, the login
+//! limiter and the metrics handle. Cheap to clone (all shared).
+
+use std::sync::Arc;
+
+use dueflow_store::Store;
+
+use crate::auth::limiter::LoginLimiter;
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    /// Whether `POST /api/v1/auth/register` creates accounts.
+    pub open_registration: bool,
+    /// Mark the session cookie `Secure` (serve over HTTPS).
+    pub secure_cookies: bool,
+    /// How long a web session lasts.
+    pub session_days: i64,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            open_registration: false,
+            secure_cookies: false,
+            session_days: 30,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<ApiConfig>,
+    pub limiter: Arc<LoginLimiter>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+            limiter: Arc::new(LoginLimiter::default()),
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! `dueflow-bench run`: start a `dueflow serve` child on a free loopback
+//! port with a throw-away data directory (or a given PostgreSQL database),
+//! seed it, measure the hot paths one after the other, print a markdown
+//! table and stop the server. Everything a run needs is in one command so
+//! that the figures in docs/benchmarks.md can be reproduced exactly.
+
+mod http;
+mod load;
+mod report;
+mod seed;
+
+use std::fs::File;
+use std::net::{SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::load::{MakeRequest, Plan};
+use crate::report::Memory;
+
+#[derive(Parser)]
+#[command(name = "dueflow-bench", about = "Load generator for dueflow")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Start a server, seed it, measure, print a markdown table.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The dueflow binary to benchmark.
+    #[arg(long, default_value = "target/release/dueflow")]
+    bin: PathBuf,
+    /// `sqlite` (a file in a fresh temporary data directory) or the URL of
+    /// an empty PostgreSQL database.
+    #[arg(long, default_value = "sqlite")]
+    database: String,
+    /// Measured seconds per scenario.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Unmeasured seconds before each scenario.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Client OS threads (one single-threaded runtime each).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+    /// Tasks of user A, the user every scenario acts as.
+    #[arg(long, default_value_t = 10_000)]
+    tasks_a: usize,
+    /// Further users, each with `--tasks-other` tasks.
+    #[arg(long, default_value_t = 9)]
+    other_users: usize,
+    #[arg(long, default_value_t = 1_000)]
+    tasks_other: usize,
+    /// Connections used for seeding.
+    #[arg(long, default_value_t = 32)]
+    seed_connections: usize,
+    /// Scenarios to run, comma-separated: get, list, search, create.
+    #[arg(long, value_delimiter = ',', default_value = "get,list,search,create")]
+    only: Vec<String>,
+    /// Keep the temporary data directory (and server log) afterwards.
+    #[arg(long)]
+    keep: bool,
+}
+
+/// The server child; killed when dropped, whatever happened.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> anyhow::Result<SocketAddr> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+fn start_server(bin: &Path, dir: &Path, database: Option<&str>) -> anyhow::Result<Server> {
+    let addr = free_port()?;
+    let log = dir.join("server.log");
+    let mut cmd = Command::new(bin);
+    cmd.arg("serve")
+        .arg("--data-dir")
+        .arg(dir)
+        .arg("--listen")
+        .arg(addr.to_string());
+    if let Some(url) = database {
+        cmd.arg("--database").arg(url);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&log)?);
+    let mut server = Server {
+        child: cmd
+            .spawn()
+            .with_context(|| format!("cannot start {}", bin.display()))?,
+        addr,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(addr).is_err() {
+        if let Some(status) = server.child.try_wait()? {
+            bail!(
+                "the server exited ({status}): {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        if Instant::now() > deadline {
+            bail!("the server did not listen on {addr} within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(server)
+}
+
+/// Run one request and return its JSON, for the sanity checks before measuring.
+async fn probe(addr: SocketAddr, request: &[u8]) -> anyhow::Result<serde_json::Value> {
+    let mut conn = http::Conn::connect(addr).await?;
+    let res = conn.send(request).await?;
+    if !res.ok() {
+        bail!(
+            "probe answered {}: {}",
+            res.status,
+            String::from_utf8_lossy(res.body)
+        );
+    }
+    res.json()
+}
+
+const SCENARIOS: [&str; 4] = ["get", "list", "search", "create"];
+
+fn run(args: RunArgs) -> anyhow::Result<()> {
+    if let Some(k) = args.only.iter().find(|k| !SCENARIOS.contains(&k.as_str())) {
+        bail!("unknown scenario '{k}'; use get, list, search or create");
+    }
+    let database = (args.database != "sqlite").then_some(args.database.as_str());
+    let dir = std::env::temp_dir().join(format!("dueflow-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let result = measure(&args, &dir, database);
+    if args.keep {
+        eprintln!("kept {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let cli = seed::Cli {
+        bin: &args.bin,
+        data_dir: dir,
+        database,
+    };
+    let t = Instant::now();
+    let names: Vec<String> = std::iter::once("usera".to_owned())
+        .chain((1..=args.other_users).map(|i| format!("user{i}")))
+        .collect();
+    let tokens = names
+        .iter()
+        .map(|n| cli.user_with_token(n))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    eprintln!(
+        "{} users and tokens created through the CLI in {:.1} s",
+        names.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let server = start_server(&args.bin, dir, database)?;
+    let addr = server.addr;
+    let pid = server.child.id();
+    let counts: Vec<usize> = std::iter::once(args.tasks_a)
+        .chain(std::iter::repeat_n(args.tasks_other, args.other_users))
+        .collect();
+    let t = Instant::now();
+    let ids = rt.block_on(seed::tasks(addr, &tokens, &counts, args.seed_connections))?;
+    let total: usize = counts.iter().sum();
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "{total} tasks created over HTTP in {secs:.1} s ({:.0}/s)",
+        total as f64 / secs
+    );
+    let seeded = Memory::of(pid)?;
+
+    let token = Arc::new(tokens[0].clone());
+    let list = http::get("/api/v1/tasks?q=priority%3Ahigh&sort=due&limit=50", &token);
+    let search = http::get(
+        &format!("/api/v1/tasks?q={}&limit=50", seed::COMMON_WORD),
+        &token,
+    );
+    for (name, req) in [("list", &list), ("search", &search)] {
+        let page = rt.block_on(probe(addr, req))?;
+        let n = page["items"].as_array().map_or(0, Vec::len);
+        eprintln!("{name}: first page has {n} tasks");
+        if n == 0 {
+            bail!("{name} returns no tasks; the measurement would be meaningless");
+        }
+    }
+    drop(rt);
+
+    let ids = Arc::new(ids);
+    let scenarios: Vec<(&str, MakeRequest)> = vec![
+        ("GET /tasks/{id}", {
+            let (ids, token) = (ids.clone(), token.clone());
+            Arc::new(move |rng| {
+                http::get(
+                    &format!("/api/v1/tasks/{}", ids[rng.below(ids.len())]),
+                    &token,
+                )
+            })
+        }),
+        (
+            "list priority:high sort=due",
+            Arc::new(move |_| list.clone()),
+        ),
+        ("search \"report\"", Arc::new(move |_| search.clone())),
+        ("POST /tasks", {
+            let token = token.clone();
+            Arc::new(move |rng| http::post_json("/api/v1/tasks", &token, &seed::task_body(rng)))
+        }),
+    ];
+    let plan = Arc::new(Plan {
+        addr,
+        connections: args.connections,
+        threads: args.threads,
+        warmup: Duration::from_secs(args.warmup),
+        duration: Duration::from_secs(args.duration),
+        server_pid: pid,
+    });
+    let mut outcomes = Vec::new();
+    for (key, (name, make)) in SCENARIOS.iter().zip(scenarios) {
+        if args.only.iter().any(|k| k == key) {
+            eprintln!("measuring {name} …");
+            outcomes.push(load::run(&plan, name, make)?);
+        }
+    }
+    let end = Memory::of(pid)?;
+    drop(server);
+
+    println!(
+        "backend: {}; user A: {} tasks; {} other users × {} tasks; {} connections, {} client threads, {} s per scenario after {} s warm-up\n",
+        if database.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        },
+        args.tasks_a,
+        args.other_users,
+        args.tasks_other,
+        args.connections,
+        args.threads,
+        args.duration,
+        args.warmup
+    );
+    print!("{}", report::table(&outcomes));
+    println!(
+        "\nserver RSS: {:.1} MiB after seeding, {:.1} MiB at the end, peak (VmHWM) {:.1} MiB",
+        seeded.current_mib, end.current_mib, end.peak_mib
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Run(args) => run(args),
+    }
+}

@@ -1,0 +1,153 @@
+//! Turning raw samples into the figures we publish: throughput, latency
+//! percentiles, errors, the CPU the server and the bench each used (to show
+//! whether the client starved the server), and the server's memory from
+//! `/proc`. Prints a markdown table that goes into docs/benchmarks.md as is.
+
+use std::time::Duration;
+
+use anyhow::Context;
+
+/// Linux reports CPU times in clock ticks; 100 per second everywhere we run.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// Cumulative CPU seconds of the server and of this process.
+pub struct Cpu {
+    server: f64,
+    bench: f64,
+}
+
+/// Cores used on average over a window.
+#[derive(Clone, Copy)]
+pub struct CpuUse {
+    pub server: f64,
+    pub bench: f64,
+}
+
+fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are 14 and 15.
+    let rest = stat.rsplit_once(')').context("odd /proc stat")?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>()? + f[12].parse::<f64>()?;
+    Ok(ticks / TICKS_PER_SECOND)
+}
+
+impl Cpu {
+    pub fn sample(server_pid: u32) -> anyhow::Result<Cpu> {
+        Ok(Cpu {
+            server: cpu_seconds(&server_pid.to_string())?,
+            bench: cpu_seconds("self")?,
+        })
+    }
+
+    pub fn since(&self, start: &Cpu, window: Duration) -> CpuUse {
+        let s = window.as_secs_f64();
+        CpuUse {
+            server: (self.server - start.server) / s,
+            bench: (self.bench - start.bench) / s,
+        }
+    }
+}
+
+/// Peak and current resident memory of a process, in MiB.
+pub struct Memory {
+    pub peak_mib: f64,
+    pub current_mib: f64,
+}
+
+impl Memory {
+    pub fn of(pid: u32) -> anyhow::Result<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kib = |key: &str| -> anyhow::Result<f64> {
+            let line = status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .with_context(|| format!("no {key} in /proc"))?;
+            Ok(line[key.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()?
+                / 1024.0)
+        };
+        Ok(Memory {
+            peak_mib: kib("VmHWM:")?,
+            current_mib: kib("VmRSS:")?,
+        })
+    }
+}
+
+/// The figures of one scenario.
+pub struct Outcome {
+    pub name: String,
+    pub ok: usize,
+    pub errors: u64,
+    pub first_error: Option<String>,
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub cpu: CpuUse,
+}
+
+impl Outcome {
+    pub fn new(
+        name: &str,
+        mut latencies_us: Vec<u32>,
+        errors: u64,
+        first_error: Option<String>,
+        window: Duration,
+        cpu: CpuUse,
+    ) -> Outcome {
+        latencies_us.sort_unstable();
+        let pct = |p: f64| -> f64 {
+            if latencies_us.is_empty() {
+                return f64::NAN;
+            }
+            let i =
+                ((latencies_us.len() as f64 * p).ceil() as usize).clamp(1, latencies_us.len()) - 1;
+            f64::from(latencies_us[i]) / 1000.0
+        };
+        Outcome {
+            name: name.to_owned(),
+            ok: latencies_us.len(),
+            errors,
+            first_error,
+            per_second: latencies_us.len() as f64 / window.as_secs_f64(),
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+            max_ms: pct(1.0),
+            cpu,
+        }
+    }
+}
+
+/// The markdown table of all scenarios.
+pub fn table(outcomes: &[Outcome]) -> String {
+    let mut s = String::from(
+        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU (cores) | bench CPU (cores) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for o in outcomes {
+        s.push_str(&format!(
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.2} |\n",
+            o.name,
+            o.per_second,
+            o.p50_ms,
+            o.p99_ms,
+            o.max_ms,
+            o.ok,
+            o.errors,
+            o.cpu.server,
+            o.cpu.bench
+        ));
+    }
+    for o in outcomes {
+        if let Some(e) = &o.first_error {
+            let e: String = e.chars().take(300).collect();
+            s.push_str(&format!("\nfirst error in {}: {e}\n", o.name));
+        }
+    }
+    s
+}

@@ -1,0 +1,113 @@
+//! When a task is due: either a whole day (`2026-12-01`) or an exact instant
+//! with its offset (`2026-12-01T09:00:00+01:00`). Both keep the exact text a
+//! user gave when printed back, and both map onto instants for sorting and
+//! filtering in the task's zone.
+
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+use crate::FieldError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// An all-day due date.
+    Date(NaiveDate),
+    /// An exact instant, keeping the offset it was written with.
+    At(DateTime<FixedOffset>),
+}
+
+impl Due {
+    /// Parse `YYYY-MM-DD` or an RFC 3339 date-time with offset.
+    pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
+        let s = s.trim();
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            return Ok(Due::Date(d));
+        }
+        DateTime::parse_from_rfc3339(s).map(Due::At).map_err(|_| {
+            FieldError::new(
+                field,
+                format!(
+                    "'{s}' is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time with offset \
+                     (for example 2026-12-01T09:00:00+01:00)"
+                ),
+            )
+        })
+    }
+
+    /// The instant this due starts at: local midnight in `tz` for a date.
+    pub fn starts_at(&self, tz: Tz) -> DateTime<Utc> {
+        match self {
+            Due::Date(d) => local_midnight(*d, tz),
+            Due::At(t) => t.with_timezone(&Utc),
+        }
+    }
+
+    /// The instant from which an open task with this due is overdue: the end
+    /// of the day for a date, the instant itself otherwise.
+    pub fn overdue_from(&self, tz: Tz) -> DateTime<Utc> {
+        match self {
+            Due::Date(d) => local_midnight(*d + Duration::days(1), tz),
+            Due::At(t) => t.with_timezone(&Utc),
+        }
+    }
+}
+
+/// The first instant of `day` in `tz` (midnight, or the first valid time when
+/// a DST gap swallows midnight).
+pub fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let mut t = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+    for _ in 0..4 {
+        if let Some(dt) = tz.from_local_datetime(&t).earliest() {
+            return dt.with_timezone(&Utc);
+        }
+        t += Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+impl fmt::Display for Due {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Due::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            Due::At(t) => f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
+        }
+    }
+}
+
+impl Serialize for Due {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Due {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Due::parse("due", &s).map_err(|e| serde::de::Error::custom(e.message))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints_both_forms() {
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let d = Due::parse("due", "2026-12-01").unwrap();
+        assert_eq!(d.to_string(), "2026-12-01");
+        assert_eq!(d.starts_at(tz).to_rfc3339(), "2026-11-30T23:00:00+00:00");
+        assert_eq!(d.overdue_from(tz).to_rfc3339(), "2026-12-01T23:00:00+00:00");
+        let t = Due::parse("due", "2026-12-01T09:30:00+01:00").unwrap();
+        assert_eq!(t.to_string(), "2026-12-01T09:30:00+01:00");
+        assert_eq!(t.starts_at(tz), t.overdue_from(tz));
+        let e = Due::parse("due", "tomorrow").unwrap_err();
+        assert_eq!(e.field, "due");
+        assert!(
+            Due::parse("due", "2026-12-01T09:30:00").is_err(),
+            "offset is required"
+        );
+    }
+}

@@ -1,0 +1,46 @@
+//! The `dueflow` binary: runs the server, administers it (`migrate`,
+//! `user add`, `token create`) and talks to a running server as a client
+//! (`task …`). Configuration is layered in `config`; each command lives in
+//! its own module.
+
+mod admin;
+mod cli;
+mod client;
+mod config;
+mod server;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => server::serve(args).await,
+            Command::Migrate(args) => admin::migrate(args).await,
+            Command::User(cmd) => admin::user(cmd).await,
+            Command::Token(cmd) => admin::token(cmd).await,
+            Command::Task(cmd) => client::task(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The real binary as a user drives it: `user add`, `token create`,
+//! `serve` as its own process, the `task` client commands with `--json`,
+//! a bad configuration refused in one line, and acknowledged writes that
+//! survive `kill -9` of the server.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_dueflow");
+
+fn dueflow(dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("DUEFLOW_DATA_DIR", dir.join("data"));
+    c
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(dir: &std::path::Path, port: u16) -> Server {
+    let child = dueflow(dir, &["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server(child)
+}
+
+#[test]
+fn cli_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut add = dueflow(
+        dir,
+        &[
+            "user",
+            "add",
+            "Ann",
+            "--password-stdin",
+            "--tz",
+            "Europe/Berlin",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    assert!(ok(add.wait_with_output().unwrap()).contains("created user ann"));
+    let out = ok(dueflow(dir, &["token", "create", "ann"]).output().unwrap());
+    let token = out.lines().last().unwrap().to_owned();
+    assert!(token.starts_with("dft_"), "{out}");
+
+    let port = free_port();
+    let server = start(dir, port);
+    let url = format!("http://127.0.0.1:{port}");
+    let client = |args: &[&str]| {
+        let mut c = dueflow(dir, args);
+        c.env("DUEFLOW_SERVER", &url).env("DUEFLOW_TOKEN", &token);
+        c.output().unwrap()
+    };
+    let added: Value = serde_json::from_str(&ok(client(&[
+        "task",
+        "add",
+        "Pay rent",
+        "--due",
+        "2026-12-01",
+        "--priority",
+        "high",
+        "--tag",
+        "home",
+        "--every",
+        "FREQ=MONTHLY",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(added["tz"], "Europe/Berlin");
+    let id = added["id"].as_str().unwrap().to_owned();
+    let listed: Value = serde_json::from_str(&ok(client(&[
+        "task",
+        "list",
+        "tag:home",
+        "priority:high",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(listed[0]["id"], id.as_str());
+    let text = ok(client(&["task", "list"]));
+    assert!(
+        text.contains("Pay rent") && text.contains("#home"),
+        "{text}"
+    );
+    let edited: Value = serde_json::from_str(&ok(client(&[
+        "task",
+        "edit",
+        &id,
+        "--title",
+        "Pay the rent",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(edited["title"], "Pay the rent");
+    let done = ok(client(&["task", "done", &id]));
+    assert!(
+        done.contains("[x]") && done.contains("next:") && done.contains("2027-01-01"),
+        "{done}"
+    );
+    ok(client(&["task", "rm", &id]));
+    let bad = client(&["task", "add", " "]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("title"),
+        "errors name the field"
+    );
+    let unauth = dueflow(dir, &["task", "list"])
+        .env("DUEFLOW_SERVER", &url)
+        .env("DUEFLOW_TOKEN", "dft_nope")
+        .output()
+        .unwrap();
+    assert!(!unauth.status.success());
+
+    // An acknowledged write survives kill -9 of the server.
+    let kept: Value =
+        serde_json::from_str(&ok(client(&["task", "add", "Survive a crash", "--json"]))).unwrap();
+    let mut server = server;
+    server.0.kill().unwrap();
+    server.0.wait().unwrap();
+    let _again = start(dir, port);
+    let listed: Value =
+        serde_json::from_str(&ok(client(&["task", "list", "survive", "--json"]))).unwrap();
+    assert_eq!(listed[0]["id"], kept["id"]);
+}
+
+#[test]
+fn bad_configuration_stops_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = dueflow(tmp.path(), &["serve", "--listen", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("listen"), "{err}");
+
+    let cfg = tmp.path().join("dueflow.toml");
+    std::fs::write(&cfg, "listen = \"127.0.0.1:1\"\ncolour = \"red\"\n").unwrap();
+    let out = dueflow(tmp.path(), &["migrate", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("colour"), "unknown keys are refused: {err}");
+
+    let out = dueflow(tmp.path(), &["migrate"])
+        .env("DUEFLOW_DATABASE_URL", "mysql://u:hunter2@h/db")
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !out.status.success() && err.contains("sqlite:") && !err.contains("hunter2"),
+        "{err}"
+    );
+}

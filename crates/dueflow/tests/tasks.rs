@@ -1,0 +1,274 @@
+//! Task lifecycle over HTTP, on SQLite and PostgreSQL: create, read, change
+//! with optimistic concurrency, delete, complete and reopen, recurrence, and
+//! bad input that is refused with a clear problem and changes nothing.
+
+mod common;
+
+use common::TestServer;
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+async fn lifecycle(s: &TestServer) {
+    let ann = s.user("ann").await;
+    let t = s
+        .create(&ann, json!({"title": "  Buy milk ", "priority": "high", "tags": ["Home", "home", "errands"], "due": "2026-12-01"}))
+        .await;
+    assert_eq!(t["title"], "Buy milk");
+    assert_eq!(t["tags"], json!(["home", "errands"]));
+    assert_eq!(t["status"], "open");
+    assert_eq!(t["version"], 1);
+    let id = t["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/tasks/{id}");
+
+    let (st, got) = s.call(&ann, Method::GET, &path, None).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(got, t, "a task reads back exactly as created");
+
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::PATCH,
+            &path,
+            Some(json!({"title": "Buy oat milk", "due": null})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["due"], Value::Null);
+
+    // A stale If-Match is refused with 412, a stale body version with 409; nothing changes.
+    let res = s
+        .req(&ann, Method::PATCH, &path)
+        .header(header::IF_MATCH, "\"1\"")
+        .json(&json!({"title": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PRECONDITION_FAILED);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+    let (st, _) = s
+        .call(
+            &ann,
+            Method::PATCH,
+            &path,
+            Some(json!({"title": "x", "version": 1})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    let res = s
+        .req(&ann, Method::PATCH, &path)
+        .header(header::IF_MATCH, "\"2\"")
+        .json(&json!({"notes": "oat"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::ETAG], "\"3\"");
+    let (_, v) = s.call(&ann, Method::GET, &path, None).await;
+    assert_eq!(
+        (
+            v["title"].as_str(),
+            v["notes"].as_str(),
+            v["version"].as_i64()
+        ),
+        (Some("Buy oat milk"), Some("oat"), Some(3))
+    );
+
+    // Completing twice changes nothing the second time; reopen undoes it.
+    let (st, c) = s
+        .call(&ann, Method::POST, &format!("{path}/complete"), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(c["task"]["status"], "done");
+    assert!(c["task"]["completed_at"].is_string());
+    let (st, c2) = s
+        .call(&ann, Method::POST, &format!("{path}/complete"), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(c2["task"], c["task"]);
+    let (st, r) = s
+        .call(&ann, Method::POST, &format!("{path}/reopen"), None)
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(r["status"], "open");
+    assert_eq!(r["completed_at"], Value::Null);
+
+    let (st, _) = s.call(&ann, Method::DELETE, &path, None).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (st, v) = s.call(&ann, Method::GET, &path, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(v["status"], 404);
+    let (st, _) = s.call(&ann, Method::DELETE, &path, None).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+async fn recurrence(s: &TestServer) {
+    let ann = s.user("ann").await;
+    let t = s
+        .create(
+            &ann,
+            json!({
+                "title": "Standup", "due": "2026-12-01T09:00:00+01:00", "tz": "Europe/Berlin",
+                "recurrence": {"rrule": "FREQ=DAILY;COUNT=3"},
+                "reminders": [{"before": "PT15M"}, {"at": "2026-12-01T08:00:00+01:00"}]
+            }),
+        )
+        .await;
+    let id = t["id"].as_str().unwrap();
+    let (st, occ) = s
+        .call(
+            &ann,
+            Method::GET,
+            &format!("/api/v1/tasks/{id}/occurrences?limit=5"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        occ,
+        json!(["2026-12-02T09:00:00+01:00", "2026-12-03T09:00:00+01:00"]),
+        "COUNT=3 leaves two after the first"
+    );
+
+    let path = format!("/api/v1/tasks/{id}/complete");
+    let (_, c) = s.call(&ann, Method::POST, &path, None).await;
+    let next = &c["next"];
+    assert_eq!(next["due"], "2026-12-02T09:00:00+01:00");
+    assert_eq!(next["series_id"], t["series_id"]);
+    assert_eq!(next["title"], "Standup");
+    assert_eq!(
+        next["reminders"],
+        json!([{"before": "PT15M"}, {"at": "2026-12-02T08:00:00+01:00"}])
+    );
+    // Retried completions create nothing more.
+    for _ in 0..3 {
+        let (st, c) = s.call(&ann, Method::POST, &path, None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(c["next"], Value::Null);
+    }
+    // Reopen and complete again: the next occurrence already exists, so none is added.
+    s.call(
+        &ann,
+        Method::POST,
+        &format!("/api/v1/tasks/{id}/reopen"),
+        None,
+    )
+    .await;
+    s.call(&ann, Method::POST, &path, None).await;
+    assert_eq!(
+        s.titles(&ann, "standup", "due").await.len(),
+        2,
+        "exactly one next occurrence"
+    );
+
+    let (_, c) = s
+        .call(
+            &ann,
+            Method::POST,
+            &format!("/api/v1/tasks/{}/complete", next["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    let third = c["next"]["id"]
+        .as_str()
+        .expect("third occurrence")
+        .to_owned();
+    let (_, c) = s
+        .call(
+            &ann,
+            Method::POST,
+            &format!("/api/v1/tasks/{third}/complete"),
+            None,
+        )
+        .await;
+    assert_eq!(c["next"], Value::Null, "COUNT=3 ends the series");
+    assert_eq!(s.titles(&ann, "standup", "").await.len(), 3);
+
+    // Bad rules are refused naming the field.
+    let (st, v) = s.call(&ann, Method::POST, "/api/v1/tasks", Some(json!({"title": "x", "due": "2026-12-01", "recurrence": {"rrule": "FREQ=SOMETIMES"}}))).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(v["field"], "recurrence.rrule", "{v}");
+}
+
+async fn bad_input_changes_nothing(s: &TestServer) {
+    let ann = s.user("ann").await;
+    let t = s.create(&ann, json!({"title": "keep me"})).await;
+    let path = format!("/api/v1/tasks/{}", t["id"].as_str().unwrap());
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"title": "   "}), "title"),
+        (json!({"title": "x".repeat(501)}), "title"),
+        (json!({"title": "a", "due": "next week"}), "due"),
+        (json!({"title": "a", "tz": "Mars/Base"}), "tz"),
+        (json!({"title": "a", "tags": vec!["t"; 51]}), "tags"),
+        (json!({"title": "a", "tags": ["two words"]}), "tags[0]"),
+        (
+            json!({"title": "a", "reminders": [{"before": "PT15M"}]}),
+            "reminders[0]",
+        ),
+        (
+            json!({"title": "a", "recurrence": {"rrule": "FREQ=DAILY"}}),
+            "recurrence",
+        ),
+        (
+            json!({"title": "a", "notes": "n".repeat(64 * 1024 + 1)}),
+            "notes",
+        ),
+    ];
+    for (body, field) in cases {
+        let (st, v) = s
+            .call(&ann, Method::POST, "/api/v1/tasks", Some(body.clone()))
+            .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
+        assert_eq!(v["field"], field, "{v}");
+        assert!(v["detail"].as_str().unwrap().len() > 10);
+    }
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::POST,
+            "/api/v1/tasks",
+            Some(json!({"title": "a", "colour": "red"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert!(v["detail"].as_str().unwrap().contains("colour"), "{v}");
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::PATCH,
+            &path,
+            Some(json!({"title": "changed", "priority": "extreme"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let (st, _) = s
+        .call(&ann, Method::PATCH, &path, Some(json!({"status": "done"})))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let big = "x".repeat(300 * 1024);
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::POST,
+            "/api/v1/tasks",
+            Some(json!({"title": "a", "notes": big})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
+    let (st, _) = crate::common::send(
+        s.req(&ann, Method::POST, "/api/v1/tasks")
+            .body("{not json")
+            .header(header::CONTENT_TYPE, "application/json"),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+
+    let (_, v) = s.call(&ann, Method::GET, &path, None).await;
+    assert_eq!(v, t, "nothing changed");
+    assert_eq!(s.titles(&ann, "", "").await, vec!["keep me"]);
+}
+
+both_backends!(lifecycle, recurrence, bad_input_changes_nothing);

@@ -1,0 +1,79 @@
+//! Storage for dueflow behind one narrow trait, [`Store`], with one module
+//! per backend: SQLite (the embedded default, through rusqlite) and
+//! PostgreSQL (through sqlx). [`connect`] picks the backend from the URL.
+//!
+//! The domain decides what a change is; a store only persists it, scoped to
+//! its owner on every query, and checks the version so that a stale write
+//! never lands.
+
+mod codec;
+mod error;
+pub mod listing;
+mod model;
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono_tz::Tz;
+use dueflow_domain::task::Task;
+
+pub use error::StoreError;
+pub use listing::{ListQuery, Page};
+pub use model::{TagCount, TokenKind, TokenRecord, User};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Bring the schema up to date (idempotent).
+    async fn migrate(&self) -> Result<()>;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// The backend's name, for logs and metrics.
+    fn backend(&self) -> &'static str;
+
+    /// Create a user; [`StoreError::Conflict`] when the name is taken.
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<()>;
+    /// A user and their password hash, by (lower-case) name.
+    async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>>;
+    async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>>;
+
+    async fn insert_token(&self, token: &TokenRecord, digest: &[u8; 32]) -> Result<()>;
+    /// The user a live token belongs to.
+    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>>;
+    async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>>;
+    async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool>;
+
+    async fn insert_task(&self, user_id: &str, task: &Task) -> Result<()>;
+    async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>>;
+    /// Replace a task if it is still at `prev_version`; `false` otherwise.
+    async fn replace_task(&self, user_id: &str, task: &Task, prev_version: i64) -> Result<bool>;
+    /// Store a completion and, in the same transaction, the next occurrence
+    /// (at most once per series position). `false` if the version moved.
+    async fn complete_task(
+        &self,
+        user_id: &str,
+        done: &Task,
+        prev_version: i64,
+        next: Option<&Task>,
+    ) -> Result<bool>;
+    async fn delete_task(&self, user_id: &str, id: &str) -> Result<bool>;
+    async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page>;
+    async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>>;
+}
+
+/// Open the store named by `url`: `sqlite:PATH` (or a bare path) or
+/// `postgres://…`. The schema is not touched; call [`Store::migrate`].
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Ok(Arc::new(sqlite::SqliteStore::open(path)?))
+    }
+}

@@ -1,0 +1,192 @@
+//! The SQL text of one task list, with its bound values, for one dialect.
+
+use dueflow_domain::query::Context;
+use dueflow_domain::sort::{SortField, SortKey};
+
+use dueflow_domain::task::Task;
+
+use super::cursor::{Cursor, KeyValue};
+use super::filter::{compile_filter, top_level_text};
+use super::order::{KeyKind, SortExpr, keyset_condition, sort_exprs};
+use super::{ListQuery, Page};
+use crate::StoreError;
+use crate::codec::TASK_COLUMNS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+/// Accumulates SQL and its parameters, numbering placeholders per dialect.
+pub struct Builder {
+    pub dialect: Dialect,
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+impl Builder {
+    pub fn bind(&mut self, v: SqlValue) -> String {
+        self.params.push(v);
+        match self.dialect {
+            Dialect::Sqlite => format!("?{}", self.params.len()),
+            Dialect::Postgres => format!("${}", self.params.len()),
+        }
+    }
+}
+
+pub struct Statement {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+    /// The kinds of the sort-key columns that follow the task columns.
+    pub key_kinds: Vec<KeyKind>,
+    /// The effective sort, for the next cursor.
+    pub sort: Vec<SortField>,
+    pub now_ms: i64,
+}
+
+/// Compile a list query for `user_id`. Fetches `limit + 1` rows so the caller
+/// can tell whether another page follows.
+pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement, StoreError> {
+    let now_ms = q
+        .cursor
+        .as_ref()
+        .map_or(q.now.timestamp_millis(), |c| c.now_ms);
+    let ctx = Context {
+        now: crate::codec::ms(now_ms)?,
+        tz: q.tz,
+    };
+    let text = top_level_text(&q.filter);
+    let sort = if q.sort.is_empty() {
+        if text.is_empty() {
+            vec![
+                SortField {
+                    key: SortKey::Due,
+                    descending: false,
+                },
+                SortField {
+                    key: SortKey::Priority,
+                    descending: true,
+                },
+            ]
+        } else {
+            vec![SortField {
+                key: SortKey::Relevance,
+                descending: false,
+            }]
+        }
+    } else {
+        q.sort.clone()
+    };
+    let wants_relevance = sort.iter().any(|f| f.key == SortKey::Relevance);
+    if wants_relevance && text.is_empty() {
+        return Err(StoreError::BadQuery(
+            "sort by relevance needs search words in q".into(),
+        ));
+    }
+    if let Some(c) = &q.cursor
+        && c.sort != sort_spec(&sort)
+    {
+        return Err(StoreError::BadQuery(
+            "this cursor belongs to another sort order; start again without a cursor".into(),
+        ));
+    }
+
+    let mut b = Builder {
+        dialect,
+        sql: String::with_capacity(512),
+        params: Vec::with_capacity(8),
+    };
+    let user = b.bind(SqlValue::Text(user_id.to_owned()));
+    let mut from = String::from("tasks t");
+    if wants_relevance && dialect == Dialect::Sqlite {
+        let m = b.bind(SqlValue::Text(super::filter::fts5_match(&text)));
+        from.push_str(&format!(
+            " JOIN (SELECT rowid AS r, bm25(tasks_fts) AS score FROM tasks_fts WHERE tasks_fts MATCH {m}) s ON s.r = t.seq"
+        ));
+    }
+    let exprs: Vec<SortExpr> = sort_exprs(&mut b, &sort, &text, now_ms);
+    let filter = compile_filter(
+        &mut b,
+        &q.filter,
+        &ctx,
+        wants_relevance && dialect == Dialect::Sqlite,
+    );
+    let mut wh = format!("t.user_id = {user} AND {filter}");
+    if let Some(c) = &q.cursor {
+        let cond = keyset_condition(&mut b, &exprs, &c.keys, &c.id)?;
+        wh.push_str(" AND ");
+        wh.push_str(&cond);
+    }
+    let keys: Vec<String> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{} AS k{i}", e.expr))
+        .collect();
+    let order: Vec<String> = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("k{i} {}", if e.descending { "DESC" } else { "ASC" }))
+        .collect();
+    let limit = b.bind(SqlValue::Int(i64::from(q.limit) + 1));
+    let keys_sql = if keys.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", keys.join(", "))
+    };
+    let order_sql = if order.is_empty() {
+        String::new()
+    } else {
+        format!("{}, ", order.join(", "))
+    };
+    b.sql = format!(
+        "SELECT {TASK_COLUMNS}{keys_sql} FROM {from} WHERE {wh} ORDER BY {order_sql}t.id ASC LIMIT {limit}"
+    );
+    Ok(Statement {
+        sql: b.sql,
+        params: b.params,
+        key_kinds: exprs.iter().map(|e| e.kind).collect(),
+        sort,
+        now_ms,
+    })
+}
+
+/// The canonical text of a sort, stored in cursors.
+pub fn sort_spec(sort: &[SortField]) -> String {
+    sort.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+impl Statement {
+    /// The page of at most `limit` rows, with the cursor that continues
+    /// after its last row when more rows were fetched.
+    pub fn page(&self, mut rows: Vec<(Task, Vec<KeyValue>)>, limit: u32) -> Page {
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_cursor = match rows.last() {
+            Some((task, keys)) if more => Some(
+                Cursor {
+                    sort: sort_spec(&self.sort),
+                    now_ms: self.now_ms,
+                    keys: keys.clone(),
+                    id: task.id.clone(),
+                }
+                .encode(),
+            ),
+            _ => None,
+        };
+        Page {
+            items: rows.into_iter().map(|(t, _)| t).collect(),
+            next_cursor,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Records that storage hands back besides tasks: users, tokens, tag counts.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    /// Lower-case, unique.
+    pub name: String,
+    pub tz: Tz,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// A personal API token, valid until revoked.
+    Api,
+    /// A web session from a login, valid until it expires.
+    Session,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Api => "api",
+            TokenKind::Session => "session",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        if s == "session" {
+            TokenKind::Session
+        } else {
+            TokenKind::Api
+        }
+    }
+}
+
+/// A token as listed: never the secret, never its digest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub kind: TokenKind,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TagCount {
+    pub name: String,
+    /// Tasks carrying the tag.
+    pub count: i64,
+    /// Open tasks carrying the tag.
+    pub open: i64,
+}

@@ -1,0 +1,432 @@
+//! SQLite backend, the embedded default. One writer connection behind a
+//! mutex (SQLite has one writer at a time; queueing here beats its
+//! sleep-and-retry busy handler) and one read connection per thread with
+//! cached statements, which keeps the hot read path lock-free under WAL.
+
+mod migrate;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use chrono_tz::Tz;
+use dueflow_domain::task::Task;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use thread_local::ThreadLocal;
+
+use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
+use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
+use crate::{Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User};
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: ThreadLocal<RefCell<Connection>>,
+}
+
+fn open_connection(path: &PathBuf) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(128);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    pub fn open(path: &str) -> Result<Self> {
+        let path = PathBuf::from(path);
+        let writer = open_connection(&path)?;
+        Ok(Self {
+            path,
+            writer: Mutex::new(writer),
+            readers: ThreadLocal::new(),
+        })
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let cell = self
+            .readers
+            .get_or_try(|| open_connection(&self.path).map(RefCell::new))?;
+        f(&cell.borrow())
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<(String, String, String, i64)> {
+    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+}
+
+fn user(raw: (String, String, String, i64)) -> Result<User> {
+    let (id, name, tz, created_at) = raw;
+    Ok(User {
+        tz: tz
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("user {id}: zone {tz}")))?,
+        created_at: ms(created_at)?,
+        id,
+        name,
+    })
+}
+
+fn raw_task(row: &Row<'_>) -> rusqlite::Result<RawTask> {
+    Ok(RawTask {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        notes: row.get(2)?,
+        status: row.get(3)?,
+        priority: row.get(4)?,
+        due: row.get(5)?,
+        tz: row.get(6)?,
+        tags: row.get(7)?,
+        recurrence: row.get(8)?,
+        reminders: row.get(9)?,
+        series_id: row.get(10)?,
+        occurrence: row.get(11)?,
+        created_at: row.get(12)?,
+        updated_at: row.get(13)?,
+        completed_at: row.get(14)?,
+        version: row.get(15)?,
+    })
+}
+
+const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status, priority, due, \
+     due_at, overdue_at, tz, tags, tag_count, recurrence, reminders, series_id, occurrence, \
+     created_at, updated_at, completed_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
+     ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
+
+/// Insert a task and its tags; with `skip_existing`, a task whose series
+/// position is taken already is silently not inserted.
+fn insert_task(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    task: &Task,
+    skip_existing: bool,
+) -> Result<()> {
+    let e = encode(task);
+    let sql = if skip_existing {
+        format!("{INSERT_TASK} ON CONFLICT DO NOTHING")
+    } else {
+        INSERT_TASK.to_owned()
+    };
+    let n = tx.prepare_cached(&sql)?.execute(params![
+        task.id,
+        user_id,
+        task.title,
+        task.notes,
+        e.status,
+        e.priority,
+        e.due,
+        e.due_at,
+        e.overdue_at,
+        task.tz.name(),
+        e.tags,
+        task.tags.len() as i64,
+        e.recurrence,
+        e.reminders,
+        task.series_id,
+        i64::from(task.occurrence),
+        e.created_at,
+        e.updated_at,
+        e.completed_at,
+        task.version,
+    ])?;
+    if n == 1 {
+        insert_tags(tx, user_id, task)?;
+    }
+    Ok(())
+}
+
+fn insert_tags(tx: &Transaction<'_>, user_id: &str, task: &Task) -> Result<()> {
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO task_tags (task_id, user_id, name) VALUES (?1, ?2, ?3)")?;
+    for tag in &task.tags {
+        stmt.execute(params![task.id, user_id, tag])?;
+    }
+    Ok(())
+}
+
+fn replace_task(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    task: &Task,
+    prev_version: i64,
+) -> Result<bool> {
+    let e = encode(task);
+    let n = tx
+        .prepare_cached(
+            "UPDATE tasks SET title = ?3, notes = ?4, status = ?5, priority = ?6, due = ?7, \
+             due_at = ?8, overdue_at = ?9, tz = ?10, tags = ?11, tag_count = ?12, recurrence = ?13, \
+             reminders = ?14, series_id = ?15, updated_at = ?16, completed_at = ?17, version = ?18 \
+             WHERE id = ?1 AND user_id = ?2 AND version = ?19",
+        )?
+        .execute(params![
+            task.id,
+            user_id,
+            task.title,
+            task.notes,
+            e.status,
+            e.priority,
+            e.due,
+            e.due_at,
+            e.overdue_at,
+            task.tz.name(),
+            e.tags,
+            task.tags.len() as i64,
+            e.recurrence,
+            e.reminders,
+            task.series_id,
+            e.updated_at,
+            e.completed_at,
+            task.version,
+            prev_version,
+        ])?;
+    if n == 0 {
+        return Ok(false);
+    }
+    tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+        .execute([&task.id])?;
+    insert_tags(tx, user_id, task)?;
+    Ok(true)
+}
+
+fn to_sql(v: &SqlValue) -> Value {
+    match v {
+        SqlValue::Int(i) => Value::Integer(*i),
+        SqlValue::Real(r) => Value::Real(*r),
+        SqlValue::Text(s) => Value::Text(s.clone()),
+    }
+}
+
+fn key_value(kind: KeyKind, v: Value) -> Result<KeyValue> {
+    Ok(match (kind, v) {
+        (_, Value::Integer(i)) if kind != KeyKind::Real => KeyValue::Int(i),
+        (KeyKind::Real, Value::Integer(i)) => KeyValue::Real(i as f64),
+        (_, Value::Real(r)) => KeyValue::Real(r),
+        (_, Value::Text(s)) => KeyValue::Text(s),
+        (_, other) => return Err(StoreError::Corrupt(format!("sort key {other:?}"))),
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        migrate::run(&mut conn)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+    }
+
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO users (id, name, password_hash, tz, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![user.id, user.name, password_hash, user.tz.name(), user.created_at.timestamp_millis()],
+            )?;
+            Ok(())
+        })
+    }
+
+    async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
+        let row = self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT id, name, tz, created_at, password_hash FROM users WHERE name = ?1",
+            )?
+            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(4)?)))
+            .optional()?)
+        })?;
+        row.map(|(u, h)| Ok((user(u)?, h))).transpose()
+    }
+
+    async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
+        let row = self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at",
+                )?
+                .query_row(params![user_id, tz.name()], user_row)
+                .optional()?)
+        })?;
+        row.map(user).transpose()
+    }
+
+    async fn insert_token(&self, t: &TokenRecord, digest: &[u8; 32]) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO tokens (id, user_id, name, kind, digest, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    t.id,
+                    t.user_id,
+                    t.name,
+                    t.kind.as_str(),
+                    &digest[..],
+                    t.created_at.timestamp_millis(),
+                    t.expires_at.map(|e| e.timestamp_millis())
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>> {
+        let row = self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT u.id, u.name, u.tz, u.created_at FROM tokens k JOIN users u ON u.id = k.user_id \
+                 WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
+            )?
+            .query_row(params![&digest[..], now_ms], user_row)
+            .optional()?)
+        })?;
+        row.map(user).transpose()
+    }
+
+    async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>> {
+        let rows = self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, user_id, name, kind, created_at, expires_at FROM tokens \
+                 WHERE user_id = ?1 ORDER BY created_at, id",
+            )?;
+            let rows = stmt.query_map([user_id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                ))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        rows.into_iter()
+            .map(|(id, user_id, name, kind, created, expires)| {
+                Ok(TokenRecord {
+                    id,
+                    user_id,
+                    name,
+                    kind: TokenKind::parse(&kind),
+                    created_at: ms(created)?,
+                    expires_at: expires.map(ms).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "DELETE FROM tokens WHERE id = ?1 AND user_id = ?2",
+                params![token_id, user_id],
+            )? == 1)
+        })
+    }
+
+    async fn insert_task(&self, user_id: &str, task: &Task) -> Result<()> {
+        self.write(|tx| insert_task(tx, user_id, task, false))
+    }
+
+    async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>> {
+        let raw = self.read(|c| {
+            Ok(c.prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1 AND t.user_id = ?2"
+            ))?
+            .query_row([id, user_id], raw_task)
+            .optional()?)
+        })?;
+        raw.map(RawTask::decode).transpose()
+    }
+
+    async fn replace_task(&self, user_id: &str, task: &Task, prev_version: i64) -> Result<bool> {
+        self.write(|tx| replace_task(tx, user_id, task, prev_version))
+    }
+
+    async fn complete_task(
+        &self,
+        user_id: &str,
+        done: &Task,
+        prev_version: i64,
+        next: Option<&Task>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            if !replace_task(tx, user_id, done, prev_version)? {
+                return Ok(false);
+            }
+            if let Some(next) = next {
+                insert_task(tx, user_id, next, true)?;
+            }
+            Ok(true)
+        })
+    }
+
+    async fn delete_task(&self, user_id: &str, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached("DELETE FROM tasks WHERE id = ?1 AND user_id = ?2")?
+                .execute([id, user_id])?;
+            if n == 1 {
+                tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+                    .execute([id])?;
+            }
+            Ok(n == 1)
+        })
+    }
+
+    async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page> {
+        let stmt = listing::build(Dialect::Sqlite, user_id, query)?;
+        let rows = self.read(|c| {
+            let mut prepared = c.prepare_cached(&stmt.sql)?;
+            let mut rows =
+                prepared.query(rusqlite::params_from_iter(stmt.params.iter().map(to_sql)))?;
+            let mut out = Vec::with_capacity(query.limit as usize + 1);
+            while let Some(row) = rows.next()? {
+                let raw = raw_task(row)?;
+                let mut keys = Vec::with_capacity(stmt.key_kinds.len());
+                for (i, kind) in stmt.key_kinds.iter().enumerate() {
+                    keys.push(key_value(*kind, row.get::<_, Value>(16 + i)?)?);
+                }
+                out.push((raw, keys));
+            }
+            Ok(out)
+        })?;
+        let rows = rows
+            .into_iter()
+            .map(|(raw, keys)| Ok((raw.decode()?, keys)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(stmt.page(rows, query.limit))
+    }
+
+    async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT g.name, COUNT(*), SUM(CASE WHEN t.status = 'open' THEN 1 ELSE 0 END) \
+                 FROM task_tags g JOIN tasks t ON t.id = g.task_id \
+                 WHERE g.user_id = ?1 GROUP BY g.name ORDER BY g.name",
+            )?;
+            let rows = stmt.query_map([user_id], |r| {
+                Ok(TagCount {
+                    name: r.get(0)?,
+                    count: r.get(1)?,
+                    open: r.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+}
