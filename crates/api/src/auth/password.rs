@@ -6,6 +6,7 @@ use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
+use std::sync::OnceLock;
 
 use crate::problem::ApiError;
 
@@ -43,22 +44,34 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
     .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
 }
 
-/// A valid hash of nothing in particular, verified against when the user
-/// does not exist so that both cases take the same time.
-const DECOY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$WuxV6y/6x3kGJvpA5E9hN2dGWd4c5fPUBNdEycxX6ck";
+/// A hash of a random password, verified against when the user does not
+/// exist so that both cases take the same time.
+fn decoy() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        let salt = SaltString::generate(&mut OsRng);
+        let random = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(random.as_str().as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
 
 /// Whether `password` matches `stored` (or the decoy when `None`).
 pub async fn verify(password: String, stored: Option<String>) -> bool {
     let exists = stored.is_some();
-    let stored = stored.unwrap_or_else(|| DECOY.to_owned());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
+        let stored: &str = match &stored {
+            Some(s) => s,
+            None => decoy(),
+        };
+        match PasswordHash::new(stored) {
+            Ok(h) => Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok(),
+            Err(_) => false,
+        }
     })
     .await
     .unwrap_or(false)
