@@ -94,6 +94,11 @@ pub fn sort_exprs(
         .collect()
 }
 
+/// Whether the final tie-break on id runs descending (as the last key does).
+pub fn id_descending(exprs: &[SortExpr]) -> bool {
+    exprs.last().is_some_and(|e| e.descending)
+}
+
 /// Rows strictly after (`keys`, `id`) in the order of `exprs`, then `t.id`.
 pub fn keyset_condition(
     b: &mut Builder,
@@ -126,7 +131,8 @@ pub fn keyset_condition(
             let op = if exprs[i].descending { "<" } else { ">" };
             ands.push(format!("{} {op} {}", exprs[i].expr, values[i]));
         } else {
-            ands.push(format!("t.id > {id}"));
+            let op = if id_descending(exprs) { "<" } else { ">" };
+            ands.push(format!("t.id {op} {id}"));
         }
         ors.push(format!("({})", ands.join(" AND ")));
     }

@@ -7,7 +7,7 @@ use dueflow_domain::task::Task;
 
 use super::cursor::{Cursor, KeyValue};
 use super::filter::{compile_filter, top_level_text};
-use super::order::{KeyKind, SortExpr, keyset_condition, sort_exprs};
+use super::order::{KeyKind, SortExpr, id_descending, keyset_condition, sort_exprs};
 use super::{ListQuery, Page};
 use crate::StoreError;
 use crate::codec::TASK_COLUMNS;
@@ -136,6 +136,9 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
         .map(|(i, e)| format!("k{i} {}", if e.descending { "DESC" } else { "ASC" }))
         .collect();
     let limit = b.bind(SqlValue::Int(i64::from(q.limit) + 1));
+    // Ties go by id in the direction of the last key: ids are time-ordered,
+    // so `-created` lists same-millisecond tasks newest first too.
+    let id_dir = if id_descending(&exprs) { "DESC" } else { "ASC" };
     let keys_sql = if keys.is_empty() {
         String::new()
     } else {
@@ -147,7 +150,7 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
         format!("{}, ", order.join(", "))
     };
     b.sql = format!(
-        "SELECT {TASK_COLUMNS}{keys_sql} FROM {from} WHERE {wh} ORDER BY {order_sql}t.id ASC LIMIT {limit}"
+        "SELECT {TASK_COLUMNS}{keys_sql} FROM {from} WHERE {wh} ORDER BY {order_sql}t.id {id_dir} LIMIT {limit}"
     );
     Ok(Statement {
         sql: b.sql,

@@ -67,7 +67,50 @@ const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status,
      created_at, updated_at, completed_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
      $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
 
+/// Same parameters as [`INSERT_TASK`] plus `$21`, the version it replaces.
+const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, \
+     due = $7, due_at = $8, overdue_at = $9, tz = $10, tags = $11, tag_count = $12, \
+     recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
+     version = $20 WHERE id = $1 AND user_id = $2 AND version = $21";
+
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
+
+/// Execute `sql` with a task's twenty column values (and any `extra`).
+async fn execute_task(
+    tx: &mut Tx<'_>,
+    sql: String,
+    user_id: &str,
+    task: &Task,
+    extra: Option<i64>,
+) -> Result<u64> {
+    let e = encode(task);
+    // `sql` is one of the constants above, never built from input.
+    let mut q = sqlx::query(AssertSqlSafe(sql))
+        .bind(&task.id)
+        .bind(user_id)
+        .bind(&task.title)
+        .bind(&task.notes)
+        .bind(e.status)
+        .bind(e.priority)
+        .bind(e.due)
+        .bind(e.due_at)
+        .bind(e.overdue_at)
+        .bind(task.tz.name())
+        .bind(e.tags)
+        .bind(task.tags.len() as i64)
+        .bind(e.recurrence)
+        .bind(e.reminders)
+        .bind(&task.series_id)
+        .bind(i64::from(task.occurrence))
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .bind(e.completed_at)
+        .bind(task.version);
+    if let Some(v) = extra {
+        q = q.bind(v);
+    }
+    Ok(q.execute(&mut **tx).await?.rows_affected())
+}
 
 async fn insert_task(
     tx: &mut Tx<'_>,
@@ -75,38 +118,12 @@ async fn insert_task(
     task: &Task,
     skip_existing: bool,
 ) -> Result<()> {
-    let e = encode(task);
     let sql = if skip_existing {
         format!("{INSERT_TASK} ON CONFLICT DO NOTHING")
     } else {
         INSERT_TASK.to_owned()
     };
-    // Built only from the constant above, never from input.
-    let n = sqlx::query(AssertSqlSafe(sql))
-        .bind(&task.id)
-        .bind(user_id)
-        .bind(&task.title)
-        .bind(&task.notes)
-        .bind(e.status)
-        .bind(e.priority)
-        .bind(&e.due)
-        .bind(e.due_at)
-        .bind(e.overdue_at)
-        .bind(task.tz.name())
-        .bind(&e.tags)
-        .bind(task.tags.len() as i64)
-        .bind(&e.recurrence)
-        .bind(&e.reminders)
-        .bind(&task.series_id)
-        .bind(i64::from(task.occurrence))
-        .bind(e.created_at)
-        .bind(e.updated_at)
-        .bind(e.completed_at)
-        .bind(task.version)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if n == 1 {
+    if execute_task(tx, sql, user_id, task, None).await? == 1 {
         insert_tags(tx, user_id, task).await?;
     }
     Ok(())
@@ -131,36 +148,16 @@ async fn replace_task(
     task: &Task,
     prev_version: i64,
 ) -> Result<bool> {
-    let e = encode(task);
-    let n = sqlx::query(
-        "UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, due = $7, \
-         due_at = $8, overdue_at = $9, tz = $10, tags = $11, tag_count = $12, recurrence = $13, \
-         reminders = $14, series_id = $15, updated_at = $16, completed_at = $17, version = $18 \
-         WHERE id = $1 AND user_id = $2 AND version = $19",
+    if execute_task(
+        tx,
+        UPDATE_TASK.to_owned(),
+        user_id,
+        task,
+        Some(prev_version),
     )
-    .bind(&task.id)
-    .bind(user_id)
-    .bind(&task.title)
-    .bind(&task.notes)
-    .bind(e.status)
-    .bind(e.priority)
-    .bind(&e.due)
-    .bind(e.due_at)
-    .bind(e.overdue_at)
-    .bind(task.tz.name())
-    .bind(&e.tags)
-    .bind(task.tags.len() as i64)
-    .bind(&e.recurrence)
-    .bind(&e.reminders)
-    .bind(&task.series_id)
-    .bind(e.updated_at)
-    .bind(e.completed_at)
-    .bind(task.version)
-    .bind(prev_version)
-    .execute(&mut **tx)
     .await?
-    .rows_affected();
-    if n == 0 {
+        == 0
+    {
         return Ok(false);
     }
     sqlx::query("DELETE FROM task_tags WHERE task_id = $1")

@@ -105,21 +105,23 @@ const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status,
      created_at, updated_at, completed_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
      ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
 
-/// Insert a task and its tags; with `skip_existing`, a task whose series
-/// position is taken already is silently not inserted.
-fn insert_task(
+/// Same parameters as [`INSERT_TASK`] plus `?21`, the version it replaces.
+const UPDATE_TASK: &str = "UPDATE tasks SET title = ?3, notes = ?4, status = ?5, priority = ?6, \
+     due = ?7, due_at = ?8, overdue_at = ?9, tz = ?10, tags = ?11, tag_count = ?12, \
+     recurrence = ?13, reminders = ?14, series_id = ?15, updated_at = ?18, completed_at = ?19, \
+     version = ?20 WHERE id = ?1 AND user_id = ?2 AND version = ?21";
+
+/// Execute `sql` with a task's twenty column values (and any `extra`).
+fn execute_task(
     tx: &Transaction<'_>,
+    sql: &str,
     user_id: &str,
     task: &Task,
-    skip_existing: bool,
-) -> Result<()> {
+    extra: Option<i64>,
+) -> Result<usize> {
     let e = encode(task);
-    let sql = if skip_existing {
-        format!("{INSERT_TASK} ON CONFLICT DO NOTHING")
-    } else {
-        INSERT_TASK.to_owned()
-    };
-    let n = tx.prepare_cached(&sql)?.execute(params![
+    let mut stmt = tx.prepare_cached(sql)?;
+    let values = params![
         task.id,
         user_id,
         task.title,
@@ -140,7 +142,34 @@ fn insert_task(
         e.updated_at,
         e.completed_at,
         task.version,
-    ])?;
+        extra,
+    ];
+    let n = match extra {
+        Some(_) => values.len(),
+        None => values.len() - 1,
+    };
+    Ok(stmt.execute(&values[..n])?)
+}
+
+/// Insert a task and its tags; with `skip_existing`, a task whose series
+/// position is taken already is silently not inserted.
+fn insert_task(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    task: &Task,
+    skip_existing: bool,
+) -> Result<()> {
+    let n = if skip_existing {
+        execute_task(
+            tx,
+            &format!("{INSERT_TASK} ON CONFLICT DO NOTHING"),
+            user_id,
+            task,
+            None,
+        )?
+    } else {
+        execute_task(tx, INSERT_TASK, user_id, task, None)?
+    };
     if n == 1 {
         insert_tags(tx, user_id, task)?;
     }
@@ -162,36 +191,7 @@ fn replace_task(
     task: &Task,
     prev_version: i64,
 ) -> Result<bool> {
-    let e = encode(task);
-    let n = tx
-        .prepare_cached(
-            "UPDATE tasks SET title = ?3, notes = ?4, status = ?5, priority = ?6, due = ?7, \
-             due_at = ?8, overdue_at = ?9, tz = ?10, tags = ?11, tag_count = ?12, recurrence = ?13, \
-             reminders = ?14, series_id = ?15, updated_at = ?16, completed_at = ?17, version = ?18 \
-             WHERE id = ?1 AND user_id = ?2 AND version = ?19",
-        )?
-        .execute(params![
-            task.id,
-            user_id,
-            task.title,
-            task.notes,
-            e.status,
-            e.priority,
-            e.due,
-            e.due_at,
-            e.overdue_at,
-            task.tz.name(),
-            e.tags,
-            task.tags.len() as i64,
-            e.recurrence,
-            e.reminders,
-            task.series_id,
-            e.updated_at,
-            e.completed_at,
-            task.version,
-            prev_version,
-        ])?;
-    if n == 0 {
+    if execute_task(tx, UPDATE_TASK, user_id, task, Some(prev_version))? == 0 {
         return Ok(false);
     }
     tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
