@@ -10,10 +10,12 @@ use anyhow::Context;
 /// Linux reports CPU times in clock ticks; 100 per second everywhere we run.
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// Cumulative CPU seconds of the server and of this process.
+/// Cumulative CPU seconds of the server, of this process and of the whole
+/// machine (the latter shows when something else competed for the cores).
 pub struct Cpu {
     server: f64,
     bench: f64,
+    machine: f64,
 }
 
 /// Cores used on average over a window.
@@ -21,6 +23,22 @@ pub struct Cpu {
 pub struct CpuUse {
     pub server: f64,
     pub bench: f64,
+    /// Everything else on the machine; should be near 0 for a clean run.
+    pub other: f64,
+}
+
+/// Busy CPU seconds of all cores since boot, from the first line of /proc/stat.
+fn machine_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let line = stat.lines().next().context("empty /proc/stat")?;
+    let f: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    // user nice system idle iowait irq softirq steal; idle and iowait are not busy.
+    let busy = f[0] + f[1] + f[2] + f[5] + f[6] + f.get(7).copied().unwrap_or(0.0);
+    Ok(busy / TICKS_PER_SECOND)
 }
 
 fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
@@ -38,14 +56,17 @@ impl Cpu {
         Ok(Cpu {
             server: cpu_seconds(&server_pid.to_string())?,
             bench: cpu_seconds("self")?,
+            machine: machine_seconds()?,
         })
     }
 
     pub fn since(&self, start: &Cpu, window: Duration) -> CpuUse {
         let s = window.as_secs_f64();
+        let (server, bench) = (self.server - start.server, self.bench - start.bench);
         CpuUse {
-            server: (self.server - start.server) / s,
-            bench: (self.bench - start.bench) / s,
+            server: server / s,
+            bench: bench / s,
+            other: ((self.machine - start.machine - server - bench) / s).max(0.0),
         }
     }
 }
@@ -126,12 +147,12 @@ impl Outcome {
 /// The markdown table of all scenarios.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut s = String::from(
-        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU (cores) | bench CPU (cores) |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU | bench CPU | other CPU |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for o in outcomes {
         s.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.2} |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.2} | {:.2} |\n",
             o.name,
             o.per_second,
             o.p50_ms,
@@ -140,9 +161,11 @@ pub fn table(outcomes: &[Outcome]) -> String {
             o.ok,
             o.errors,
             o.cpu.server,
-            o.cpu.bench
+            o.cpu.bench,
+            o.cpu.other
         ));
     }
+    s.push_str("\nCPU columns are cores used on average (2 = both cores busy); \"other\" is the rest of the machine.\n");
     for o in outcomes {
         if let Some(e) = &o.first_error {
             let e: String = e.chars().take(300).collect();

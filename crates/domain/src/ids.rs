@@ -10,6 +10,7 @@ pub enum IdKind {
     Series,
     User,
     Token,
+    Event,
 }
 
 impl IdKind {
@@ -19,6 +20,7 @@ impl IdKind {
             IdKind::Series => "ser_",
             IdKind::User => "usr_",
             IdKind::Token => "tok_",
+            IdKind::Event => "evt_",
         }
     }
 }

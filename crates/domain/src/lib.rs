@@ -6,6 +6,7 @@
 
 pub mod due;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod priority;
 pub mod query;

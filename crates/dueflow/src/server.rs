@@ -1,5 +1,6 @@
-//! `dueflow serve`: open and migrate the store, bind the listener, serve
-//! until SIGINT or SIGTERM, then drain in-flight requests.
+//! `dueflow serve`: open and migrate the store, start the relay and the
+//! event consumers, bind the listener, serve until SIGINT or SIGTERM, then
+//! drain in-flight requests and let the relay finish its batch.
 
 use anyhow::Context;
 use dueflow_api::{ApiConfig, AppState};
@@ -53,6 +54,8 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         backend = store.backend(),
         "dueflow serving"
     );
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let workers = dueflow_workers::spawn_embedded(store.clone(), shutdown.clone());
     let state = AppState::new(
         store,
         ApiConfig {
@@ -61,6 +64,8 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             ..ApiConfig::default()
         },
     );
-    dueflow_api::serve(listener, state, shutdown_signal()).await?;
-    Ok(())
+    let served = dueflow_api::serve(listener, state, shutdown_signal()).await;
+    shutdown.cancel();
+    let _ = workers.await;
+    Ok(served?)
 }

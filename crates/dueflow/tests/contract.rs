@@ -11,6 +11,7 @@ use reqwest::{Method, StatusCode};
 /// Every operation of the API, as `METHOD path`; a route added to the router
 /// must be added here and is then checked against the document.
 const ROUTES: &[&str] = &[
+    "GET /api/v1/activity",
     "GET /api/v1/me",
     "GET /api/v1/tags",
     "GET /api/v1/tasks",

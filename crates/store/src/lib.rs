@@ -6,6 +6,7 @@
 //! its owner on every query, and checks the version so that a stale write
 //! never lands.
 
+mod activity;
 mod codec;
 mod error;
 pub mod listing;
@@ -17,11 +18,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
+use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
 
 pub use error::StoreError;
 pub use listing::{ListQuery, Page};
-pub use model::{TagCount, TokenKind, TokenRecord, User};
+pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenRecord, User};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -46,10 +48,18 @@ pub trait Store: Send + Sync + 'static {
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>>;
     async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool>;
 
-    async fn insert_task(&self, user_id: &str, task: &Task) -> Result<()>;
+    // Every write takes the events describing it; they are appended to the
+    // outbox in the same transaction, or not at all.
+    async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()>;
     async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>>;
     /// Replace a task if it is still at `prev_version`; `false` otherwise.
-    async fn replace_task(&self, user_id: &str, task: &Task, prev_version: i64) -> Result<bool>;
+    async fn replace_task(
+        &self,
+        user_id: &str,
+        task: &Task,
+        prev_version: i64,
+        events: &[Event],
+    ) -> Result<bool>;
     /// Store a completion and, in the same transaction, the next occurrence
     /// (at most once per series position). `false` if the version moved.
     async fn complete_task(
@@ -58,10 +68,29 @@ pub trait Store: Send + Sync + 'static {
         done: &Task,
         prev_version: i64,
         next: Option<&Task>,
+        events: &[Event],
     ) -> Result<bool>;
-    async fn delete_task(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// Delete a task; `event` is recorded only if it existed.
+    async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool>;
     async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page>;
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>>;
+
+    /// The oldest unpublished outbox messages, in commit-independent
+    /// sequence order.
+    async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>>;
+    /// Remove published messages from the outbox.
+    async fn outbox_ack(&self, seqs: &[i64]) -> Result<()>;
+    /// How many messages wait to be published.
+    async fn outbox_backlog(&self) -> Result<i64>;
+
+    /// Record an event in the activity log; `false` if it was there already.
+    async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool>;
+    /// A user's activity, newest first, as stored CloudEvents JSON.
+    async fn list_activity(
+        &self,
+        user_id: &str,
+        q: &ActivityQuery,
+    ) -> Result<Vec<(i64, String, String)>>;
 }
 
 /// Open the store named by `url`: `sqlite:PATH` (or a bare path) or

@@ -59,3 +59,28 @@ pub struct TagCount {
     /// Open tasks carrying the tag.
     pub open: i64,
 }
+
+/// One message waiting in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxMessage {
+    pub seq: i64,
+    /// The event id (consumers deduplicate on it).
+    pub id: String,
+    pub topic: String,
+    pub partition_key: String,
+    /// The CloudEvents JSON document.
+    pub payload: String,
+}
+
+/// Filters for the activity log; results are newest first and strictly
+/// before `before` (time in ms, id) when paging.
+#[derive(Debug, Clone, Default)]
+pub struct ActivityQuery {
+    pub task: Option<String>,
+    /// Full CloudEvents type, e.g. `dueflow.task.completed.v1`.
+    pub kind: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub before: Option<(i64, String)>,
+    pub limit: u32,
+}

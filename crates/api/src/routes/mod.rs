@@ -2,6 +2,7 @@
 //! so the published document and the served routes cannot drift apart.
 
 pub mod account;
+mod activity;
 mod health;
 mod tags;
 mod tasks;
@@ -22,7 +23,7 @@ pub use tokens::issue as issue_token;
 #[openapi(
     info(title = "dueflow", description = "Self-hosted, event-driven task manager."),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "accounts"), (name = "tokens"))
+    tags((name = "tasks"), (name = "activity"), (name = "accounts"), (name = "tokens"))
 )]
 struct ApiDoc;
 
@@ -48,6 +49,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::reopen))
         .routes(routes!(tasks::occurrences))
         .routes(routes!(tags::list))
+        .routes(routes!(activity::list))
         .routes(routes!(account::register))
         .routes(routes!(account::login))
         .routes(routes!(account::me, account::update_me))

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use dueflow_domain::event::Event;
 use dueflow_domain::query;
 use dueflow_domain::sort::parse_sort;
 use dueflow_domain::task::{NewTask, Task, TaskPatch};
@@ -40,7 +41,10 @@ pub async fn create(
     Json(input): Json<NewTask>,
 ) -> Result<Response, ApiError> {
     let task = Task::create(input, user.tz, Utc::now())?;
-    state.store.insert_task(&user.id, &task).await?;
+    state
+        .store
+        .insert_task(&user.id, &task, &[Event::task_created(&user.id, &task)])
+        .await?;
     let mut res = with_etag(&task, StatusCode::CREATED);
     res.headers_mut().insert(
         header::LOCATION,
@@ -180,9 +184,10 @@ pub async fn update(
         let Some(next) = task.apply(patch.clone(), Utc::now())? else {
             return Ok(with_etag(&task, StatusCode::OK));
         };
+        let event = Event::task_updated(&user.id, &task, &next);
         if state
             .store
-            .replace_task(&user.id, &next, task.version)
+            .replace_task(&user.id, &next, task.version, &[event])
             .await?
         {
             return Ok(with_etag(&next, StatusCode::OK));
@@ -203,7 +208,8 @@ pub async fn delete(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.delete_task(&user.id, &id).await? {
+    let event = Event::task_deleted(&user.id, &id, Utc::now());
+    if state.store.delete_task(&user.id, &id, &event).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)
@@ -234,9 +240,11 @@ pub async fn complete(
         let Some((done, next)) = task.complete(Utc::now()) else {
             return Ok(axum::Json(Completion { task, next: None }));
         };
+        let mut events = vec![Event::task_completed(&user.id, &done)];
+        events.extend(next.iter().map(|n| Event::task_created(&user.id, n)));
         if state
             .store
-            .complete_task(&user.id, &done, task.version, next.as_ref())
+            .complete_task(&user.id, &done, task.version, next.as_ref(), &events)
             .await?
         {
             return Ok(axum::Json(Completion { task: done, next }));
@@ -263,9 +271,10 @@ pub async fn reopen(
         let Some(open) = task.reopen(Utc::now()) else {
             return Ok(with_etag(&task, StatusCode::OK));
         };
+        let event = Event::task_reopened(&user.id, &open);
         if state
             .store
-            .replace_task(&user.id, &open, task.version)
+            .replace_task(&user.id, &open, task.version, &[event])
             .await?
         {
             return Ok(with_etag(&open, StatusCode::OK));

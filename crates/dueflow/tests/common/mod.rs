@@ -75,6 +75,7 @@ impl TestServer {
         };
         let store = dueflow_store::connect(&url).await.expect("open store");
         store.migrate().await.expect("migrate");
+        dueflow_workers::spawn_embedded(store.clone(), tokio_util::sync::CancellationToken::new());
         let state = AppState::new(store, config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");

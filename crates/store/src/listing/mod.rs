@@ -15,7 +15,7 @@ use dueflow_domain::task::Task;
 
 pub use cursor::{Cursor, KeyValue};
 pub(crate) use order::KeyKind;
-pub(crate) use sql::{Dialect, SqlValue, build};
+pub(crate) use sql::{Builder, Dialect, SqlValue, build};
 
 pub const MAX_LIMIT: u32 = 500;
 

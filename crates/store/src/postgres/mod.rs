@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
+use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::query::Query;
@@ -11,7 +12,9 @@ use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
 
 use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
-use crate::{Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User};
+use crate::{
+    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User,
+};
 
 pub struct PgStore {
     pool: PgPool,
@@ -168,6 +171,21 @@ async fn replace_task(
     Ok(true)
 }
 
+/// Append events to the outbox within the caller's transaction.
+async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
+    for e in events {
+        sqlx::query("INSERT INTO outbox (id, topic, partition_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&e.id)
+            .bind(e.kind.topic())
+            .bind(&e.user_id)
+            .bind(e.to_cloudevent().to_string())
+            .bind(e.time.timestamp_millis())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 fn bind_all<'q>(
     mut q: Query<'q, Postgres, PgArguments>,
     params: &'q [SqlValue],
@@ -306,9 +324,10 @@ impl Store for PgStore {
         Ok(n == 1)
     }
 
-    async fn insert_task(&self, user_id: &str, task: &Task) -> Result<()> {
+    async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         insert_task(&mut tx, user_id, task, false).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -324,9 +343,18 @@ impl Store for PgStore {
         row.map(|r| raw_task(&r)?.decode()).transpose()
     }
 
-    async fn replace_task(&self, user_id: &str, task: &Task, prev_version: i64) -> Result<bool> {
+    async fn replace_task(
+        &self,
+        user_id: &str,
+        task: &Task,
+        prev_version: i64,
+        events: &[Event],
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         let ok = replace_task(&mut tx, user_id, task, prev_version).await?;
+        if ok {
+            insert_events(&mut tx, events).await?;
+        }
         tx.commit().await?;
         Ok(ok)
     }
@@ -337,6 +365,7 @@ impl Store for PgStore {
         done: &Task,
         prev_version: i64,
         next: Option<&Task>,
+        events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         if !replace_task(&mut tx, user_id, done, prev_version).await? {
@@ -345,17 +374,23 @@ impl Store for PgStore {
         if let Some(next) = next {
             insert_task(&mut tx, user_id, next, true).await?;
         }
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn delete_task(&self, user_id: &str, id: &str) -> Result<bool> {
+    async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
         let n = sqlx::query("DELETE FROM tasks WHERE id = $1 AND user_id = $2")
             .bind(id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?
             .rows_affected();
+        if n == 1 {
+            insert_events(&mut tx, std::slice::from_ref(event)).await?;
+        }
+        tx.commit().await?;
         Ok(n == 1)
     }
 
@@ -398,6 +433,72 @@ impl Store for PgStore {
                     open: r.try_get("open")?,
                 })
             })
+            .collect()
+    }
+
+    async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
+        let rows = sqlx::query(
+            "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxMessage {
+                    seq: r.try_get("seq")?,
+                    id: r.try_get("id")?,
+                    topic: r.try_get("topic")?,
+                    partition_key: r.try_get("partition_key")?,
+                    payload: r.try_get("payload")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn outbox_ack(&self, seqs: &[i64]) -> Result<()> {
+        sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
+            .bind(seqs)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn outbox_backlog(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool> {
+        let n = sqlx::query(
+            "INSERT INTO activity (id, user_id, type, subject, time, payload) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&event.id)
+        .bind(&event.user_id)
+        .bind(event.kind.as_str())
+        .bind(&event.subject)
+        .bind(event.time.timestamp_millis())
+        .bind(payload)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn list_activity(
+        &self,
+        user_id: &str,
+        q: &ActivityQuery,
+    ) -> Result<Vec<(i64, String, String)>> {
+        let (sql, values) = crate::activity::list_sql(Dialect::Postgres, user_id, q);
+        // Fixed fragments only; every filter value is bound.
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql.as_str())), &values)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
+use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -18,7 +19,9 @@ use thread_local::ThreadLocal;
 
 use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
-use crate::{Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User};
+use crate::{
+    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User,
+};
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -200,6 +203,23 @@ fn replace_task(
     Ok(true)
 }
 
+/// Append events to the outbox within the caller's transaction.
+fn insert_events(tx: &Transaction<'_>, events: &[Event]) -> Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO outbox (id, topic, partition_key, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for e in events {
+        stmt.execute(params![
+            e.id,
+            e.kind.topic(),
+            e.user_id,
+            e.to_cloudevent().to_string(),
+            e.time.timestamp_millis()
+        ])?;
+    }
+    Ok(())
+}
+
 fn to_sql(v: &SqlValue) -> Value {
     match v {
         SqlValue::Int(i) => Value::Integer(*i),
@@ -338,8 +358,11 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn insert_task(&self, user_id: &str, task: &Task) -> Result<()> {
-        self.write(|tx| insert_task(tx, user_id, task, false))
+    async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
+        self.write(|tx| {
+            insert_task(tx, user_id, task, false)?;
+            insert_events(tx, events)
+        })
     }
 
     async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>> {
@@ -353,8 +376,20 @@ impl Store for SqliteStore {
         raw.map(RawTask::decode).transpose()
     }
 
-    async fn replace_task(&self, user_id: &str, task: &Task, prev_version: i64) -> Result<bool> {
-        self.write(|tx| replace_task(tx, user_id, task, prev_version))
+    async fn replace_task(
+        &self,
+        user_id: &str,
+        task: &Task,
+        prev_version: i64,
+        events: &[Event],
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let replaced = replace_task(tx, user_id, task, prev_version)?;
+            if replaced {
+                insert_events(tx, events)?;
+            }
+            Ok(replaced)
+        })
     }
 
     async fn complete_task(
@@ -363,6 +398,7 @@ impl Store for SqliteStore {
         done: &Task,
         prev_version: i64,
         next: Option<&Task>,
+        events: &[Event],
     ) -> Result<bool> {
         self.write(|tx| {
             if !replace_task(tx, user_id, done, prev_version)? {
@@ -371,11 +407,12 @@ impl Store for SqliteStore {
             if let Some(next) = next {
                 insert_task(tx, user_id, next, true)?;
             }
+            insert_events(tx, events)?;
             Ok(true)
         })
     }
 
-    async fn delete_task(&self, user_id: &str, id: &str) -> Result<bool> {
+    async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool> {
         self.write(|tx| {
             let n = tx
                 .prepare_cached("DELETE FROM tasks WHERE id = ?1 AND user_id = ?2")?
@@ -383,6 +420,7 @@ impl Store for SqliteStore {
             if n == 1 {
                 tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
                     .execute([id])?;
+                insert_events(tx, std::slice::from_ref(event))?;
             }
             Ok(n == 1)
         })
@@ -426,6 +464,73 @@ impl Store for SqliteStore {
                     open: r.get(2)?,
                 })
             })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([i64::from(limit)], |r| {
+                Ok(OutboxMessage {
+                    seq: r.get(0)?,
+                    id: r.get(1)?,
+                    topic: r.get(2)?,
+                    partition_key: r.get(3)?,
+                    payload: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    async fn outbox_ack(&self, seqs: &[i64]) -> Result<()> {
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
+            for s in seqs {
+                stmt.execute([s])?;
+            }
+            Ok(())
+        })
+    }
+
+    async fn outbox_backlog(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
+    }
+
+    async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "INSERT INTO activity (id, user_id, type, subject, time, payload) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![
+                    event.id,
+                    event.user_id,
+                    event.kind.as_str(),
+                    event.subject,
+                    event.time.timestamp_millis(),
+                    payload
+                ])?;
+            Ok(n == 1)
+        })
+    }
+
+    async fn list_activity(
+        &self,
+        user_id: &str,
+        q: &ActivityQuery,
+    ) -> Result<Vec<(i64, String, String)>> {
+        let (sql, values) = crate::activity::list_sql(Dialect::Sqlite, user_id, q);
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(values.iter().map(to_sql)), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }

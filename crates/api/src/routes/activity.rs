@@ -1,0 +1,106 @@
+//! `/api/v1/activity`: the caller's activity log — every event about their
+//! tasks, as CloudEvents — newest first, filtered by task, type and time.
+
+use axum::extract::State;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::DateTime;
+use dueflow_domain::event::EventType;
+use dueflow_store::ActivityQuery;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::CurrentUser;
+use crate::json::Query;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityParams {
+    /// Only events about this task id.
+    task: Option<String>,
+    /// Only this event type, e.g. `task.completed` or `dueflow.task.completed.v1`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    /// Only events at or after this RFC 3339 instant.
+    since: Option<String>,
+    /// Only events before this RFC 3339 instant.
+    until: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityPage {
+    /// CloudEvents 1.0 documents, newest first.
+    items: Vec<serde_json::Value>,
+    next_cursor: Option<String>,
+}
+
+fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
+    v.map(|s| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.timestamp_millis())
+            .map_err(|_| ApiError::invalid(field, format!("'{s}' is not an RFC 3339 date-time")))
+    })
+    .transpose()
+}
+
+fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::invalid("cursor", "cursor is not one this server issued");
+    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((t.parse().map_err(|_| bad())?, id.to_owned()))
+}
+
+#[utoipa::path(get, path = "/api/v1/activity", tag = "activity", params(ActivityParams),
+    responses((status = 200, body = ActivityPage), (status = 400)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(p): Query<ActivityParams>,
+) -> Result<axum::Json<ActivityPage>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit", "limit is between 1 and 200"));
+    }
+    let kind = p
+        .kind
+        .as_deref()
+        .map(|k| {
+            EventType::parse(k)
+                .map(|t| t.as_str().to_owned())
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "type",
+                        format!("unknown event type '{k}'; e.g. task.created, task.completed"),
+                    )
+                })
+        })
+        .transpose()?;
+    let q = ActivityQuery {
+        task: p.task,
+        kind,
+        since_ms: instant("since", p.since.as_deref())?,
+        until_ms: instant("until", p.until.as_deref())?,
+        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let mut rows = state.store.list_activity(&user.id, &q).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = rows
+        .last()
+        .filter(|_| more)
+        .map(|(t, id, _)| URL_SAFE_NO_PAD.encode(format!("{t}:{id}")));
+    let items = rows
+        .into_iter()
+        .map(|(_, _, payload)| serde_json::from_str(&payload))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::Internal(format!("stored event unreadable: {e}")))?;
+    Ok(axum::Json(ActivityPage { items, next_cursor }))
+}

@@ -1,0 +1,150 @@
+//! In-process transport, the default of `dueflow serve`: publishing hands
+//! each message, in order, to every subscribed consumer group and returns
+//! only when all of them handled it, so the relay acknowledges the outbox
+//! row only after delivery — the same at-least-once contract as a broker.
+//! A handler that keeps failing makes the publish fail (the relay retries
+//! the batch later); a rejected message is dead-lettered and skipped.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::{BusError, Handler, HandlerError, Message, Publisher};
+
+/// Attempts per handler and message within one publish.
+const ATTEMPTS: u32 = 4;
+
+/// A consumer group's name and its handler.
+type Subscriber = (String, Arc<dyn Handler>);
+
+#[derive(Default)]
+pub struct InProcBus {
+    subscribers: RwLock<HashMap<String, Vec<Subscriber>>>,
+}
+
+impl InProcBus {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Deliver `topic` to `handler` under the consumer group `group`.
+    pub fn subscribe(&self, topic: &str, group: &str, handler: Arc<dyn Handler>) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(topic.to_owned())
+            .or_default()
+            .push((group.to_owned(), handler));
+    }
+
+    fn handlers(&self, topic: &str) -> Vec<Subscriber> {
+        self.subscribers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(topic)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+async fn deliver(group: &str, handler: &dyn Handler, m: &Message) -> Result<(), BusError> {
+    let mut backoff = Duration::from_millis(20);
+    for attempt in 1..=ATTEMPTS {
+        match handler.handle(m).await {
+            Ok(()) => {
+                metrics::counter!("dueflow_consumed_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
+                return Ok(());
+            }
+            Err(HandlerError::Reject(reason)) => {
+                tracing::error!(group, id = %m.id, topic = %m.topic, %reason, "message dead-lettered");
+                metrics::counter!("dueflow_dead_letters_total", "topic" => m.topic.clone())
+                    .increment(1);
+                return Ok(());
+            }
+            Err(HandlerError::Retry(reason)) => {
+                metrics::counter!("dueflow_consume_failures_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
+                tracing::warn!(group, id = %m.id, attempt, %reason, "handler failed");
+                if attempt < ATTEMPTS {
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 4;
+                }
+            }
+        }
+    }
+    Err(BusError::Unavailable(format!(
+        "group {group} could not handle {}",
+        m.id
+    )))
+}
+
+#[async_trait]
+impl Publisher for InProcBus {
+    async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
+        for m in messages {
+            for (group, handler) in self.handlers(&m.topic) {
+                deliver(&group, handler.as_ref(), m).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    struct Flaky {
+        seen: Mutex<Vec<String>>,
+        fail_first: Mutex<u32>,
+    }
+
+    #[async_trait]
+    impl Handler for Flaky {
+        async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
+            let mut left = self.fail_first.lock().unwrap();
+            if *left > 0 {
+                *left -= 1;
+                return Err(HandlerError::Retry("not yet".into()));
+            }
+            if m.payload == "poison" {
+                return Err(HandlerError::Reject("bad".into()));
+            }
+            self.seen.lock().unwrap().push(m.id.clone());
+            Ok(())
+        }
+    }
+
+    fn msg(id: &str, payload: &str) -> Message {
+        Message {
+            id: id.into(),
+            topic: "t".into(),
+            key: "k".into(),
+            payload: payload.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_in_order_retries_and_dead_letters() {
+        let bus = InProcBus::new();
+        let h = Arc::new(Flaky {
+            seen: Mutex::new(vec![]),
+            fail_first: Mutex::new(2),
+        });
+        bus.subscribe("t", "g", h.clone());
+        bus.publish(&[msg("a", "x"), msg("b", "poison"), msg("c", "x")])
+            .await
+            .unwrap();
+        assert_eq!(*h.seen.lock().unwrap(), vec!["a", "c"]);
+
+        *h.fail_first.lock().unwrap() = ATTEMPTS;
+        assert!(
+            bus.publish(&[msg("d", "x")]).await.is_err(),
+            "a handler that keeps failing fails the publish"
+        );
+        bus.publish(&[msg("d", "x")]).await.unwrap();
+        assert_eq!(h.seen.lock().unwrap().last().unwrap(), "d");
+    }
+}

@@ -1,0 +1,49 @@
+//! The event bus behind two narrow traits: a [`Publisher`] that the outbox
+//! relay hands ordered batches to, and a [`Handler`] that each consuming
+//! role implements. One module per transport; `inproc` runs every role in
+//! one process with the same at-least-once semantics as a broker.
+
+pub mod inproc;
+
+use async_trait::async_trait;
+
+/// One event on its way to consumers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The event id; handlers deduplicate on it.
+    pub id: String,
+    pub topic: String,
+    /// Partition key (the user id): one key's messages stay in order.
+    pub key: String,
+    /// The CloudEvents JSON document.
+    pub payload: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    /// The messages were not (all) delivered; publish them again later.
+    #[error("delivery failed: {0}")]
+    Unavailable(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// A passing failure (database down, …): deliver again later.
+    #[error("retry: {0}")]
+    Retry(String),
+    /// The message can never be handled (malformed): dead-letter it.
+    #[error("reject: {0}")]
+    Reject(String),
+}
+
+/// Publishes batches, in order, at least once.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    async fn publish(&self, messages: &[Message]) -> Result<(), BusError>;
+}
+
+/// A consumer role's reaction to one message. Must be idempotent.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    async fn handle(&self, message: &Message) -> Result<(), HandlerError>;
+}

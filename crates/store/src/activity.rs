@@ -1,0 +1,38 @@
+//! The activity-log query, shared by both backends: filters by task, type
+//! and time, newest first, keyset-paged on (time, id).
+
+use crate::ActivityQuery;
+use crate::listing::{Builder, Dialect, SqlValue};
+
+pub fn list_sql(dialect: Dialect, user_id: &str, q: &ActivityQuery) -> (String, Vec<SqlValue>) {
+    let mut b = Builder {
+        dialect,
+        sql: String::new(),
+        params: Vec::new(),
+    };
+    let mut wh = format!("user_id = {}", b.bind(SqlValue::Text(user_id.to_owned())));
+    if let Some(t) = &q.task {
+        wh += &format!(" AND subject = {}", b.bind(SqlValue::Text(t.clone())));
+    }
+    if let Some(k) = &q.kind {
+        wh += &format!(" AND type = {}", b.bind(SqlValue::Text(k.clone())));
+    }
+    if let Some(s) = q.since_ms {
+        wh += &format!(" AND time >= {}", b.bind(SqlValue::Int(s)));
+    }
+    if let Some(u) = q.until_ms {
+        wh += &format!(" AND time < {}", b.bind(SqlValue::Int(u)));
+    }
+    if let Some((time, id)) = &q.before {
+        let t = b.bind(SqlValue::Int(*time));
+        let i = b.bind(SqlValue::Text(id.clone()));
+        wh += &format!(" AND (time < {t} OR (time = {t} AND id < {i}))");
+    }
+    let limit = b.bind(SqlValue::Int(i64::from(q.limit)));
+    (
+        format!(
+            "SELECT time, id, payload FROM activity WHERE {wh} ORDER BY time DESC, id DESC LIMIT {limit}"
+        ),
+        b.params,
+    )
+}

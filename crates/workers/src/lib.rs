@@ -1,0 +1,27 @@
+//! The roles that run beside the API: the outbox relay that publishes
+//! committed events, and the consumers that react to them (the audit log
+//! so far). [`spawn_embedded`] wires them over the in-process bus for
+//! `dueflow serve`; each role only sees the store and the bus traits.
+
+pub mod audit;
+pub mod relay;
+
+use std::sync::Arc;
+
+use dueflow_bus::inproc::InProcBus;
+use dueflow_domain::event::TASK_EVENTS;
+use dueflow_store::Store;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Start the relay and every consumer in this process over the in-process
+/// bus; they stop when `shutdown` is cancelled.
+pub fn spawn_embedded(store: Arc<dyn Store>, shutdown: CancellationToken) -> JoinHandle<()> {
+    let bus = Arc::new(InProcBus::new());
+    bus.subscribe(
+        TASK_EVENTS,
+        "audit",
+        Arc::new(audit::Audit::new(store.clone())),
+    );
+    tokio::spawn(relay::run(store, bus, shutdown))
+}

@@ -1,0 +1,69 @@
+//! The outbox relay: reads committed events from the outbox in sequence
+//! order, publishes them, and deletes them only once the bus accepted them.
+//! Rows are found by presence, never by "ids above the last one seen", so a
+//! row whose transaction committed late is still picked up. A bus outage
+//! only delays events: the batch is retried with backoff.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dueflow_bus::{Message, Publisher};
+use dueflow_store::Store;
+use tokio_util::sync::CancellationToken;
+
+pub const BATCH: u32 = 500;
+/// How often an idle relay looks for new rows.
+pub const IDLE_POLL: Duration = Duration::from_millis(20);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Publish one batch; how many messages went out.
+pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize, String> {
+    let batch = store.outbox_batch(BATCH).await.map_err(|e| e.to_string())?;
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let messages: Vec<Message> = batch
+        .iter()
+        .map(|m| Message {
+            id: m.id.clone(),
+            topic: m.topic.clone(),
+            key: m.partition_key.clone(),
+            payload: m.payload.clone(),
+        })
+        .collect();
+    bus.publish(&messages).await.map_err(|e| e.to_string())?;
+    let seqs: Vec<i64> = batch.iter().map(|m| m.seq).collect();
+    store.outbox_ack(&seqs).await.map_err(|e| e.to_string())?;
+    for m in &messages {
+        metrics::counter!("dueflow_published_total", "topic" => m.topic.clone()).increment(1);
+    }
+    Ok(messages.len())
+}
+
+pub async fn run(store: Arc<dyn Store>, bus: Arc<dyn Publisher>, shutdown: CancellationToken) {
+    let mut backoff = IDLE_POLL;
+    while !shutdown.is_cancelled() {
+        let wait = match relay_once(store.as_ref(), bus.as_ref()).await {
+            Ok(n) => {
+                backoff = IDLE_POLL;
+                if n == BATCH as usize {
+                    continue;
+                }
+                IDLE_POLL
+            }
+            Err(e) => {
+                metrics::counter!("dueflow_publish_failures_total").increment(1);
+                tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay failed");
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                backoff
+            }
+        };
+        if let Ok(n) = store.outbox_backlog().await {
+            metrics::gauge!("dueflow_outbox_backlog").set(n as f64);
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
