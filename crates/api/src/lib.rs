@@ -45,6 +45,29 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Probes and metrics only, for processes that run no `api` role.
+pub fn ops_app(state: AppState) -> Router {
+    metrics::handle();
+    routes::probes()
+        .route("/metrics", get(metrics::render))
+        .fallback(problem::no_route)
+        .with_state(state)
+}
+
+/// Serve `router` until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 /// Serve until `shutdown` resolves, then finish in-flight requests.
 pub async fn serve(
     listener: TcpListener,

@@ -4,6 +4,7 @@
 //! one process with the same at-least-once semantics as a broker.
 
 pub mod inproc;
+pub mod kafka;
 
 use async_trait::async_trait;
 

@@ -48,6 +48,15 @@ pub struct ServerArgs {
     /// Address to listen on (default: 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<String>,
+    /// Roles to run, comma-separated (default: all): api, audit.
+    #[arg(long)]
+    pub roles: Option<String>,
+    /// Event bus: inproc (default) or kafka.
+    #[arg(long)]
+    pub bus: Option<String>,
+    /// Kafka-protocol brokers, host:port,…
+    #[arg(long)]
+    pub kafka_brokers: Option<String>,
 }
 
 #[derive(Subcommand)]

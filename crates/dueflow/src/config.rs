@@ -2,6 +2,7 @@
 //! `DUEFLOW_*` environment variables, then flags. Validated once at
 //! start-up; the database URL's password is redacted whenever it is shown.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -11,6 +12,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::ServerArgs;
+use crate::roles::Role;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,6 +25,17 @@ pub struct Config {
     pub secure_cookies: bool,
     /// tracing filter, e.g. `info` or `dueflow=debug`.
     pub log: String,
+    /// Roles this process runs, comma-separated: api, audit.
+    pub roles: String,
+    /// `inproc` (every role in this process) or `kafka`.
+    pub bus: String,
+    /// `host:port,…` of the Kafka-protocol brokers.
+    pub kafka_brokers: String,
+    /// Extra librdkafka properties, e.g. `security.protocol`, `sasl.username`.
+    pub kafka_properties: BTreeMap<String, String>,
+    /// Prepended to topic names.
+    pub topic_prefix: String,
+    pub kafka_session_timeout_ms: u32,
 }
 
 impl Default for Config {
@@ -34,6 +47,12 @@ impl Default for Config {
             open_registration: false,
             secure_cookies: false,
             log: "info".into(),
+            roles: Role::ALL.map(Role::as_str).join(","),
+            bus: "inproc".into(),
+            kafka_brokers: String::new(),
+            kafka_properties: BTreeMap::new(),
+            topic_prefix: String::new(),
+            kafka_session_timeout_ms: 6000,
         }
     }
 }
@@ -46,15 +65,26 @@ struct Flags {
     database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     listen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    roles: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 6] = [
+const ENV_KEYS: [&str; 11] = [
     "data_dir",
     "database_url",
     "listen",
     "open_registration",
     "secure_cookies",
     "log",
+    "roles",
+    "bus",
+    "kafka_brokers",
+    "topic_prefix",
+    "kafka_session_timeout_ms",
 ];
 
 impl Config {
@@ -72,6 +102,9 @@ impl Config {
                 data_dir: args.data_dir.clone(),
                 database_url: args.database_url.clone(),
                 listen: args.listen.clone(),
+                roles: args.roles.clone(),
+                bus: args.bus.clone(),
+                kafka_brokers: args.kafka_brokers.clone(),
             }));
         let config: Config = fig
             .extract()
@@ -87,6 +120,22 @@ impl Config {
                 self.listen
             )
         })?;
+        let roles = self.roles()?;
+        match self.bus.as_str() {
+            "inproc" if roles.len() != Role::ALL.len() => bail!(
+                "invalid configuration: bus = 'inproc' runs every role in one process; \
+                 use bus = 'kafka' to run only '{}'",
+                self.roles
+            ),
+            "inproc" => {}
+            "kafka" if self.kafka_brokers.trim().is_empty() => {
+                bail!(
+                    "invalid configuration: bus = 'kafka' needs kafka_brokers (DUEFLOW_KAFKA_BROKERS)"
+                )
+            }
+            "kafka" => {}
+            other => bail!("invalid configuration: bus = '{other}'; use inproc or kafka"),
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -98,6 +147,31 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// The roles to run, validated.
+    pub fn roles(&self) -> anyhow::Result<Vec<Role>> {
+        let mut out = Vec::new();
+        for name in self
+            .roles
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            let role = Role::parse(name).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "invalid configuration: unknown role '{name}'; roles are {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                )
+            })?;
+            if !out.contains(&role) {
+                out.push(role);
+            }
+        }
+        if out.is_empty() {
+            bail!("invalid configuration: roles is empty");
+        }
+        Ok(out)
     }
 
     pub fn database_url(&self) -> String {

@@ -7,6 +7,7 @@ mod admin;
 mod cli;
 mod client;
 mod config;
+mod roles;
 mod server;
 
 use std::process::ExitCode;

@@ -2,13 +2,21 @@
 //! event consumers, bind the listener, serve until SIGINT or SIGTERM, then
 //! drain in-flight requests and let the relay finish its batch.
 
+use std::sync::Arc;
+
 use anyhow::Context;
 use dueflow_api::{ApiConfig, AppState};
+use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, consume};
+use dueflow_domain::event::TASK_EVENTS;
+use dueflow_store::Store;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::ServerArgs;
 use crate::config::{Config, redact};
+use crate::roles::Role;
 
 pub fn init_logging(filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -37,9 +45,52 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Start the event side of this process: everything over the in-process
+/// bus, or the relay and/or consumers of the chosen roles over Kafka.
+fn spawn_workers(
+    config: &Config,
+    roles: &[Role],
+    store: Arc<dyn Store>,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    if config.bus == "inproc" {
+        return Ok(vec![dueflow_workers::spawn_embedded(
+            store,
+            shutdown.clone(),
+        )]);
+    }
+    let kafka = KafkaConfig {
+        brokers: config.kafka_brokers.clone(),
+        properties: config.kafka_properties.clone(),
+        session_timeout_ms: config.kafka_session_timeout_ms,
+        topic_prefix: config.topic_prefix.clone(),
+    };
+    let mut tasks = Vec::new();
+    if roles.contains(&Role::Api) {
+        let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;
+        tasks.push(dueflow_workers::spawn_relay(
+            store.clone(),
+            Arc::new(publisher),
+            shutdown.clone(),
+        ));
+    }
+    if roles.contains(&Role::Audit) {
+        let (kafka, shutdown) = (kafka.clone(), shutdown.clone());
+        let audit = Arc::new(dueflow_workers::audit::Audit::new(store.clone()));
+        tasks.push(tokio::spawn(async move {
+            let group = dueflow_workers::AUDIT_GROUP.to_owned();
+            if let Err(e) = consume(kafka, TASK_EVENTS.into(), group, audit, shutdown).await {
+                tracing::error!(error = %e, "audit consumer stopped");
+            }
+        }));
+    }
+    Ok(tasks)
+}
+
 pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let config = Config::load(&args)?;
     init_logging(&config.log);
+    let roles = config.roles()?;
     let store = config.open_store().await?;
     store
         .migrate()
@@ -52,10 +103,12 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         listen = %listener.local_addr()?,
         database = %redact(&config.database_url()),
         backend = store.backend(),
+        bus = %config.bus,
+        roles = %config.roles,
         "dueflow serving"
     );
-    let shutdown = tokio_util::sync::CancellationToken::new();
-    let workers = dueflow_workers::spawn_embedded(store.clone(), shutdown.clone());
+    let shutdown = CancellationToken::new();
+    let workers = spawn_workers(&config, &roles, store.clone(), &shutdown)?;
     let state = AppState::new(
         store,
         ApiConfig {
@@ -64,8 +117,15 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             ..ApiConfig::default()
         },
     );
-    let served = dueflow_api::serve(listener, state, shutdown_signal()).await;
+    let router = if roles.contains(&Role::Api) {
+        dueflow_api::app(state)
+    } else {
+        dueflow_api::ops_app(state)
+    };
+    let served = dueflow_api::serve_router(listener, router, shutdown_signal()).await;
     shutdown.cancel();
-    let _ = workers.await;
+    for w in workers {
+        let _ = w.await;
+    }
     Ok(served?)
 }

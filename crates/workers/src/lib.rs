@@ -8,11 +8,15 @@ pub mod relay;
 
 use std::sync::Arc;
 
+use dueflow_bus::Publisher;
 use dueflow_bus::inproc::InProcBus;
 use dueflow_domain::event::TASK_EVENTS;
 use dueflow_store::Store;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+/// Consumer group of the audit role.
+pub const AUDIT_GROUP: &str = "dueflow-audit";
 
 /// Start the relay and every consumer in this process over the in-process
 /// bus; they stop when `shutdown` is cancelled.
@@ -20,8 +24,17 @@ pub fn spawn_embedded(store: Arc<dyn Store>, shutdown: CancellationToken) -> Joi
     let bus = Arc::new(InProcBus::new());
     bus.subscribe(
         TASK_EVENTS,
-        "audit",
+        AUDIT_GROUP,
         Arc::new(audit::Audit::new(store.clone())),
     );
+    spawn_relay(store, bus, shutdown)
+}
+
+/// Start the outbox relay publishing to `bus`.
+pub fn spawn_relay(
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Publisher>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
     tokio::spawn(relay::run(store, bus, shutdown))
 }
