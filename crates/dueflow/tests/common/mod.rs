@@ -26,7 +26,7 @@ pub fn pg_admin_url() -> String {
 }
 
 /// A new, empty database on the test PostgreSQL server; its URL.
-async fn fresh_pg_database() -> String {
+pub async fn fresh_pg_database() -> String {
     use sqlx::Connection;
     let admin = pg_admin_url();
     let mut conn = sqlx::PgConnection::connect(&admin)

@@ -1,0 +1,323 @@
+//! Each role as its own OS process over a real Kafka-protocol broker (tansu)
+//! and a real PostgreSQL: the `api` process writes and relays, the `audit`
+//! process consumes. Killing the consumer with SIGKILL and stopping the
+//! broker while writes continue loses nothing and doubles nothing.
+
+mod common;
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dueflow");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "{what} did not start on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A child process killed (SIGKILL) when dropped.
+struct Proc(Child);
+
+impl Proc {
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn tansu() -> PathBuf {
+    std::env::var_os("DUEFLOW_TEST_TANSU").map_or_else(|| PathBuf::from("tansu"), PathBuf::from)
+}
+
+struct Broker {
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Broker {
+    fn start(&self) -> Proc {
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        // tansu 0.6 wants a relative path for its SQLite storage.
+        let child = Command::new(tansu())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "sqlite://broker.db"])
+            .current_dir(&self.dir)
+            .env_clear()
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the tansu broker is required (scripts/test installs it)");
+        wait_for_port(self.port, "broker");
+        Proc(child)
+    }
+
+    fn create_topic(&self, name: &str, partitions: &str) {
+        let ok = Command::new(tansu())
+            .args([
+                "topic",
+                "create",
+                name,
+                "--broker",
+                &format!("tcp://127.0.0.1:{}", self.port),
+            ])
+            .args(["--partitions", partitions])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "create topic {name}");
+    }
+}
+
+fn dueflow(db: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args).env_clear().env("DUEFLOW_DATABASE_URL", db);
+    c
+}
+
+fn role(db: &str, roles: &str, brokers: u16, listen: u16) -> Proc {
+    let child = dueflow(db, &["serve", "--roles", roles, "--bus", "kafka"])
+        .args([
+            "--kafka-brokers",
+            &format!("127.0.0.1:{brokers}"),
+            "--listen",
+            &format!("127.0.0.1:{listen}"),
+        ])
+        .env("DUEFLOW_KAFKA_SESSION_TIMEOUT_MS", "2000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(listen, roles);
+    Proc(child)
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    async fn create(&self, title: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/tasks", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            201,
+            "writes are acknowledged whatever the broker does"
+        );
+        res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn rename(&self, id: &str, title: &str) {
+        let res = self
+            .http
+            .patch(format!("{}/api/v1/tasks/{id}", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+
+    /// Every activity event of one type, oldest first.
+    async fn activity(&self, kind: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut req = self
+                .http
+                .get(format!("{}/api/v1/activity", self.base))
+                .bearer_auth(&self.token)
+                .query(&[("limit", "200"), ("type", kind)]);
+            if let Some(c) = &cursor {
+                req = req.query(&[("cursor", c)]);
+            }
+            let page: Value = req.send().await.unwrap().json().await.unwrap();
+            out.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// Wait until the activity log holds exactly `expected` subjects for
+    /// `kind`, each once; fail on a duplicate or on timeout.
+    async fn expect_exactly_once(&self, kind: &str, expected: &[String], within: Duration) {
+        let want: HashSet<&String> = expected.iter().collect();
+        let deadline = Instant::now() + within;
+        loop {
+            let events = self.activity(kind).await;
+            let ids: HashSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+            assert_eq!(ids.len(), events.len(), "an event was recorded twice");
+            let subjects: Vec<String> = events
+                .iter()
+                .map(|e| e["subject"].as_str().unwrap().to_owned())
+                .collect();
+            let got: HashSet<&String> = subjects.iter().collect();
+            assert_eq!(
+                got.len(),
+                subjects.len(),
+                "{kind} recorded twice for one task"
+            );
+            if got == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{kind}: {} of {} events arrived",
+                got.intersection(&want).count(),
+                want.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn setup_user(db: &str) -> String {
+    assert!(dueflow(db, &["migrate"]).status().unwrap().success());
+    let mut add = dueflow(db, &["user", "add", "ann", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let out = dueflow(db, &["token", "create", "ann"]).output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_as_processes_over_kafka_lose_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = Broker {
+        dir: tmp.path().to_path_buf(),
+        port: free_port(),
+    };
+    let mut broker_proc = broker.start();
+    broker.create_topic("task-events", "3");
+    broker.create_topic("task-events.dlq", "1");
+
+    let db = common::fresh_pg_database().await;
+    let token = setup_user(&db);
+    let api_port = free_port();
+    let _api = role(&db, "api", broker.port, api_port);
+    let audit_port = free_port();
+    let mut audit = role(&db, "audit", broker.port, audit_port);
+    let api = Api {
+        http: reqwest::Client::new(),
+        base: format!("http://127.0.0.1:{api_port}"),
+        token,
+    };
+
+    // Events flow from the api process through the broker to the audit process.
+    let mut created = Vec::new();
+    for i in 0..30 {
+        created.push(api.create(&format!("first {i}")).await);
+    }
+    api.expect_exactly_once("task.created", &created, Duration::from_secs(60))
+        .await;
+
+    // SIGKILL the consumer mid-run; what it missed arrives after a restart, once.
+    audit.kill();
+    let mut renamed = Vec::new();
+    for (i, id) in created.clone().iter().enumerate().take(20) {
+        created.push(api.create(&format!("second {i}")).await);
+        api.rename(id, &format!("renamed {i}")).await;
+        renamed.push(id.clone());
+    }
+    let _audit = role(&db, "audit", broker.port, audit_port);
+    api.expect_exactly_once("task.created", &created, Duration::from_secs(60))
+        .await;
+    api.expect_exactly_once("task.updated", &renamed, Duration::from_secs(30))
+        .await;
+
+    // Stop the broker for 30 s while writes continue; then every event arrives, once.
+    broker_proc.kill();
+    let outage = Instant::now();
+    let mut during = 0;
+    while outage.elapsed() < Duration::from_secs(30) {
+        created.push(api.create(&format!("during outage {during}")).await);
+        during += 1;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let _broker_again = broker.start();
+    api.expect_exactly_once("task.created", &created, Duration::from_secs(90))
+        .await;
+}
+
+#[test]
+fn metrics_and_probes_on_a_consumer_only_process() {
+    // A process without the api role still answers probes and metrics but
+    // serves no API routes.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = rt.block_on(common::fresh_pg_database());
+    assert!(dueflow(&db, &["migrate"]).status().unwrap().success());
+    let port = free_port();
+    let _p = role(&db, "audit", free_port(), port);
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut s, &mut out).unwrap();
+        out
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+    assert!(get("/metrics").starts_with("HTTP/1.1 200"));
+    assert!(get("/api/v1/tasks").starts_with("HTTP/1.1 404"));
+}
