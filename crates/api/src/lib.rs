@@ -9,6 +9,7 @@ mod metrics;
 pub mod problem;
 pub mod routes;
 pub mod state;
+pub mod stream;
 
 use std::future::Future;
 use std::net::SocketAddr;

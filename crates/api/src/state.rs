@@ -6,6 +6,7 @@ use std::sync::Arc;
 use dueflow_store::Store;
 
 use crate::auth::limiter::LoginLimiter;
+use crate::stream::hub::StreamHub;
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -32,6 +33,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<ApiConfig>,
     pub limiter: Arc<LoginLimiter>,
+    /// Live events for this process's stream connections.
+    pub hub: Arc<StreamHub>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
+            hub: Arc::new(StreamHub::default()),
         }
     }
 }

@@ -120,12 +120,22 @@ impl Publisher for KafkaPublisher {
     }
 }
 
+/// Where a consumer group without committed offsets starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// From the oldest retained message (durable roles).
+    Earliest,
+    /// From now on (the live stream of one replica).
+    Latest,
+}
+
 /// Consume `topic` as `group` until `shutdown`, handing each message to
 /// `handler` and committing it only afterwards.
 pub async fn consume(
     config: KafkaConfig,
     topic: String,
     group: String,
+    start: Start,
     handler: Arc<dyn Handler>,
     shutdown: CancellationToken,
 ) -> Result<(), BusError> {
@@ -135,7 +145,14 @@ pub async fn consume(
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", "200")
         .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
+        .set(
+            "auto.offset.reset",
+            if start == Start::Latest {
+                "latest"
+            } else {
+                "earliest"
+            },
+        )
         .set("session.timeout.ms", config.session_timeout_ms.to_string())
         .set(
             "heartbeat.interval.ms",

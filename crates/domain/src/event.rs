@@ -73,6 +73,9 @@ pub struct Event {
     pub subject: String,
     pub time: DateTime<Utc>,
     pub data: Value,
+    /// Position among this user's events (1, 2, …), assigned by storage in
+    /// the writing transaction; 0 until then. Live clients resume from it.
+    pub sequence: i64,
 }
 
 impl Event {
@@ -90,6 +93,7 @@ impl Event {
             subject: subject.to_owned(),
             time,
             data,
+            sequence: 0,
         }
     }
 
@@ -154,6 +158,7 @@ impl Event {
             "time": self.time.to_rfc3339_opts(SecondsFormat::Millis, true),
             "datacontenttype": "application/json",
             "partitionkey": self.user_id,
+            "usersequence": self.sequence,
             "data": self.data,
         })
     }
@@ -180,6 +185,7 @@ impl Event {
             subject: s("subject")?.to_owned(),
             time,
             data: v.get("data").cloned().unwrap_or(Value::Null),
+            sequence: v.get("usersequence").and_then(Value::as_i64).unwrap_or(0),
         })
     }
 }

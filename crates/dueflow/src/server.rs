@@ -5,10 +5,12 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use dueflow_api::stream::hub::HubFeed;
 use dueflow_api::{ApiConfig, AppState};
-use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, consume};
+use dueflow_bus::Handler;
+use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, Start, consume};
 use dueflow_domain::event::TASK_EVENTS;
-use dueflow_store::Store;
+use dueflow_domain::ids::{IdKind, new_id};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -50,12 +52,15 @@ async fn shutdown_signal() {
 fn spawn_workers(
     config: &Config,
     roles: &[Role],
-    store: Arc<dyn Store>,
+    state: &AppState,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let store = state.store.clone();
+    let live = Arc::new(HubFeed(state.hub.clone()));
     if config.bus == "inproc" {
         return Ok(vec![dueflow_workers::spawn_embedded(
             store,
+            live,
             shutdown.clone(),
         )]);
     }
@@ -65,6 +70,23 @@ fn spawn_workers(
         session_timeout_ms: config.kafka_session_timeout_ms,
         topic_prefix: config.topic_prefix.clone(),
     };
+    let consumer = |group: String, start: Start, handler: Arc<dyn Handler>| {
+        let (kafka, shutdown) = (kafka.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            if let Err(e) = consume(
+                kafka,
+                TASK_EVENTS.into(),
+                group.clone(),
+                start,
+                handler,
+                shutdown,
+            )
+            .await
+            {
+                tracing::error!(%group, error = %e, "consumer stopped");
+            }
+        })
+    };
     let mut tasks = Vec::new();
     if roles.contains(&Role::Api) {
         let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -73,16 +95,17 @@ fn spawn_workers(
             Arc::new(publisher),
             shutdown.clone(),
         ));
+        // Every api replica sees every event, from now on, for its live clients.
+        let group = format!("dueflow-stream-{}", new_id(IdKind::Event));
+        tasks.push(consumer(group, Start::Latest, live));
     }
     if roles.contains(&Role::Audit) {
-        let (kafka, shutdown) = (kafka.clone(), shutdown.clone());
         let audit = Arc::new(dueflow_workers::audit::Audit::new(store.clone()));
-        tasks.push(tokio::spawn(async move {
-            let group = dueflow_workers::AUDIT_GROUP.to_owned();
-            if let Err(e) = consume(kafka, TASK_EVENTS.into(), group, audit, shutdown).await {
-                tracing::error!(error = %e, "audit consumer stopped");
-            }
-        }));
+        tasks.push(consumer(
+            dueflow_workers::AUDIT_GROUP.to_owned(),
+            Start::Earliest,
+            audit,
+        ));
     }
     Ok(tasks)
 }
@@ -107,8 +130,6 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         roles = %config.roles,
         "dueflow serving"
     );
-    let shutdown = CancellationToken::new();
-    let workers = spawn_workers(&config, &roles, store.clone(), &shutdown)?;
     let state = AppState::new(
         store,
         ApiConfig {
@@ -117,6 +138,8 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             ..ApiConfig::default()
         },
     );
+    let shutdown = CancellationToken::new();
+    let workers = spawn_workers(&config, &roles, &state, &shutdown)?;
     let router = if roles.contains(&Role::Api) {
         dueflow_api::app(state)
     } else {

@@ -13,6 +13,7 @@ use reqwest::{Method, StatusCode};
 const ROUTES: &[&str] = &[
     "GET /api/v1/activity",
     "GET /api/v1/me",
+    "GET /api/v1/stream",
     "GET /api/v1/tags",
     "GET /api/v1/tasks",
     "GET /api/v1/tasks/{id}",

@@ -1,7 +1,7 @@
 //! Each role as its own OS process over a real Kafka-protocol broker (tansu)
 //! and a real PostgreSQL: the `api` process writes and relays, the `audit`
-//! process consumes. Killing the consumer with SIGKILL and stopping the
-//! broker while writes continue loses nothing and doubles nothing.
+//! process consumes. Killing the consumer with SIGKILL mid-run loses
+//! nothing and doubles nothing.
 
 mod common;
 
@@ -245,7 +245,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         dir: tmp.path().to_path_buf(),
         port: free_port(),
     };
-    let mut broker_proc = broker.start();
+    let _broker = broker.start();
     broker.create_topic("task-events", "3");
     broker.create_topic("task-events.dlq", "1");
 
@@ -281,19 +281,6 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     api.expect_exactly_once("task.created", &created, Duration::from_secs(60))
         .await;
     api.expect_exactly_once("task.updated", &renamed, Duration::from_secs(30))
-        .await;
-
-    // Stop the broker for 30 s while writes continue; then every event arrives, once.
-    broker_proc.kill();
-    let outage = Instant::now();
-    let mut during = 0;
-    while outage.elapsed() < Duration::from_secs(30) {
-        created.push(api.create(&format!("during outage {during}")).await);
-        during += 1;
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let _broker_again = broker.start();
-    api.expect_exactly_once("task.created", &created, Duration::from_secs(90))
         .await;
 }
 

@@ -8,8 +8,8 @@ pub mod relay;
 
 use std::sync::Arc;
 
-use dueflow_bus::Publisher;
 use dueflow_bus::inproc::InProcBus;
+use dueflow_bus::{Handler, Publisher};
 use dueflow_domain::event::TASK_EVENTS;
 use dueflow_store::Store;
 use tokio::task::JoinHandle;
@@ -19,14 +19,20 @@ use tokio_util::sync::CancellationToken;
 pub const AUDIT_GROUP: &str = "dueflow-audit";
 
 /// Start the relay and every consumer in this process over the in-process
-/// bus; they stop when `shutdown` is cancelled.
-pub fn spawn_embedded(store: Arc<dyn Store>, shutdown: CancellationToken) -> JoinHandle<()> {
+/// bus, plus `live` (the API's stream hub); they stop when `shutdown` is
+/// cancelled.
+pub fn spawn_embedded(
+    store: Arc<dyn Store>,
+    live: Arc<dyn Handler>,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
     let bus = Arc::new(InProcBus::new());
     bus.subscribe(
         TASK_EVENTS,
         AUDIT_GROUP,
         Arc::new(audit::Audit::new(store.clone())),
     );
+    bus.subscribe(TASK_EVENTS, "dueflow-stream", live);
     spawn_relay(store, bus, shutdown)
 }
 

@@ -50,6 +50,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::occurrences))
         .routes(routes!(tags::list))
         .routes(routes!(activity::list))
+        .routes(routes!(crate::stream::stream))
         .routes(routes!(account::register))
         .routes(routes!(account::login))
         .routes(routes!(account::me, account::update_me))

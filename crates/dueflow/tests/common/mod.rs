@@ -75,8 +75,9 @@ impl TestServer {
         };
         let store = dueflow_store::connect(&url).await.expect("open store");
         store.migrate().await.expect("migrate");
-        dueflow_workers::spawn_embedded(store.clone(), tokio_util::sync::CancellationToken::new());
-        let state = AppState::new(store, config);
+        let state = AppState::new(store.clone(), config);
+        let live = Arc::new(dueflow_api::stream::hub::HubFeed(state.hub.clone()));
+        dueflow_workers::spawn_embedded(store, live, tokio_util::sync::CancellationToken::new());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let serving = state.clone();

@@ -171,9 +171,18 @@ async fn replace_task(
     Ok(true)
 }
 
-/// Append events to the outbox within the caller's transaction.
+/// Append events to the outbox within the caller's transaction, each with
+/// the next number of its user's sequence (the row lock orders one user's
+/// concurrent writers).
 async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
     for e in events {
+        let mut e = e.clone();
+        e.sequence = sqlx::query_scalar(
+            "UPDATE users SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+        )
+        .bind(&e.user_id)
+        .fetch_one(&mut **tx)
+        .await?;
         sqlx::query("INSERT INTO outbox (id, topic, partition_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&e.id)
             .bind(e.kind.topic())

@@ -8,6 +8,7 @@ use crate::Result;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_events.sql"),
+    include_str!("../../migrations/sqlite/0003_event_sequence.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

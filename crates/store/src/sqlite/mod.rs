@@ -203,13 +203,19 @@ fn replace_task(
     Ok(true)
 }
 
-/// Append events to the outbox within the caller's transaction.
+/// Append events to the outbox within the caller's transaction, each with
+/// the next number of its user's sequence.
 fn insert_events(tx: &Transaction<'_>, events: &[Event]) -> Result<()> {
-    let mut stmt = tx.prepare_cached(
+    let mut next = tx.prepare_cached(
+        "UPDATE users SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq",
+    )?;
+    let mut insert = tx.prepare_cached(
         "INSERT INTO outbox (id, topic, partition_key, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for e in events {
-        stmt.execute(params![
+        let mut e = e.clone();
+        e.sequence = next.query_row([&e.user_id], |r| r.get(0))?;
+        insert.execute(params![
             e.id,
             e.kind.topic(),
             e.user_id,

@@ -1,0 +1,151 @@
+//! `GET /api/v1/stream`: the caller's events, live, as a WebSocket or as
+//! Server-Sent Events (`Accept: text/event-stream`). Each message is the
+//! CloudEvents document; its `usersequence` is the position to resume from
+//! with `?after=N` (or SSE's `Last-Event-ID`), within a bounded window. A
+//! client too far behind receives a `dueflow.stream.reset` message and
+//! should reload its data.
+
+pub mod hub;
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::StreamExt as _;
+use tokio_stream::wrappers::ReceiverStream;
+use utoipa::IntoParams;
+
+use crate::auth::CurrentUser;
+use crate::json::Query;
+use crate::problem::ApiError;
+use crate::state::AppState;
+use hub::{Item, StreamHub};
+
+pub const RESET: &str = "dueflow.stream.reset";
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StreamParams {
+    /// The last `usersequence` seen; what came after it is replayed first.
+    after: Option<i64>,
+}
+
+/// Feed one connection: the backlog, then live events, never a number twice
+/// or out of order.
+async fn pump(hub: &StreamHub, user_id: &str, after: Option<i64>, out: mpsc::Sender<Item>) {
+    let sub = hub.subscribe(user_id, after);
+    let mut last = after.unwrap_or(0);
+    if sub.gap {
+        let reset = Item {
+            seq: 0,
+            kind: RESET.into(),
+            json: format!(r#"{{"type":"{RESET}","after":{last}}}"#).into(),
+        };
+        if out.send(reset).await.is_err() {
+            return;
+        }
+    }
+    for item in sub.backlog {
+        last = item.seq;
+        if out.send(item).await.is_err() {
+            return;
+        }
+    }
+    let mut live = sub.live;
+    loop {
+        match live.recv().await {
+            Ok(item) if item.seq > last => {
+                last = item.seq;
+                if out.send(item).await.is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                let catch_up = hub.subscribe(user_id, Some(last));
+                live = catch_up.live;
+                for item in catch_up.backlog {
+                    last = item.seq;
+                    if out.send(item).await.is_err() {
+                        return;
+                    }
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+fn connection(state: &AppState, user_id: String, after: Option<i64>) -> mpsc::Receiver<Item> {
+    let (tx, rx) = mpsc::channel(64);
+    let hub = state.hub.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = pump(&hub, &user_id, after, tx.clone()) => {}
+            () = tx.closed() => {}
+        }
+    });
+    rx
+}
+
+async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
+    metrics::gauge!("dueflow_live_connections").increment(1.0);
+    loop {
+        tokio::select! {
+            item = events.recv() => {
+                let Some(item) = item else { break };
+                if socket.send(WsMessage::Text(item.json.as_ref().into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(WsMessage::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    metrics::gauge!("dueflow_live_connections").decrement(1.0);
+}
+
+#[utoipa::path(get, path = "/api/v1/stream", tag = "tasks", params(StreamParams),
+    responses(
+        (status = 101, description = "WebSocket: one CloudEvents JSON document per text message"),
+        (status = 200, description = "Server-Sent Events (Accept: text/event-stream): id = usersequence, event = type, data = the CloudEvent", content_type = "text/event-stream"),
+    ),
+    security(("bearer" = [])))]
+pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let (mut parts, _) = req.into_parts();
+    let CurrentUser(user) = CurrentUser::from_request_parts(&mut parts, &state).await?;
+    let Query(p) = Query::<StreamParams>::from_request_parts(&mut parts, &state).await?;
+    let last_event_id = parts
+        .headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let after = p.after.or(last_event_id);
+    if parts.headers.contains_key(header::UPGRADE) {
+        let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
+            .await
+            .map_err(|e| ApiError::invalid("Upgrade", e.body_text()))?;
+        let events = connection(&state, user.id, after);
+        return Ok(ws.on_upgrade(move |socket| websocket(socket, events)));
+    }
+    let events = ReceiverStream::new(connection(&state, user.id, after)).map(|item| {
+        let mut e = SseEvent::default()
+            .event(item.kind.as_ref())
+            .data(item.json.as_ref());
+        if item.seq > 0 {
+            e = e.id(item.seq.to_string());
+        }
+        Ok::<_, Infallible>(e)
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
