@@ -147,12 +147,12 @@ impl Outcome {
 /// The markdown table of all scenarios.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut s = String::from(
-        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU | bench CPU | other CPU |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU | server µs/req | bench CPU | other CPU |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for o in outcomes {
         s.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.2} | {:.2} |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.0} | {:.2} | {:.2} |\n",
             o.name,
             o.per_second,
             o.p50_ms,
@@ -161,11 +161,13 @@ pub fn table(outcomes: &[Outcome]) -> String {
             o.ok,
             o.errors,
             o.cpu.server,
+            o.cpu.server * 1e6 / o.per_second,
             o.cpu.bench,
             o.cpu.other
         ));
     }
-    s.push_str("\nCPU columns are cores used on average (2 = both cores busy); \"other\" is the rest of the machine.\n");
+    s.push_str("\nCPU columns are cores used on average (2 = both cores busy); \"other\" is the rest of the \
+         machine; server µs/req is server CPU time per answered request.\n");
     for o in outcomes {
         if let Some(e) = &o.first_error {
             let e: String = e.chars().take(300).collect();

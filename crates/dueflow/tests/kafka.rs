@@ -47,8 +47,19 @@ impl Drop for Proc {
     }
 }
 
+/// The broker binary: `DUEFLOW_TEST_TANSU` (set by scripts/test), else the
+/// first `tansu` on PATH or in ~/.cargo/bin.
 fn tansu() -> PathBuf {
-    std::env::var_os("DUEFLOW_TEST_TANSU").map_or_else(|| PathBuf::from("tansu"), PathBuf::from)
+    if let Some(p) = std::env::var_os("DUEFLOW_TEST_TANSU") {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(cargo_bin)
+        .map(|d| d.join("tansu"))
+        .find(|p| p.is_file())
+        .expect("the tansu broker is required: run scripts/test, which installs it")
 }
 
 struct Broker {
@@ -74,7 +85,7 @@ impl Broker {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("the tansu broker is required (scripts/test installs it)");
+            .expect("start the tansu broker");
         wait_for_port(self.port, "broker");
         Proc(child)
     }

@@ -149,8 +149,14 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
     } else {
         format!("{}, ", order.join(", "))
     };
+    // Sort and cut the page on ids and keys alone, then fetch whole rows
+    // for that page only: the sorter never carries notes and tags.
+    let outer_keys: String = (0..exprs.len()).map(|i| format!(", p.k{i}")).collect();
+    let outer_order: String = order.iter().map(|o| format!("p.{o}, ")).collect();
     b.sql = format!(
-        "SELECT {TASK_COLUMNS}{keys_sql} FROM {from} WHERE {wh} ORDER BY {order_sql}t.id {id_dir} LIMIT {limit}"
+        "SELECT {TASK_COLUMNS}{outer_keys} FROM (SELECT t.id AS pid{keys_sql} FROM {from} WHERE {wh} \
+         ORDER BY {order_sql}t.id {id_dir} LIMIT {limit}) p JOIN tasks t ON t.id = p.pid \
+         ORDER BY {outer_order}p.pid {id_dir}"
     );
     Ok(Statement {
         sql: b.sql,

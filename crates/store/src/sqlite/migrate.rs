@@ -9,6 +9,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_events.sql"),
     include_str!("../../migrations/sqlite/0003_event_sequence.sql"),
+    include_str!("../../migrations/sqlite/0004_due_sort_indexes.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -1,13 +1,13 @@
-//! SQLite backend, the embedded default. One writer connection behind a
-//! mutex (SQLite has one writer at a time; queueing here beats its
-//! sleep-and-retry busy handler) and one read connection per thread with
-//! cached statements, which keeps the hot read path lock-free under WAL.
+//! SQLite backend, the embedded default. One writer connection behind an
+//! async mutex (SQLite has one writer at a time; queueing here beats its
+//! sleep-and-retry busy handler, and waiting writers do not block runtime
+//! threads) and one read connection per thread with cached statements,
+//! which keeps the hot read path lock-free under WAL.
 
 mod migrate;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
@@ -25,7 +25,7 @@ use crate::{
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: tokio::sync::Mutex<Connection>,
     readers: ThreadLocal<RefCell<Connection>>,
 }
 
@@ -33,7 +33,8 @@ fn open_connection(path: &PathBuf) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;",
     )?;
     conn.set_prepared_statement_cache_capacity(128);
     Ok(conn)
@@ -45,7 +46,7 @@ impl SqliteStore {
         let writer = open_connection(&path)?;
         Ok(Self {
             path,
-            writer: Mutex::new(writer),
+            writer: tokio::sync::Mutex::new(writer),
             readers: ThreadLocal::new(),
         })
     }
@@ -57,8 +58,8 @@ impl SqliteStore {
         f(&cell.borrow())
     }
 
-    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+    async fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().await;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
@@ -247,7 +248,7 @@ fn key_value(kind: KeyKind, v: Value) -> Result<KeyValue> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut conn = self.writer.lock().await;
         migrate::run(&mut conn)
     }
 
@@ -266,7 +267,7 @@ impl Store for SqliteStore {
                 params![user.id, user.name, password_hash, user.tz.name(), user.created_at.timestamp_millis()],
             )?;
             Ok(())
-        })
+        }).await
     }
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
@@ -281,14 +282,16 @@ impl Store for SqliteStore {
     }
 
     async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
-        let row = self.write(|tx| {
-            Ok(tx
-                .prepare_cached(
-                    "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at",
-                )?
-                .query_row(params![user_id, tz.name()], user_row)
-                .optional()?)
-        })?;
+        let row = self
+            .write(|tx| {
+                Ok(tx
+                    .prepare_cached(
+                        "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at",
+                    )?
+                    .query_row(params![user_id, tz.name()], user_row)
+                    .optional()?)
+            })
+            .await?;
         row.map(user).transpose()
     }
 
@@ -309,6 +312,7 @@ impl Store for SqliteStore {
             )?;
             Ok(())
         })
+        .await
     }
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>> {
@@ -362,6 +366,7 @@ impl Store for SqliteStore {
                 params![token_id, user_id],
             )? == 1)
         })
+        .await
     }
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
@@ -369,6 +374,7 @@ impl Store for SqliteStore {
             insert_task(tx, user_id, task, false)?;
             insert_events(tx, events)
         })
+        .await
     }
 
     async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>> {
@@ -396,6 +402,7 @@ impl Store for SqliteStore {
             }
             Ok(replaced)
         })
+        .await
     }
 
     async fn complete_task(
@@ -416,6 +423,7 @@ impl Store for SqliteStore {
             insert_events(tx, events)?;
             Ok(true)
         })
+        .await
     }
 
     async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool> {
@@ -430,6 +438,7 @@ impl Store for SqliteStore {
             }
             Ok(n == 1)
         })
+        .await
     }
 
     async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page> {
@@ -500,6 +509,7 @@ impl Store for SqliteStore {
             }
             Ok(())
         })
+        .await
     }
 
     async fn outbox_backlog(&self) -> Result<i64> {
@@ -523,6 +533,7 @@ impl Store for SqliteStore {
                 ])?;
             Ok(n == 1)
         })
+        .await
     }
 
     async fn list_activity(
