@@ -15,6 +15,7 @@ const TICKS_PER_SECOND: f64 = 100.0;
 pub struct Cpu {
     server: f64,
     bench: f64,
+    database: f64,
     machine: f64,
 }
 
@@ -23,6 +24,8 @@ pub struct Cpu {
 pub struct CpuUse {
     pub server: f64,
     pub bench: f64,
+    /// PostgreSQL's processes (0 with SQLite, which runs inside the server).
+    pub database: f64,
     /// Everything else on the machine; should be near 0 for a clean run.
     pub other: f64,
 }
@@ -41,7 +44,7 @@ fn machine_seconds() -> anyhow::Result<f64> {
     Ok(busy / TICKS_PER_SECOND)
 }
 
-fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
+pub fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
     // Fields after the parenthesised command name; utime and stime are 14 and 15.
@@ -51,11 +54,29 @@ fn cpu_seconds(pid: &str) -> anyhow::Result<f64> {
     Ok(ticks / TICKS_PER_SECOND)
 }
 
+/// CPU seconds of all PostgreSQL processes (server, backends, writers).
+pub fn postgres_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        // Processes may exit between the listing and the read.
+        .filter_map(|pid| cpu_seconds(&pid).ok())
+        .sum()
+}
+
 impl Cpu {
     pub fn sample(server_pid: u32) -> anyhow::Result<Cpu> {
         Ok(Cpu {
             server: cpu_seconds(&server_pid.to_string())?,
             bench: cpu_seconds("self")?,
+            database: postgres_seconds(),
             machine: machine_seconds()?,
         })
     }
@@ -63,10 +84,12 @@ impl Cpu {
     pub fn since(&self, start: &Cpu, window: Duration) -> CpuUse {
         let s = window.as_secs_f64();
         let (server, bench) = (self.server - start.server, self.bench - start.bench);
+        let database = (self.database - start.database).max(0.0);
         CpuUse {
             server: server / s,
             bench: bench / s,
-            other: ((self.machine - start.machine - server - bench) / s).max(0.0),
+            database: database / s,
+            other: ((self.machine - start.machine - server - bench - database) / s).max(0.0),
         }
     }
 }
@@ -147,12 +170,12 @@ impl Outcome {
 /// The markdown table of all scenarios.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut s = String::from(
-        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU | server µs/req | bench CPU | other CPU |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| scenario | req/s | p50 ms | p99 ms | max ms | ok | errors | server CPU | server µs/req | db CPU | bench CPU | other CPU |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for o in outcomes {
         s.push_str(&format!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.0} | {:.2} | {:.2} |\n",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.1} | {} | {} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} |\n",
             o.name,
             o.per_second,
             o.p50_ms,
@@ -162,12 +185,13 @@ pub fn table(outcomes: &[Outcome]) -> String {
             o.errors,
             o.cpu.server,
             o.cpu.server * 1e6 / o.per_second,
+            o.cpu.database,
             o.cpu.bench,
             o.cpu.other
         ));
     }
-    s.push_str("\nCPU columns are cores used on average (2 = both cores busy); \"other\" is the rest of the \
-         machine; server µs/req is server CPU time per answered request.\n");
+    s.push_str("\nCPU columns are cores used on average (2 = both cores busy); \"db\" is PostgreSQL's \
+         processes, \"other\" the rest of the machine; server µs/req is server CPU time per answered request.\n");
     for o in outcomes {
         if let Some(e) = &o.first_error {
             let e: String = e.chars().take(300).collect();

@@ -3,23 +3,28 @@
 //! a bad configuration refused in one line, and acknowledged writes that
 //! survive `kill -9` of the server.
 
-use std::io::Write;
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::process::{self, free_port};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_dueflow");
+fn env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("HOME", dir.display().to_string()),
+        ("DUEFLOW_DATA_DIR", dir.join("data").display().to_string()),
+    ]
+}
 
-fn dueflow(dir: &std::path::Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("DUEFLOW_DATA_DIR", dir.join("data"));
-    c
+fn dueflow(dir: &Path, args: &[&str]) -> Command {
+    process::dueflow(&env(dir), args)
+}
+
+fn start(dir: &Path, port: u16) -> process::Proc {
+    process::serve(&env(dir), port, &[])
 }
 
 fn ok(out: Output) -> String {
@@ -29,37 +34,6 @@ fn ok(out: Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &std::path::Path, port: u16) -> Server {
-    let child = dueflow(dir, &["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server(child)
 }
 
 #[test]
@@ -164,8 +138,7 @@ fn cli_end_to_end() {
     let kept: Value =
         serde_json::from_str(&ok(client(&["task", "add", "Survive a crash", "--json"]))).unwrap();
     let mut server = server;
-    server.0.kill().unwrap();
-    server.0.wait().unwrap();
+    server.kill();
     let _again = start(dir, port);
     let listed: Value =
         serde_json::from_str(&ok(client(&["task", "list", "survive", "--json"]))).unwrap();

@@ -2,67 +2,26 @@
 //! SIGKILL right after a burst of acknowledged writes; after a restart every
 //! task is there and every event reaches the activity log exactly once.
 
-use std::io::Write;
-use std::process::{Child, Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
+use common::process::{free_port, serve, user_with_token};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_dueflow");
-
-fn dueflow(dir: &std::path::Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args)
-        .env_clear()
-        .env("DUEFLOW_DATA_DIR", dir.join("data"));
-    c
-}
-
-fn start(dir: &std::path::Path, port: u16) -> Child {
-    let child = dueflow(dir, &["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_loses_no_acknowledged_write_or_event() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let mut add = dueflow(dir, &["user", "add", "ann", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let out = dueflow(dir, &["token", "create", "ann"]).output().unwrap();
-    let token = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let env = [(
+        "DUEFLOW_DATA_DIR",
+        tmp.path().join("data").display().to_string(),
+    )];
+    let token = user_with_token(&env);
+    let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
 
-    let mut server = start(dir, port);
+    let mut server = serve(&env, port, &[]);
     let writes = (0..200).map(|i| {
         let (http, base, token) = (http.clone(), base.clone(), token.clone());
         tokio::spawn(async move {
@@ -84,10 +43,9 @@ async fn kill_9_loses_no_acknowledged_write_or_event() {
     for w in writes {
         acked.push(w.await.unwrap());
     }
-    server.kill().unwrap(); // SIGKILL, no graceful shutdown
-    server.wait().unwrap();
+    server.kill(); // SIGKILL, no graceful shutdown
 
-    let mut server = start(dir, port);
+    let mut server = serve(&env, port, &[]);
     for id in &acked {
         let res = http
             .get(format!("{base}/api/v1/tasks/{id}"))
@@ -140,6 +98,5 @@ async fn kill_9_loses_no_acknowledged_write_or_event() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    server.kill().unwrap();
-    server.wait().unwrap();
+    server.kill();
 }

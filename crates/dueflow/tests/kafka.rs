@@ -8,44 +8,12 @@ mod common;
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::process::{Proc, free_port, serve, user_with_token, wait_for_port};
+
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_dueflow");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not start on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A child process killed (SIGKILL) when dropped.
-struct Proc(Child);
-
-impl Proc {
-    fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
 
 /// The broker binary: `DUEFLOW_TEST_TANSU` (set by scripts/test), else the
 /// first `tansu` on PATH or in ~/.cargo/bin.
@@ -108,27 +76,36 @@ impl Broker {
     }
 }
 
-fn dueflow(db: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(args).env_clear().env("DUEFLOW_DATABASE_URL", db);
-    c
+fn env(db: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("DUEFLOW_DATABASE_URL", db.to_owned()),
+        ("DUEFLOW_KAFKA_SESSION_TIMEOUT_MS", "2000".to_owned()),
+    ]
 }
 
 fn role(db: &str, roles: &str, brokers: u16, listen: u16) -> Proc {
-    let child = dueflow(db, &["serve", "--roles", roles, "--bus", "kafka"])
-        .args([
+    let brokers = format!("127.0.0.1:{brokers}");
+    serve(
+        &env(db),
+        listen,
+        &[
+            "--roles",
+            roles,
+            "--bus",
+            "kafka",
             "--kafka-brokers",
-            &format!("127.0.0.1:{brokers}"),
-            "--listen",
-            &format!("127.0.0.1:{listen}"),
-        ])
-        .env("DUEFLOW_KAFKA_SESSION_TIMEOUT_MS", "2000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(listen, roles);
-    Proc(child)
+            &brokers,
+        ],
+    )
+}
+
+fn migrate(db: &str) {
+    assert!(
+        common::process::dueflow(&env(db), &["migrate"])
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 struct Api {
@@ -227,28 +204,6 @@ impl Api {
     }
 }
 
-fn setup_user(db: &str) -> String {
-    assert!(dueflow(db, &["migrate"]).status().unwrap().success());
-    let mut add = dueflow(db, &["user", "add", "ann", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-    let out = dueflow(db, &["token", "create", "ann"]).output().unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_as_processes_over_kafka_lose_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -261,7 +216,8 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     broker.create_topic("task-events.dlq", "1");
 
     let db = common::fresh_pg_database().await;
-    let token = setup_user(&db);
+    migrate(&db);
+    let token = user_with_token(&env(&db));
     let api_port = free_port();
     let _api = role(&db, "api", broker.port, api_port);
     let audit_port = free_port();
@@ -301,7 +257,7 @@ fn metrics_and_probes_on_a_consumer_only_process() {
     // serves no API routes.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(common::fresh_pg_database());
-    assert!(dueflow(&db, &["migrate"]).status().unwrap().success());
+    migrate(&db);
     let port = free_port();
     let _p = role(&db, "audit", free_port(), port);
     let get = |path: &str| {

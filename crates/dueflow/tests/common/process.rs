@@ -1,0 +1,91 @@
+//! Real `dueflow` processes for tests: commands with a clean environment,
+//! servers that are killed (SIGKILL) when dropped, a user with a token.
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_dueflow");
+
+/// `dueflow ARGS` with only PATH and the given variables set.
+pub fn dueflow(env: &[(&str, String)], args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process, killed with SIGKILL when dropped.
+pub struct Proc(pub Child);
+
+impl Proc {
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// `dueflow serve --listen 127.0.0.1:PORT EXTRA…`, once it accepts connections.
+pub fn serve(env: &[(&str, String)], port: u16, extra: &[&str]) -> Proc {
+    let child = dueflow(env, &["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let proc = Proc(child);
+    wait_for_port(port, "dueflow serve");
+    proc
+}
+
+/// Create the user `ann` (password "correct horse") and a new API token.
+pub fn user_with_token(env: &[(&str, String)]) -> String {
+    let mut add = dueflow(env, &["user", "add", "ann", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success(), "user add");
+    let out = dueflow(env, &["token", "create", "ann"]).output().unwrap();
+    assert!(out.status.success(), "token create");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
