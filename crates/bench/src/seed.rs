@@ -196,11 +196,11 @@ pub async fn tasks(
         }
     }
     let jobs = Arc::new(jobs);
-    let requests: Arc<Vec<String>> = Arc::new(tokens.to_vec());
+    let shared_tokens: Arc<Vec<String>> = Arc::new(tokens.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for w in 0..conns {
-        let (jobs, tokens, next) = (jobs.clone(), requests.clone(), next.clone());
+        let (jobs, tokens, next) = (jobs.clone(), shared_tokens.clone(), next.clone());
         workers.spawn(async move {
             let mut rng = Rng::new(0xD0E_F10E ^ w as u64);
             let mut conn = Conn::connect(addr).await?;
