@@ -28,7 +28,9 @@ pub fn list_sql(dialect: Dialect, user_id: &str, q: &ActivityQuery) -> (String, 
         let i = b.bind(SqlValue::Text(id.clone()));
         wh += &format!(" AND (time < {t} OR (time = {t} AND id < {i}))");
     }
-    let limit = b.bind(SqlValue::Int(i64::from(q.limit)));
+    // A bounded integer, written into the SQL (a bound LIMIT makes SQLite
+    // recompile the cached statement every time).
+    let limit = q.limit.min(1_000);
     (
         format!(
             "SELECT time, id, payload FROM activity WHERE {wh} ORDER BY time DESC, id DESC LIMIT {limit}"

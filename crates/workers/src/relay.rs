@@ -49,6 +49,7 @@ pub async fn run(store: Arc<dyn Store>, bus: Arc<dyn Publisher>, shutdown: Cance
                 if n == BATCH as usize {
                     continue;
                 }
+                metrics::gauge!("dueflow_outbox_backlog").set(0.0);
                 IDLE_POLL
             }
             Err(e) => {
@@ -58,7 +59,10 @@ pub async fn run(store: Arc<dyn Store>, bus: Arc<dyn Publisher>, shutdown: Cance
                 backoff
             }
         };
-        if let Ok(n) = store.outbox_backlog().await {
+        // Counting rows is a scan: only worth it when the relay is behind.
+        if wait != IDLE_POLL
+            && let Ok(n) = store.outbox_backlog().await
+        {
             metrics::gauge!("dueflow_outbox_backlog").set(n as f64);
         }
         tokio::select! {

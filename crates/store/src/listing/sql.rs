@@ -135,7 +135,9 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
         .enumerate()
         .map(|(i, e)| format!("k{i} {}", if e.descending { "DESC" } else { "ASC" }))
         .collect();
-    let limit = b.bind(SqlValue::Int(i64::from(q.limit) + 1));
+    // The page size is a validated integer, written into the SQL rather than
+    // bound: SQLite recompiles a cached statement whose LIMIT is a parameter.
+    let limit = i64::from(q.limit.min(super::MAX_LIMIT)) + 1;
     // Ties go by id in the direction of the last key: ids are time-ordered,
     // so `-created` lists same-millisecond tasks newest first too.
     let id_dir = if id_descending(&exprs) { "DESC" } else { "ASC" };
