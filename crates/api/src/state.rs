@@ -16,6 +16,8 @@ pub struct ApiConfig {
     pub secure_cookies: bool,
     /// How long a web session lasts.
     pub session_days: i64,
+    /// Accept webhook URLs on loopback and private addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for ApiConfig {
@@ -24,6 +26,7 @@ impl Default for ApiConfig {
             open_registration: false,
             secure_cookies: false,
             session_days: 30,
+            webhooks_allow_private: false,
         }
     }
 }

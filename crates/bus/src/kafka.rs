@@ -129,11 +129,11 @@ pub enum Start {
     Latest,
 }
 
-/// Consume `topic` as `group` until `shutdown`, handing each message to
+/// Consume `topics` as `group` until `shutdown`, handing each message to
 /// `handler` and committing it only afterwards.
 pub async fn consume(
     config: KafkaConfig,
-    topic: String,
+    topics: &[&str],
     group: String,
     start: Start,
     handler: Arc<dyn Handler>,
@@ -160,10 +160,13 @@ pub async fn consume(
         )
         .create()
         .map_err(|e| BusError::Unavailable(format!("cannot create Kafka consumer: {e}")))?;
-    let topic = format!("{}{topic}", config.topic_prefix);
+    let topics: Vec<String> = topics
+        .iter()
+        .map(|t| format!("{}{t}", config.topic_prefix))
+        .collect();
     consumer
-        .subscribe(&[&topic])
-        .map_err(|e| BusError::Unavailable(format!("cannot subscribe to {topic}: {e}")))?;
+        .subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())
+        .map_err(|e| BusError::Unavailable(format!("cannot subscribe to {topics:?}: {e}")))?;
     let dlq = producer(&config)?;
     loop {
         let received = tokio::select! {
@@ -173,7 +176,7 @@ pub async fn consume(
         let msg = match received {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!(%topic, %group, error = %e, "consume failed");
+                tracing::warn!(?topics, %group, error = %e, "consume failed");
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;
             }
@@ -191,7 +194,7 @@ pub async fn consume(
         let id = event_id(&payload);
         let m = Message {
             id,
-            topic: topic.clone(),
+            topic: msg.topic().to_owned(),
             key,
             payload,
         };
@@ -202,7 +205,7 @@ pub async fn consume(
             dead_letter(&dlq, &m, &group, &reason).await;
         }
         if let Err(e) = consumer.store_offset_from_message(&msg) {
-            tracing::warn!(%topic, error = %e, "could not store offset");
+            tracing::warn!(topic = %m.topic, error = %e, "could not store offset");
         }
     }
     Ok(())

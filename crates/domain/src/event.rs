@@ -1,12 +1,13 @@
 //! Events: every change to a user's data is described by one typed,
 //! versioned event, written to the outbox in the same transaction as the
 //! change and published as a CloudEvents 1.0 JSON document. Consumers
-//! (audit, recurring, live clients) read only these documents.
+//! (audit, scheduler, notifier, live clients) read only these documents.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::ids::{IdKind, new_id};
+use crate::reminder::schedule::{LATE_AFTER_MS, ScheduledReminder};
 use crate::task::Task;
 
 pub const SPEC_VERSION: &str = "1.0";
@@ -14,6 +15,11 @@ pub const SOURCE: &str = "/dueflow";
 
 /// The topic task changes are published on.
 pub const TASK_EVENTS: &str = "task-events";
+/// The topic reminder events (scheduled, due, delivered, …) are published on.
+pub const REMINDERS: &str = "reminders";
+/// The topic live clients are fed from: every event of both topics above,
+/// in one per-user order.
+pub const TASK_UPDATES: &str = "task-updates";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
@@ -22,15 +28,25 @@ pub enum EventType {
     TaskCompleted,
     TaskReopened,
     TaskDeleted,
+    ReminderScheduled,
+    ReminderDue,
+    ReminderDelivered,
+    ReminderSnoozed,
+    ReminderDismissed,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 5] = [
+    pub const ALL: [EventType; 10] = [
         EventType::TaskCreated,
         EventType::TaskUpdated,
         EventType::TaskCompleted,
         EventType::TaskReopened,
         EventType::TaskDeleted,
+        EventType::ReminderScheduled,
+        EventType::ReminderDue,
+        EventType::ReminderDelivered,
+        EventType::ReminderSnoozed,
+        EventType::ReminderDismissed,
     ];
 
     /// The CloudEvents `type`, e.g. `dueflow.task.completed.v1`.
@@ -41,6 +57,11 @@ impl EventType {
             EventType::TaskCompleted => "dueflow.task.completed.v1",
             EventType::TaskReopened => "dueflow.task.reopened.v1",
             EventType::TaskDeleted => "dueflow.task.deleted.v1",
+            EventType::ReminderScheduled => "dueflow.reminder.scheduled.v1",
+            EventType::ReminderDue => "dueflow.reminder.due.v1",
+            EventType::ReminderDelivered => "dueflow.reminder.delivered.v1",
+            EventType::ReminderSnoozed => "dueflow.reminder.snoozed.v1",
+            EventType::ReminderDismissed => "dueflow.reminder.dismissed.v1",
         }
     }
 
@@ -57,7 +78,18 @@ impl EventType {
     }
 
     pub const fn topic(self) -> &'static str {
-        TASK_EVENTS
+        match self {
+            EventType::TaskCreated
+            | EventType::TaskUpdated
+            | EventType::TaskCompleted
+            | EventType::TaskReopened
+            | EventType::TaskDeleted => TASK_EVENTS,
+            EventType::ReminderScheduled
+            | EventType::ReminderDue
+            | EventType::ReminderDelivered
+            | EventType::ReminderSnoozed
+            | EventType::ReminderDismissed => REMINDERS,
+        }
     }
 }
 
@@ -145,6 +177,65 @@ impl Event {
             time,
             json!({ "task_id": task_id }),
         )
+    }
+
+    fn reminder(
+        kind: EventType,
+        user_id: &str,
+        r: &ScheduledReminder,
+        time: DateTime<Utc>,
+        extra: Map<String, Value>,
+    ) -> Event {
+        let mut data = Map::new();
+        data.insert(
+            "reminder".into(),
+            serde_json::to_value(r).expect("reminder serialises"),
+        );
+        data.extend(extra);
+        Event::new(kind, user_id, &r.task_id, time, Value::Object(data))
+    }
+
+    pub fn reminder_scheduled(user_id: &str, r: &ScheduledReminder, time: DateTime<Utc>) -> Event {
+        Event::reminder(EventType::ReminderScheduled, user_id, r, time, Map::new())
+    }
+
+    /// A reminder fired at `now` (`r` already marked fired); `late` when it
+    /// fired more than [`LATE_AFTER_MS`] after its time, with how late.
+    pub fn reminder_due(
+        user_id: &str,
+        r: &ScheduledReminder,
+        task: &Task,
+        now: DateTime<Utc>,
+    ) -> Event {
+        let late_ms = (now - r.fire_at).num_milliseconds().max(0);
+        let mut extra = Map::new();
+        extra.insert(
+            "task".into(),
+            serde_json::to_value(task).expect("task serialises"),
+        );
+        extra.insert("late".into(), json!(late_ms > LATE_AFTER_MS));
+        extra.insert("late_ms".into(), json!(late_ms));
+        Event::reminder(EventType::ReminderDue, user_id, r, now, extra)
+    }
+
+    /// A fired reminder reached the user through `channel` (`in_app`, …).
+    pub fn reminder_delivered(
+        user_id: &str,
+        r: &ScheduledReminder,
+        channel: &str,
+        time: DateTime<Utc>,
+    ) -> Event {
+        let mut extra = Map::new();
+        extra.insert("channel".into(), json!(channel));
+        Event::reminder(EventType::ReminderDelivered, user_id, r, time, extra)
+    }
+
+    pub fn reminder_snoozed(user_id: &str, r: &ScheduledReminder, time: DateTime<Utc>) -> Event {
+        Event::reminder(EventType::ReminderSnoozed, user_id, r, time, Map::new())
+    }
+
+    pub fn reminder_dismissed(user_id: &str, r: &ScheduledReminder, time: DateTime<Utc>) -> Event {
+        Event::reminder(EventType::ReminderDismissed, user_id, r, time, Map::new())
     }
 
     /// The CloudEvents 1.0 structured-mode JSON document.

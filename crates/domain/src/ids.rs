@@ -11,6 +11,11 @@ pub enum IdKind {
     User,
     Token,
     Event,
+    Reminder,
+    Notification,
+    Webhook,
+    /// One webhook message (its `webhook-id`), stable across retries.
+    Delivery,
 }
 
 impl IdKind {
@@ -21,6 +26,10 @@ impl IdKind {
             IdKind::User => "usr_",
             IdKind::Token => "tok_",
             IdKind::Event => "evt_",
+            IdKind::Reminder => "rem_",
+            IdKind::Notification => "ntf_",
+            IdKind::Webhook => "whk_",
+            IdKind::Delivery => "msg_",
         }
     }
 }

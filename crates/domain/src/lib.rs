@@ -17,6 +17,7 @@ pub mod status;
 pub mod tags;
 pub mod task;
 pub mod urgency;
+pub mod webhook;
 pub mod zone;
 
 pub use error::FieldError;

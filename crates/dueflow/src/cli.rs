@@ -48,7 +48,7 @@ pub struct ServerArgs {
     /// Address to listen on (default: 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<String>,
-    /// Roles to run, comma-separated (default: all): api, audit.
+    /// Roles to run, comma-separated (default: all): api, scheduler, notifier, audit.
     #[arg(long)]
     pub roles: Option<String>,
     /// Event bus: inproc (default) or kafka.

@@ -11,6 +11,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use dueflow_workers::email::{SmtpConfig, SmtpTls};
+
 use crate::cli::ServerArgs;
 use crate::roles::Role;
 
@@ -25,7 +27,7 @@ pub struct Config {
     pub secure_cookies: bool,
     /// tracing filter, e.g. `info` or `dueflow=debug`.
     pub log: String,
-    /// Roles this process runs, comma-separated: api, audit.
+    /// Roles this process runs, comma-separated: api, scheduler, notifier, audit.
     pub roles: String,
     /// `inproc` (every role in this process) or `kafka`.
     pub bus: String,
@@ -36,6 +38,17 @@ pub struct Config {
     /// Prepended to topic names.
     pub topic_prefix: String,
     pub kafka_session_timeout_ms: u32,
+    /// Let webhooks reach loopback and private addresses.
+    pub webhooks_allow_private: bool,
+    /// SMTP server for reminder mails; empty: no mail.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `starttls`, `tls` or `none`.
+    pub smtp_tls: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// Sender address, e.g. `dueflow <reminders@example.com>`.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -53,6 +66,13 @@ impl Default for Config {
             kafka_properties: BTreeMap::new(),
             topic_prefix: String::new(),
             kafka_session_timeout_ms: 6000,
+            webhooks_allow_private: false,
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_tls: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: String::new(),
         }
     }
 }
@@ -73,7 +93,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 11] = [
+const ENV_KEYS: [&str; 18] = [
     "data_dir",
     "database_url",
     "listen",
@@ -85,6 +105,13 @@ const ENV_KEYS: [&str; 11] = [
     "kafka_brokers",
     "topic_prefix",
     "kafka_session_timeout_ms",
+    "webhooks_allow_private",
+    "smtp_host",
+    "smtp_port",
+    "smtp_tls",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
 ];
 
 impl Config {
@@ -136,6 +163,7 @@ impl Config {
             "kafka" => {}
             other => bail!("invalid configuration: bus = '{other}'; use inproc or kafka"),
         }
+        self.smtp()?;
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -147,6 +175,33 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// The SMTP server reminder mails go through, if one is set.
+    pub fn smtp(&self) -> anyhow::Result<Option<SmtpConfig>> {
+        if self.smtp_host.trim().is_empty() {
+            return Ok(None);
+        }
+        let tls = SmtpTls::parse(&self.smtp_tls).ok_or_else(|| {
+            anyhow::anyhow!(
+                "invalid configuration: smtp_tls = '{}'; use starttls, tls or none",
+                self.smtp_tls
+            )
+        })?;
+        if self.smtp_from.trim().is_empty() {
+            bail!(
+                "invalid configuration: smtp_host is set, so smtp_from (DUEFLOW_SMTP_FROM) is needed"
+            );
+        }
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Ok(Some(SmtpConfig {
+            host: self.smtp_host.trim().to_owned(),
+            port: self.smtp_port,
+            tls,
+            username: opt(&self.smtp_username),
+            password: opt(&self.smtp_password),
+            from: self.smtp_from.clone(),
+        }))
     }
 
     /// The roles to run, validated.

@@ -5,16 +5,22 @@
 pub enum Role {
     /// REST API, and the outbox relay that publishes what it writes.
     Api,
+    /// Fires reminders at their instant.
+    Scheduler,
+    /// Delivers fired reminders (in-app) and events to webhooks.
+    Notifier,
     /// Writes every event into the activity log.
     Audit,
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Api, Role::Audit];
+    pub const ALL: [Role; 4] = [Role::Api, Role::Scheduler, Role::Notifier, Role::Audit];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Role::Api => "api",
+            Role::Scheduler => "scheduler",
+            Role::Notifier => "notifier",
             Role::Audit => "audit",
         }
     }

@@ -9,8 +9,9 @@ use dueflow_api::stream::hub::HubFeed;
 use dueflow_api::{ApiConfig, AppState};
 use dueflow_bus::Handler;
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, Start, consume};
-use dueflow_domain::event::TASK_EVENTS;
+use dueflow_domain::event::TASK_UPDATES;
 use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_workers::{AUDIT_GROUP, EVENT_TOPICS, NOTIFIER_GROUP, NotifierConfig};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -57,12 +58,13 @@ fn spawn_workers(
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let store = state.store.clone();
     let live = Arc::new(HubFeed(state.hub.clone()));
+    let notifier = NotifierConfig {
+        allow_private_webhooks: config.webhooks_allow_private,
+        smtp: config.smtp()?,
+    };
     if config.bus == "inproc" {
-        return Ok(vec![dueflow_workers::spawn_embedded(
-            store,
-            live,
-            shutdown.clone(),
-        )]);
+        return dueflow_workers::spawn_embedded(store, live, &notifier, shutdown.clone())
+            .map_err(|e| anyhow::anyhow!(e));
     }
     let kafka = KafkaConfig {
         brokers: config.kafka_brokers.clone(),
@@ -70,42 +72,68 @@ fn spawn_workers(
         session_timeout_ms: config.kafka_session_timeout_ms,
         topic_prefix: config.topic_prefix.clone(),
     };
-    let consumer = |group: String, start: Start, handler: Arc<dyn Handler>| {
+    let consumer = |topics: &'static [&'static str],
+                    group: String,
+                    start: Start,
+                    handler: Arc<dyn Handler>| {
         let (kafka, shutdown) = (kafka.clone(), shutdown.clone());
         tokio::spawn(async move {
-            if let Err(e) = consume(
-                kafka,
-                TASK_EVENTS.into(),
-                group.clone(),
-                start,
-                handler,
-                shutdown,
-            )
-            .await
-            {
+            if let Err(e) = consume(kafka, topics, group.clone(), start, handler, shutdown).await {
                 tracing::error!(%group, error = %e, "consumer stopped");
             }
         })
     };
+    // Groups named per process see every event from now on (live clients,
+    // timer wake-ups); shared groups split the work and resume where they were.
+    let own_group = |role: &str| format!("dueflow-{role}-{}", new_id(IdKind::Event));
     let mut tasks = Vec::new();
-    if roles.contains(&Role::Api) {
-        let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;
-        tasks.push(dueflow_workers::spawn_relay(
-            store.clone(),
-            Arc::new(publisher),
-            shutdown.clone(),
-        ));
-        // Every api replica sees every event, from now on, for its live clients.
-        let group = format!("dueflow-stream-{}", new_id(IdKind::Event));
-        tasks.push(consumer(group, Start::Latest, live));
-    }
-    if roles.contains(&Role::Audit) {
-        let audit = Arc::new(dueflow_workers::audit::Audit::new(store.clone()));
-        tasks.push(consumer(
-            dueflow_workers::AUDIT_GROUP.to_owned(),
-            Start::Earliest,
-            audit,
-        ));
+    for role in roles {
+        match role {
+            Role::Api => {
+                let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;
+                tasks.push(dueflow_workers::spawn_relay(
+                    store.clone(),
+                    Arc::new(publisher),
+                    shutdown.clone(),
+                ));
+                tasks.push(consumer(
+                    &[TASK_UPDATES],
+                    own_group("stream"),
+                    Start::Latest,
+                    live.clone(),
+                ));
+            }
+            Role::Scheduler => {
+                let s = dueflow_workers::start_scheduler(store.clone(), shutdown.clone());
+                tasks.push(s.task);
+                tasks.push(consumer(
+                    &EVENT_TOPICS,
+                    own_group("scheduler"),
+                    Start::Latest,
+                    s.handler,
+                ));
+            }
+            Role::Notifier => {
+                let n = dueflow_workers::start_notifier(store.clone(), &notifier, shutdown.clone())
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                tasks.push(n.task);
+                tasks.push(consumer(
+                    &EVENT_TOPICS,
+                    NOTIFIER_GROUP.to_owned(),
+                    Start::Earliest,
+                    n.handler,
+                ));
+            }
+            Role::Audit => {
+                let audit = Arc::new(dueflow_workers::audit::Audit::new(store.clone()));
+                tasks.push(consumer(
+                    &EVENT_TOPICS,
+                    AUDIT_GROUP.to_owned(),
+                    Start::Earliest,
+                    audit,
+                ));
+            }
+        }
     }
     Ok(tasks)
 }
@@ -135,6 +163,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         ApiConfig {
             open_registration: config.open_registration,
             secure_cookies: config.secure_cookies,
+            webhooks_allow_private: config.webhooks_allow_private,
             ..ApiConfig::default()
         },
     );

@@ -157,10 +157,36 @@ async fn login_rate_limit(s: &TestServer) {
 async fn isolation(s: &TestServer) {
     let ann = s.user("ann").await;
     let bob = s.user("bob").await;
-    let t = s.create(&ann, json!({"title": "ann's secret", "tags": ["private"], "due": "2026-12-01", "recurrence": {"rrule": "FREQ=DAILY"}})).await;
+    // A webhook first, so that creating the task queues a delivery for it.
+    let (st, hook) = s
+        .call(
+            &ann,
+            Method::POST,
+            "/api/v1/webhooks",
+            Some(json!({"url": "https://hooks.example.com/ann", "events": ["task.created"]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{hook}");
+    let hook_id = hook["id"].as_str().unwrap().to_owned();
+    let t = s.create(&ann, json!({"title": "ann's secret", "tags": ["private"], "due": "2099-12-01", "recurrence": {"rrule": "FREQ=DAILY"}, "reminders": [{"before": "PT1H"}]})).await;
     let id = t["id"].as_str().unwrap();
     let (_, tokens) = s.call(&ann, Method::GET, "/api/v1/tokens", None).await;
     let ann_token_id = tokens[0]["id"].as_str().unwrap().to_owned();
+    let (_, reminders) = s.call(&ann, Method::GET, "/api/v1/reminders", None).await;
+    let reminder_id = reminders[0]["id"].as_str().unwrap().to_owned();
+    let deliveries_path = format!("/api/v1/webhooks/{hook_id}/deliveries");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let delivery_id = loop {
+        let (_, d) = s.call(&ann, Method::GET, &deliveries_path, None).await;
+        if let Some(id) = d[0]["id"].as_str() {
+            break id.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no delivery queued: {d}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     let missing = "tsk_00000000000000000000000000000000";
 
     let routes: Vec<(Method, String, Option<Value>)> = vec![
@@ -179,12 +205,32 @@ async fn isolation(s: &TestServer) {
             format!("/api/v1/tokens/{ann_token_id}"),
             None,
         ),
+        (
+            Method::POST,
+            format!("/api/v1/reminders/{reminder_id}/snooze"),
+            Some(json!({"for": "PT1M"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/reminders/{reminder_id}/dismiss"),
+            None,
+        ),
+        (Method::GET, deliveries_path.clone(), None),
+        (
+            Method::POST,
+            format!("{deliveries_path}/{delivery_id}/redeliver"),
+            None,
+        ),
+        (Method::DELETE, format!("/api/v1/webhooks/{hook_id}"), None),
     ];
     for (method, path, body) in routes {
         let (st, theirs) = s.call(&bob, method.clone(), &path, body.clone()).await;
         let missing_path = path
             .replace(id, missing)
-            .replace(&ann_token_id, "tok_00000000000000000000000000000000");
+            .replace(&ann_token_id, "tok_00000000000000000000000000000000")
+            .replace(&reminder_id, "rem_00000000000000000000000000000000")
+            .replace(&hook_id, "whk_00000000000000000000000000000000")
+            .replace(&delivery_id, "msg_00000000000000000000000000000000");
         let (st_missing, nothing) = s.call(&bob, method.clone(), &missing_path, body).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{method} {path}");
         assert_eq!(
@@ -199,6 +245,14 @@ async fn isolation(s: &TestServer) {
     assert_eq!(tags, json!([]));
     let (_, bob_tokens) = s.call(&bob, Method::GET, "/api/v1/tokens", None).await;
     assert_eq!(bob_tokens.as_array().unwrap().len(), 1);
+    for list in ["/api/v1/reminders", "/api/v1/webhooks"] {
+        let (_, theirs) = s.call(&bob, Method::GET, list, None).await;
+        assert_eq!(theirs, json!([]), "{list}");
+    }
+    let (_, still) = s.call(&ann, Method::GET, "/api/v1/reminders", None).await;
+    assert_eq!(still, reminders, "ann's reminders unchanged");
+    let (_, hooks) = s.call(&ann, Method::GET, "/api/v1/webhooks", None).await;
+    assert_eq!(hooks.as_array().unwrap().len(), 1, "ann's webhook survived");
 
     let (st, after) = s
         .call(&ann, Method::GET, &format!("/api/v1/tasks/{id}"), None)

@@ -13,6 +13,16 @@ use reqwest::{Method, StatusCode};
 const ROUTES: &[&str] = &[
     "GET /api/v1/activity",
     "GET /api/v1/me",
+    "GET /api/v1/notifications",
+    "GET /api/v1/reminders",
+    "GET /api/v1/webhooks",
+    "GET /api/v1/webhooks/{id}/deliveries",
+    "DELETE /api/v1/webhooks/{id}",
+    "POST /api/v1/notifications/{id}/read",
+    "POST /api/v1/reminders/{id}/dismiss",
+    "POST /api/v1/reminders/{id}/snooze",
+    "POST /api/v1/webhooks",
+    "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
     "GET /api/v1/stream",
     "GET /api/v1/tags",
     "GET /api/v1/tasks",
@@ -52,7 +62,11 @@ async fn openapi_matches_the_router() {
     // other than "no such route" (404 from the fallback) or 405.
     for op in &expected {
         let (method, path) = op.split_once(' ').unwrap();
-        let url = format!("{}{}", s.base, path.replace("{id}", "x"));
+        let url = format!(
+            "{}{}",
+            s.base,
+            path.replace("{id}", "x").replace("{delivery_id}", "y")
+        );
         let res = s
             .http
             .request(Method::from_bytes(method.as_bytes()).unwrap(), &url)

@@ -1,7 +1,8 @@
 //! Each role as its own OS process over a real Kafka-protocol broker (tansu)
-//! and a real PostgreSQL: the `api` process writes and relays, the `audit`
-//! process consumes. Killing the consumer with SIGKILL mid-run loses
-//! nothing and doubles nothing.
+//! and a real PostgreSQL: the `api` process writes and relays, the `audit`,
+//! `scheduler` and `notifier` processes consume. Killing a consumer with
+//! SIGKILL mid-run loses nothing and doubles nothing; a scheduler that was
+//! down fires what it missed once, marked late.
 
 mod common;
 
@@ -116,11 +117,15 @@ struct Api {
 
 impl Api {
     async fn create(&self, title: &str) -> String {
+        self.create_with(json!({ "title": title })).await
+    }
+
+    async fn create_with(&self, task: Value) -> String {
         let res = self
             .http
             .post(format!("{}/api/v1/tasks", self.base))
             .bearer_auth(&self.token)
-            .json(&json!({ "title": title }))
+            .json(&task)
             .send()
             .await
             .unwrap();
@@ -212,8 +217,10 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         port: free_port(),
     };
     let _broker = broker.start();
-    broker.create_topic("task-events", "3");
-    broker.create_topic("task-events.dlq", "1");
+    for topic in ["task-events", "reminders", "task-updates"] {
+        broker.create_topic(topic, "3");
+        broker.create_topic(&format!("{topic}.dlq"), "1");
+    }
 
     let db = common::fresh_pg_database().await;
     migrate(&db);
@@ -249,6 +256,69 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         .await;
     api.expect_exactly_once("task.updated", &renamed, Duration::from_secs(30))
         .await;
+
+    // Reminders across processes: the scheduler fires them, the notifier
+    // (killed with SIGKILL before they fire, restarted after) delivers each once.
+    let scheduler_port = free_port();
+    let mut scheduler = role(&db, "scheduler", broker.port, scheduler_port);
+    let notifier_port = free_port();
+    let mut notifier = role(&db, "notifier", broker.port, notifier_port);
+    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let mut reminded = Vec::new();
+    for i in 0..20 {
+        let task = json!({"title": format!("remind {i}"), "reminders": [{"at": at.to_rfc3339()}]});
+        reminded.push(api.create_with(task).await);
+    }
+    notifier.kill();
+    api.expect_exactly_once("reminder.due", &reminded, Duration::from_secs(30))
+        .await;
+    for e in api.activity("reminder.due").await {
+        let fired = e["time"]
+            .as_str()
+            .unwrap()
+            .parse::<chrono::DateTime<chrono::Utc>>()
+            .unwrap();
+        assert!(fired >= at, "fired early: {e}");
+    }
+    let _notifier = role(&db, "notifier", broker.port, notifier_port);
+    api.expect_exactly_once("reminder.delivered", &reminded, Duration::from_secs(60))
+        .await;
+    let notes: Value = api
+        .http
+        .get(format!("{}/api/v1/notifications?limit=200", api.base))
+        .bearer_auth(&api.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        notes["items"].as_array().unwrap().len(),
+        reminded.len(),
+        "{notes}"
+    );
+
+    // A scheduler down past several reminders fires each once on restart, late.
+    scheduler.kill();
+    let at = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let mut missed = Vec::new();
+    for i in 0..5 {
+        let task = json!({"title": format!("missed {i}"), "reminders": [{"at": at.to_rfc3339()}]});
+        missed.push(api.create_with(task).await);
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _scheduler = role(&db, "scheduler", broker.port, scheduler_port);
+    let mut all = reminded.clone();
+    all.extend(missed.iter().cloned());
+    api.expect_exactly_once("reminder.due", &all, Duration::from_secs(30))
+        .await;
+    for e in api.activity("reminder.due").await {
+        if missed.iter().any(|m| e["subject"] == m.as_str()) {
+            assert_eq!(e["data"]["late"], true, "{e}");
+            assert!(e["data"]["late_ms"].as_i64().unwrap() >= 1000, "{e}");
+        }
+    }
 }
 
 #[test]

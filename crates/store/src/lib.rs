@@ -11,8 +11,11 @@ mod codec;
 mod error;
 pub mod listing;
 mod model;
+pub mod notifications;
 mod postgres;
+pub mod reminders;
 mod sqlite;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -24,11 +27,17 @@ use dueflow_domain::task::Task;
 pub use error::StoreError;
 pub use listing::{ListQuery, Page};
 pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenRecord, User};
+pub use notifications::{MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail};
+pub use reminders::{ReminderQuery, Reminders};
+pub use webhooks::{Delivery, DeliveryJob, DeliveryState, Outcome, Webhook, Webhooks};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Everything a dueflow process stores. The roles and routes that need only
+/// one part (reminders, notifications, webhooks) see it through its own
+/// trait.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;
     /// Whether the database answers.
@@ -41,6 +50,8 @@ pub trait Store: Send + Sync + 'static {
     /// A user and their password hash, by (lower-case) name.
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>>;
     async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>>;
+    /// Set or clear the address reminders are mailed to.
+    async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>>;
 
     async fn insert_token(&self, token: &TokenRecord, digest: &[u8; 32]) -> Result<()>;
     /// The user a live token belongs to.

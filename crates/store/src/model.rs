@@ -11,6 +11,8 @@ pub struct User {
     pub name: String,
     pub tz: Tz,
     pub created_at: DateTime<Utc>,
+    /// Where reminders are mailed, if anywhere.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,39 +1,118 @@
 //! The roles that run beside the API: the outbox relay that publishes
-//! committed events, and the consumers that react to them (the audit log
-//! so far). [`spawn_embedded`] wires them over the in-process bus for
+//! committed events, and the roles that react to them — audit (activity
+//! log), scheduler (fires reminders), notifier (in-app notifications and
+//! webhooks). [`spawn_embedded`] wires them all over the in-process bus for
 //! `dueflow serve`; each role only sees the store and the bus traits.
 
 pub mod audit;
+pub mod email;
+pub mod notifier;
+mod pump;
 pub mod relay;
+pub mod scheduler;
+pub mod webhook;
 
 use std::sync::Arc;
 
 use dueflow_bus::inproc::InProcBus;
 use dueflow_bus::{Handler, Publisher};
-use dueflow_domain::event::TASK_EVENTS;
+use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
 use dueflow_store::Store;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Consumer group of the audit role.
 pub const AUDIT_GROUP: &str = "dueflow-audit";
+/// Consumer group of the notifier role.
+pub const NOTIFIER_GROUP: &str = "dueflow-notifier";
+/// The topics the audit, scheduler and notifier roles consume.
+pub const EVENT_TOPICS: [&str; 2] = [TASK_EVENTS, REMINDERS];
 
-/// Start the relay and every consumer in this process over the in-process
-/// bus, plus `live` (the API's stream hub); they stop when `shutdown` is
-/// cancelled.
+/// A started role: what it consumes, and its own background task, if any.
+pub struct Started {
+    pub handler: Arc<dyn Handler>,
+    pub task: JoinHandle<()>,
+}
+
+/// Start the scheduler's timer; its handler wakes it on events.
+pub fn start_scheduler(store: Arc<dyn Store>, shutdown: CancellationToken) -> Started {
+    let wake = Arc::new(Notify::new());
+    Started {
+        handler: Arc::new(scheduler::Wake(wake.clone())),
+        task: tokio::spawn(scheduler::run(store, wake, shutdown)),
+    }
+}
+
+/// How the notifier reaches people beyond the in-app list.
+#[derive(Clone, Default)]
+pub struct NotifierConfig {
+    /// Let webhooks reach loopback and private addresses.
+    pub allow_private_webhooks: bool,
+    /// Mail reminders through this server; `None`: no mail.
+    pub smtp: Option<email::SmtpConfig>,
+}
+
+/// Start the notifier's senders (webhooks, mail); its handler notifies
+/// and queues.
+pub fn start_notifier(
+    store: Arc<dyn Store>,
+    config: &NotifierConfig,
+    shutdown: CancellationToken,
+) -> Result<Started, String> {
+    let wake = Arc::new(Notify::new());
+    let sender = Arc::new(webhook::Sender::new(
+        store.clone(),
+        config.allow_private_webhooks,
+    )?);
+    let webhooks = tokio::spawn(pump::pump(sender, wake.clone(), shutdown.clone()));
+    let mail = match &config.smtp {
+        Some(smtp) => {
+            let mailer = Arc::new(email::Mailer::new(smtp, store.clone())?);
+            let wake = Arc::new(Notify::new());
+            let sending = tokio::spawn(pump::pump(mailer, wake.clone(), shutdown));
+            Some((wake, sending))
+        }
+        None => None,
+    };
+    let handler = Arc::new(notifier::Notifier {
+        notifications: store.clone(),
+        webhooks: store,
+        wake,
+        mail: mail.as_ref().map(|(w, _)| w.clone()),
+    });
+    let task = tokio::spawn(async move {
+        let _ = webhooks.await;
+        if let Some((_, sending)) = mail {
+            let _ = sending.await;
+        }
+    });
+    Ok(Started { handler, task })
+}
+
+/// Start every role in this process over the in-process bus, plus `live`
+/// (the API's stream hub); they stop when `shutdown` is cancelled.
 pub fn spawn_embedded(
     store: Arc<dyn Store>,
     live: Arc<dyn Handler>,
+    notifier: &NotifierConfig,
     shutdown: CancellationToken,
-) -> JoinHandle<()> {
+) -> Result<Vec<JoinHandle<()>>, String> {
     let bus = Arc::new(InProcBus::new());
-    bus.subscribe(
-        TASK_EVENTS,
-        AUDIT_GROUP,
-        Arc::new(audit::Audit::new(store.clone())),
-    );
-    bus.subscribe(TASK_EVENTS, "dueflow-stream", live);
-    spawn_relay(store, bus, shutdown)
+    let audit: Arc<dyn Handler> = Arc::new(audit::Audit::new(store.clone()));
+    let scheduler = start_scheduler(store.clone(), shutdown.clone());
+    let notifier = start_notifier(store.clone(), notifier, shutdown.clone())?;
+    for topic in EVENT_TOPICS {
+        bus.subscribe(topic, AUDIT_GROUP, audit.clone());
+        bus.subscribe(topic, "dueflow-scheduler", scheduler.handler.clone());
+        bus.subscribe(topic, NOTIFIER_GROUP, notifier.handler.clone());
+    }
+    bus.subscribe(TASK_UPDATES, "dueflow-stream", live);
+    Ok(vec![
+        scheduler.task,
+        notifier.task,
+        spawn_relay(store, bus, shutdown),
+    ])
 }
 
 /// Start the outbox relay publishing to `bus`.

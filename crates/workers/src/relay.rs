@@ -2,12 +2,14 @@
 //! order, publishes them, and deletes them only once the bus accepted them.
 //! Rows are found by presence, never by "ids above the last one seen", so a
 //! row whose transaction committed late is still picked up. A bus outage
-//! only delays events: the batch is retried with backoff.
+//! only delays events: the batch is retried with backoff. Each event goes
+//! to its own topic and to the live-update topic, in outbox order.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use dueflow_bus::{Message, Publisher};
+use dueflow_domain::event::TASK_UPDATES;
 use dueflow_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -24,11 +26,13 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
     }
     let messages: Vec<Message> = batch
         .iter()
-        .map(|m| Message {
-            id: m.id.clone(),
-            topic: m.topic.clone(),
-            key: m.partition_key.clone(),
-            payload: m.payload.clone(),
+        .flat_map(|m| {
+            [m.topic.as_str(), TASK_UPDATES].map(|topic| Message {
+                id: m.id.clone(),
+                topic: topic.to_owned(),
+                key: m.partition_key.clone(),
+                payload: m.payload.clone(),
+            })
         })
         .collect();
     bus.publish(&messages).await.map_err(|e| e.to_string())?;
@@ -37,7 +41,7 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
     for m in &messages {
         metrics::counter!("dueflow_published_total", "topic" => m.topic.clone()).increment(1);
     }
-    Ok(messages.len())
+    Ok(batch.len())
 }
 
 pub async fn run(store: Arc<dyn Store>, bus: Arc<dyn Publisher>, shutdown: CancellationToken) {

@@ -25,6 +25,8 @@ pub struct Profile {
     name: String,
     /// IANA zone; all-day dates and relative filters are read in it.
     tz: String,
+    /// Where reminders are mailed (when the server has an SMTP server).
+    email: Option<String>,
     created_at: chrono::DateTime<Utc>,
 }
 
@@ -34,9 +36,37 @@ impl From<User> for Profile {
             id: u.id,
             name: u.name,
             tz: u.tz.name().to_owned(),
+            email: u.email,
             created_at: u.created_at,
         }
     }
+}
+
+/// Check an e-mail address enough to catch typos; the mail server has the
+/// last word.
+fn email_address(raw: &str) -> Result<String, ApiError> {
+    let e = raw.trim();
+    let bad = || {
+        ApiError::invalid(
+            "email",
+            format!("'{e}' is not an e-mail address like ann@example.com"),
+        )
+    };
+    let (local, domain) = e.split_once('@').ok_or_else(bad)?;
+    let ok = e.len() <= 254
+        && !local.is_empty()
+        && !domain.is_empty()
+        && domain.contains('.')
+        && !domain.contains('@')
+        && !e
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+    if ok { Ok(e.to_owned()) } else { Err(bad()) }
+}
+
+/// `Some(None)` for an explicit `null`, `None` when the field is absent.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 /// Normalise and check a user name: 1–64 of a–z, 0–9, `.`, `_`, `-`.
@@ -76,6 +106,7 @@ pub async fn create_user(
         name,
         tz,
         created_at: Utc::now(),
+        email: None,
     };
     match state.store.create_user(&user, &hash).await {
         Err(dueflow_store::StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
@@ -194,6 +225,9 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<Profile> {
 pub struct ProfilePatch {
     /// IANA zone name, e.g. Europe/Berlin.
     tz: Option<String>,
+    /// Address reminders are mailed to; `null` stops the mails.
+    #[serde(default, deserialize_with = "present")]
+    email: Option<Option<String>>,
 }
 
 #[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = ProfilePatch,
@@ -203,14 +237,26 @@ pub async fn update_me(
     CurrentUser(user): CurrentUser,
     Json(p): Json<ProfilePatch>,
 ) -> Result<axum::Json<Profile>, ApiError> {
-    let Some(tz) = p.tz else {
-        return Ok(axum::Json(user.into()));
-    };
-    let tz = parse_zone("tz", &tz)?;
-    let user = state
-        .store
-        .set_user_tz(&user.id, tz)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    // Everything is checked before anything changes.
+    let tz = p.tz.as_deref().map(|t| parse_zone("tz", t)).transpose()?;
+    let email = p
+        .email
+        .map(|e| e.as_deref().map(email_address).transpose())
+        .transpose()?;
+    let mut user = user;
+    if let Some(tz) = tz {
+        user = state
+            .store
+            .set_user_tz(&user.id, tz)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    }
+    if let Some(email) = email {
+        user = state
+            .store
+            .set_user_email(&user.id, email.as_deref())
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    }
     Ok(axum::Json(user.into()))
 }

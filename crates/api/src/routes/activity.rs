@@ -2,14 +2,13 @@
 //! tasks, as CloudEvents — newest first, filtered by task, type and time.
 
 use axum::extract::State;
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::DateTime;
 use dueflow_domain::event::EventType;
 use dueflow_store::ActivityQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::page::{decode_cursor, encode_cursor};
 use crate::auth::CurrentUser;
 use crate::json::Query;
 use crate::problem::ApiError;
@@ -47,14 +46,6 @@ fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
             .map_err(|_| ApiError::invalid(field, format!("'{s}' is not an RFC 3339 date-time")))
     })
     .transpose()
-}
-
-fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
-    let bad = || ApiError::invalid("cursor", "cursor is not one this server issued");
-    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
-    let text = String::from_utf8(raw).map_err(|_| bad())?;
-    let (t, id) = text.split_once(':').ok_or_else(bad)?;
-    Ok((t.parse().map_err(|_| bad())?, id.to_owned()))
 }
 
 #[utoipa::path(get, path = "/api/v1/activity", tag = "activity", params(ActivityParams),
@@ -96,7 +87,7 @@ pub async fn list(
     let next_cursor = rows
         .last()
         .filter(|_| more)
-        .map(|(t, id, _)| URL_SAFE_NO_PAD.encode(format!("{t}:{id}")));
+        .map(|(t, id, _)| encode_cursor(*t, id));
     let items = rows
         .into_iter()
         .map(|(_, _, payload)| serde_json::from_str(&payload))

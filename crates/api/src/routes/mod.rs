@@ -4,9 +4,13 @@
 pub mod account;
 mod activity;
 mod health;
+mod notifications;
+mod page;
+mod reminders;
 mod tags;
 mod tasks;
 mod tokens;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::get;
@@ -23,7 +27,8 @@ pub use tokens::issue as issue_token;
 #[openapi(
     info(title = "dueflow", description = "Self-hosted, event-driven task manager."),
     modifiers(&BearerAuth),
-    tags((name = "tasks"), (name = "activity"), (name = "accounts"), (name = "tokens"))
+    tags((name = "tasks"), (name = "reminders"), (name = "notifications"), (name = "webhooks"),
+        (name = "activity"), (name = "accounts"), (name = "tokens"))
 )]
 struct ApiDoc;
 
@@ -49,6 +54,15 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::reopen))
         .routes(routes!(tasks::occurrences))
         .routes(routes!(tags::list))
+        .routes(routes!(reminders::list))
+        .routes(routes!(reminders::snooze))
+        .routes(routes!(reminders::dismiss))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::read))
+        .routes(routes!(webhooks::create, webhooks::list))
+        .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
         .routes(routes!(activity::list))
         .routes(routes!(crate::stream::stream))
         .routes(routes!(account::register))

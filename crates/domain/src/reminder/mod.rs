@@ -5,6 +5,7 @@
 //! Sending them is someone else's job.
 
 mod offset;
+pub mod schedule;
 
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Utc};
 use chrono_tz::Tz;

@@ -77,9 +77,20 @@ impl TestServer {
         };
         let store = dueflow_store::connect(&url).await.expect("open store");
         store.migrate().await.expect("migrate");
+        let allow_private = config.webhooks_allow_private;
         let state = AppState::new(store.clone(), config);
         let live = Arc::new(dueflow_api::stream::hub::HubFeed(state.hub.clone()));
-        dueflow_workers::spawn_embedded(store, live, tokio_util::sync::CancellationToken::new());
+        let notifier = dueflow_workers::NotifierConfig {
+            allow_private_webhooks: allow_private,
+            smtp: None,
+        };
+        dueflow_workers::spawn_embedded(
+            store,
+            live,
+            &notifier,
+            tokio_util::sync::CancellationToken::new(),
+        )
+        .expect("start the roles");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let serving = state.clone();

@@ -2,6 +2,10 @@
 //! a sqlx pool, migrations embedded from `migrations/postgres`, full-text
 //! search over a generated `tsvector` column with a GIN index.
 
+mod notifications;
+mod reminders;
+mod webhooks;
+
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use dueflow_domain::event::Event;
@@ -40,6 +44,7 @@ fn user(row: &PgRow) -> Result<User> {
             .map_err(|_| StoreError::Corrupt(format!("user {id}: zone {tz}")))?,
         created_at: ms(row.try_get("created_at")?)?,
         name: row.try_get("name")?,
+        email: row.try_get("email")?,
         id,
     })
 }
@@ -115,21 +120,25 @@ async fn execute_task(
     Ok(q.execute(&mut **tx).await?.rows_affected())
 }
 
+/// Insert a task, its tags and its reminders, returning the events of the
+/// reminders scheduled; with `skip_existing`, a task whose series position
+/// is taken already is silently not inserted.
 async fn insert_task(
     tx: &mut Tx<'_>,
     user_id: &str,
     task: &Task,
     skip_existing: bool,
-) -> Result<()> {
+) -> Result<Vec<Event>> {
     let sql = if skip_existing {
         format!("{INSERT_TASK} ON CONFLICT DO NOTHING")
     } else {
         INSERT_TASK.to_owned()
     };
-    if execute_task(tx, sql, user_id, task, None).await? == 1 {
-        insert_tags(tx, user_id, task).await?;
+    if execute_task(tx, sql, user_id, task, None).await? == 0 {
+        return Ok(Vec::new());
     }
-    Ok(())
+    insert_tags(tx, user_id, task).await?;
+    reminders::sync(tx, user_id, task, true).await
 }
 
 async fn insert_tags(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<()> {
@@ -145,12 +154,14 @@ async fn insert_tags(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<()> 
     Ok(())
 }
 
+/// Replace a task still at `prev_version`, its tags and its reminders;
+/// `None` if the version moved, else the events of reminders scheduled.
 async fn replace_task(
     tx: &mut Tx<'_>,
     user_id: &str,
     task: &Task,
     prev_version: i64,
-) -> Result<bool> {
+) -> Result<Option<Vec<Event>>> {
     if execute_task(
         tx,
         UPDATE_TASK.to_owned(),
@@ -161,14 +172,14 @@ async fn replace_task(
     .await?
         == 0
     {
-        return Ok(false);
+        return Ok(None);
     }
     sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
         .bind(&task.id)
         .execute(&mut **tx)
         .await?;
     insert_tags(tx, user_id, task).await?;
-    Ok(true)
+    reminders::sync(tx, user_id, task, false).await.map(Some)
 }
 
 /// Append events to the outbox within the caller's transaction, each with
@@ -263,7 +274,7 @@ impl Store for PgStore {
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, name, tz, created_at, password_hash FROM users WHERE name = $1",
+            "SELECT id, name, tz, created_at, email, password_hash FROM users WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -274,10 +285,21 @@ impl Store for PgStore {
 
     async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
         let row = sqlx::query(
-            "UPDATE users SET tz = $2 WHERE id = $1 RETURNING id, name, tz, created_at",
+            "UPDATE users SET tz = $2 WHERE id = $1 RETURNING id, name, tz, created_at, email",
         )
         .bind(user_id)
         .bind(tz.name())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user).transpose()
+    }
+
+    async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "UPDATE users SET email = $2 WHERE id = $1 RETURNING id, name, tz, created_at, email",
+        )
+        .bind(user_id)
+        .bind(email)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(user).transpose()
@@ -302,7 +324,7 @@ impl Store for PgStore {
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.tz, u.created_at FROM tokens k JOIN users u ON u.id = k.user_id \
+            "SELECT u.id, u.name, u.tz, u.created_at, u.email FROM tokens k JOIN users u ON u.id = k.user_id \
              WHERE k.digest = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",
         )
         .bind(&digest[..])
@@ -335,8 +357,9 @@ impl Store for PgStore {
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        insert_task(&mut tx, user_id, task, false).await?;
+        let scheduled = insert_task(&mut tx, user_id, task, false).await?;
         insert_events(&mut tx, events).await?;
+        insert_events(&mut tx, &scheduled).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -360,12 +383,13 @@ impl Store for PgStore {
         events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let ok = replace_task(&mut tx, user_id, task, prev_version).await?;
-        if ok {
-            insert_events(&mut tx, events).await?;
-        }
+        let Some(scheduled) = replace_task(&mut tx, user_id, task, prev_version).await? else {
+            return Ok(false);
+        };
+        insert_events(&mut tx, events).await?;
+        insert_events(&mut tx, &scheduled).await?;
         tx.commit().await?;
-        Ok(ok)
+        Ok(true)
     }
 
     async fn complete_task(
@@ -377,13 +401,18 @@ impl Store for PgStore {
         events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        if !replace_task(&mut tx, user_id, done, prev_version).await? {
+        if replace_task(&mut tx, user_id, done, prev_version)
+            .await?
+            .is_none()
+        {
             return Ok(false);
         }
-        if let Some(next) = next {
-            insert_task(&mut tx, user_id, next, true).await?;
-        }
+        let scheduled = match next {
+            Some(next) => insert_task(&mut tx, user_id, next, true).await?,
+            None => Vec::new(),
+        };
         insert_events(&mut tx, events).await?;
+        insert_events(&mut tx, &scheduled).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -397,6 +426,10 @@ impl Store for PgStore {
             .await?
             .rows_affected();
         if n == 1 {
+            sqlx::query(crate::reminders::DELETE_FOR_TASK)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             insert_events(&mut tx, std::slice::from_ref(event)).await?;
         }
         tx.commit().await?;

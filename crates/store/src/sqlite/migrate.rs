@@ -10,6 +10,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_events.sql"),
     include_str!("../../migrations/sqlite/0003_event_sequence.sql"),
     include_str!("../../migrations/sqlite/0004_due_sort_indexes.sql"),
+    include_str!("../../migrations/sqlite/0005_reminders_notifications_webhooks.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

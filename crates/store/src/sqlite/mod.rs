@@ -5,6 +5,9 @@
 //! which keeps the hot read path lock-free under WAL.
 
 mod migrate;
+mod notifications;
+mod reminders;
+mod webhooks;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -67,12 +70,26 @@ impl SqliteStore {
     }
 }
 
-fn user_row(row: &Row<'_>) -> rusqlite::Result<(String, String, String, i64)> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+/// Shared SQL is written with `$n` placeholders; SQLite numbers them `?n`.
+fn sql(s: &str) -> String {
+    s.replace('$', "?")
 }
 
-fn user(raw: (String, String, String, i64)) -> Result<User> {
-    let (id, name, tz, created_at) = raw;
+type RawUser = (String, String, String, i64, Option<String>);
+
+/// Reads `id, name, tz, created_at, email`.
+fn user_row(row: &Row<'_>) -> rusqlite::Result<RawUser> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn user(raw: RawUser) -> Result<User> {
+    let (id, name, tz, created_at, email) = raw;
     Ok(User {
         tz: tz
             .parse()
@@ -80,6 +97,7 @@ fn user(raw: (String, String, String, i64)) -> Result<User> {
         created_at: ms(created_at)?,
         id,
         name,
+        email,
     })
 }
 
@@ -155,14 +173,15 @@ fn execute_task(
     Ok(stmt.execute(&values[..n])?)
 }
 
-/// Insert a task and its tags; with `skip_existing`, a task whose series
-/// position is taken already is silently not inserted.
+/// Insert a task, its tags and its reminders, returning the events of the
+/// reminders scheduled; with `skip_existing`, a task whose series position
+/// is taken already is silently not inserted.
 fn insert_task(
     tx: &Transaction<'_>,
     user_id: &str,
     task: &Task,
     skip_existing: bool,
-) -> Result<()> {
+) -> Result<Vec<Event>> {
     let n = if skip_existing {
         execute_task(
             tx,
@@ -174,10 +193,11 @@ fn insert_task(
     } else {
         execute_task(tx, INSERT_TASK, user_id, task, None)?
     };
-    if n == 1 {
-        insert_tags(tx, user_id, task)?;
+    if n == 0 {
+        return Ok(Vec::new());
     }
-    Ok(())
+    insert_tags(tx, user_id, task)?;
+    reminders::sync(tx, user_id, task, true)
 }
 
 fn insert_tags(tx: &Transaction<'_>, user_id: &str, task: &Task) -> Result<()> {
@@ -189,19 +209,21 @@ fn insert_tags(tx: &Transaction<'_>, user_id: &str, task: &Task) -> Result<()> {
     Ok(())
 }
 
+/// Replace a task still at `prev_version`, its tags and its reminders;
+/// `None` if the version moved, else the events of reminders scheduled.
 fn replace_task(
     tx: &Transaction<'_>,
     user_id: &str,
     task: &Task,
     prev_version: i64,
-) -> Result<bool> {
+) -> Result<Option<Vec<Event>>> {
     if execute_task(tx, UPDATE_TASK, user_id, task, Some(prev_version))? == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
         .execute([&task.id])?;
     insert_tags(tx, user_id, task)?;
-    Ok(true)
+    reminders::sync(tx, user_id, task, false).map(Some)
 }
 
 /// Append events to the outbox within the caller's transaction, each with
@@ -273,9 +295,9 @@ impl Store for SqliteStore {
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT id, name, tz, created_at, password_hash FROM users WHERE name = ?1",
+                "SELECT id, name, tz, created_at, email, password_hash FROM users WHERE name = ?1",
             )?
-            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(4)?)))
+            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(5)?)))
             .optional()?)
         })?;
         row.map(|(u, h)| Ok((user(u)?, h))).transpose()
@@ -286,9 +308,23 @@ impl Store for SqliteStore {
             .write(|tx| {
                 Ok(tx
                     .prepare_cached(
-                        "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at",
+                        "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at, email",
                     )?
                     .query_row(params![user_id, tz.name()], user_row)
+                    .optional()?)
+            })
+            .await?;
+        row.map(user).transpose()
+    }
+
+    async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>> {
+        let row = self
+            .write(|tx| {
+                Ok(tx
+                    .prepare_cached(
+                        "UPDATE users SET email = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at, email",
+                    )?
+                    .query_row(params![user_id, email], user_row)
                     .optional()?)
             })
             .await?;
@@ -318,7 +354,7 @@ impl Store for SqliteStore {
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT u.id, u.name, u.tz, u.created_at FROM tokens k JOIN users u ON u.id = k.user_id \
+                "SELECT u.id, u.name, u.tz, u.created_at, u.email FROM tokens k JOIN users u ON u.id = k.user_id \
                  WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
             )?
             .query_row(params![&digest[..], now_ms], user_row)
@@ -371,8 +407,9 @@ impl Store for SqliteStore {
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         self.write(|tx| {
-            insert_task(tx, user_id, task, false)?;
-            insert_events(tx, events)
+            let scheduled = insert_task(tx, user_id, task, false)?;
+            insert_events(tx, events)?;
+            insert_events(tx, &scheduled)
         })
         .await
     }
@@ -396,11 +433,12 @@ impl Store for SqliteStore {
         events: &[Event],
     ) -> Result<bool> {
         self.write(|tx| {
-            let replaced = replace_task(tx, user_id, task, prev_version)?;
-            if replaced {
-                insert_events(tx, events)?;
-            }
-            Ok(replaced)
+            let Some(scheduled) = replace_task(tx, user_id, task, prev_version)? else {
+                return Ok(false);
+            };
+            insert_events(tx, events)?;
+            insert_events(tx, &scheduled)?;
+            Ok(true)
         })
         .await
     }
@@ -414,13 +452,15 @@ impl Store for SqliteStore {
         events: &[Event],
     ) -> Result<bool> {
         self.write(|tx| {
-            if !replace_task(tx, user_id, done, prev_version)? {
+            if replace_task(tx, user_id, done, prev_version)?.is_none() {
                 return Ok(false);
             }
-            if let Some(next) = next {
-                insert_task(tx, user_id, next, true)?;
-            }
+            let scheduled = match next {
+                Some(next) => insert_task(tx, user_id, next, true)?,
+                None => Vec::new(),
+            };
             insert_events(tx, events)?;
+            insert_events(tx, &scheduled)?;
             Ok(true)
         })
         .await
@@ -433,6 +473,8 @@ impl Store for SqliteStore {
                 .execute([id, user_id])?;
             if n == 1 {
                 tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached(&sql(crate::reminders::DELETE_FOR_TASK))?
                     .execute([id])?;
                 insert_events(tx, std::slice::from_ref(event))?;
             }

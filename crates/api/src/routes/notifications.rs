@@ -1,0 +1,73 @@
+//! `/api/v1/notifications`: the caller's in-app notifications (one per
+//! fired reminder), newest first, and marking one read.
+
+use axum::extract::{Path, State};
+use chrono::Utc;
+use dueflow_store::{Notification, NotificationQuery};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::page::{decode_cursor, encode_cursor};
+use crate::auth::CurrentUser;
+use crate::json::Query;
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationParams {
+    /// Only unread ones.
+    unread: Option<bool>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationPage {
+    items: Vec<Notification>,
+    next_cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationParams),
+    responses((status = 200, body = NotificationPage), (status = 400)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(p): Query<NotificationParams>,
+) -> Result<axum::Json<NotificationPage>, ApiError> {
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::invalid("limit", "limit is between 1 and 200"));
+    }
+    let q = NotificationQuery {
+        unread_only: p.unread.unwrap_or(false),
+        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let mut items = state.store.list_notifications(&user.id, &q).await?;
+    let more = items.len() > limit as usize;
+    items.truncate(limit as usize);
+    let next_cursor = items
+        .last()
+        .filter(|_| more)
+        .map(|n| encode_cursor(n.created_at.timestamp_millis(), &n.id));
+    Ok(axum::Json(NotificationPage { items, next_cursor }))
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Notification), (status = 404)), security(("bearer" = [])))]
+pub async fn read(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Notification>, ApiError> {
+    state
+        .store
+        .mark_notification_read(&user.id, &id, Utc::now())
+        .await?
+        .map(axum::Json)
+        .ok_or(ApiError::NotFound)
+}

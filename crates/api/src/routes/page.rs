@@ -1,0 +1,19 @@
+//! The cursor of newest-first lists (activity, notifications): the last
+//! item's (time in ms, id), opaque to clients.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::problem::ApiError;
+
+pub fn encode_cursor(time_ms: i64, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{time_ms}:{id}"))
+}
+
+pub fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
+    let bad = || ApiError::invalid("cursor", "cursor is not one this server issued");
+    let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let text = String::from_utf8(raw).map_err(|_| bad())?;
+    let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    Ok((t.parse().map_err(|_| bad())?, id.to_owned()))
+}

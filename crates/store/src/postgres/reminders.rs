@@ -1,0 +1,187 @@
+//! PostgreSQL side of scheduled reminders: rows kept in step with every
+//! task write; due rows are claimed with `FOR UPDATE SKIP LOCKED`, so
+//! several schedulers never fire the same reminder.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dueflow_domain::event::Event;
+use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder};
+use dueflow_domain::task::Task;
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::{PgStore, Tx, insert_events, raw_task};
+use crate::codec::ms;
+use crate::reminders::{
+    ADD, DISMISS, EXISTING, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders,
+    SNOOZE, due_sql, list_sql,
+};
+use crate::{Result, StoreError};
+
+fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx::Error> {
+    Ok(RawReminder {
+        id: row.try_get(at)?,
+        task_id: row.try_get(at + 1)?,
+        at: row.try_get(at + 2)?,
+        fire_at: row.try_get(at + 3)?,
+        state: row.try_get(at + 4)?,
+        fired_at: row.try_get(at + 5)?,
+    })
+}
+
+/// Bring `task`'s reminder rows in line with its reminders (see
+/// [`schedule::plan`]); returns the `reminder.scheduled` events of the rows
+/// added. `is_new`: the task was just inserted, so it has no rows yet.
+pub(super) async fn sync(
+    tx: &mut Tx<'_>,
+    user_id: &str,
+    task: &Task,
+    is_new: bool,
+) -> Result<Vec<Event>> {
+    let wanted = schedule::instants(task);
+    if is_new && wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut existing = Vec::new();
+    if !is_new {
+        let rows: Vec<(i64, String)> = sqlx::query_as(EXISTING)
+            .bind(&task.id)
+            .fetch_all(&mut **tx)
+            .await?;
+        for (at, state) in rows {
+            let state = ReminderState::parse(&state)
+                .ok_or_else(|| StoreError::Corrupt(format!("reminder state {state}")))?;
+            existing.push((at, state));
+        }
+    }
+    let now = task.updated_at;
+    let (remove, add) = schedule::plan(&existing, &wanted, now.timestamp_millis());
+    for at in remove {
+        sqlx::query(REMOVE)
+            .bind(&task.id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let mut events = Vec::with_capacity(add.len());
+    for at in add {
+        let r = ScheduledReminder {
+            id: new_id(IdKind::Reminder),
+            task_id: task.id.clone(),
+            at: ms(at)?,
+            fire_at: ms(at)?,
+            state: ReminderState::Pending,
+            fired_at: None,
+        };
+        sqlx::query(ADD)
+            .bind(&r.id)
+            .bind(user_id)
+            .bind(&r.task_id)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        events.push(Event::reminder_scheduled(user_id, &r, now));
+    }
+    Ok(events)
+}
+
+impl PgStore {
+    /// Snooze or dismiss: run `query` (returning the changed row) and write
+    /// the event `event` builds in the same transaction.
+    async fn change_reminder<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        event: impl FnOnce(&ScheduledReminder) -> Event,
+    ) -> Result<Option<ScheduledReminder>> {
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = query.fetch_optional(&mut *tx).await? else {
+            return Ok(None);
+        };
+        let r = raw_reminder(&row, 0)?.decode()?;
+        insert_events(&mut tx, &[event(&r)]).await?;
+        tx.commit().await?;
+        Ok(Some(r))
+    }
+}
+
+#[async_trait]
+impl Reminders for PgStore {
+    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>> {
+        let now_ms = now.timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(AssertSqlSafe(due_sql(" FOR UPDATE OF r SKIP LOCKED")))
+            .bind(now_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut events = Vec::with_capacity(rows.len());
+        let mut late = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut r = raw_reminder(row, 16)?.decode()?;
+            let user_id: String = row.try_get(22)?;
+            sqlx::query(MARK_FIRED)
+                .bind(&r.id)
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await?;
+            r.state = ReminderState::Fired;
+            r.fired_at = Some(now);
+            late.push((now - r.fire_at).num_milliseconds());
+            let task = raw_task(row)?.decode()?;
+            events.push(Event::reminder_due(&user_id, &r, &task, now));
+        }
+        insert_events(&mut tx, &events).await?;
+        tx.commit().await?;
+        Ok(late)
+    }
+
+    async fn next_reminder_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<i64> = sqlx::query_scalar(NEXT_AT).fetch_one(&self.pool).await?;
+        at.map(ms).transpose()
+    }
+
+    async fn list_reminders(
+        &self,
+        user_id: &str,
+        q: &ReminderQuery,
+    ) -> Result<Vec<ScheduledReminder>> {
+        let sql = list_sql(q);
+        // Fixed fragments only; every filter value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(user_id);
+        if let Some(t) = &q.task {
+            query = query.bind(t);
+        }
+        if let Some(s) = q.state {
+            query = query.bind(s.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(|r| raw_reminder(r, 0)?.decode()).collect()
+    }
+
+    async fn snooze_reminder(
+        &self,
+        user_id: &str,
+        id: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ScheduledReminder>> {
+        let query = sqlx::query(SNOOZE)
+            .bind(id)
+            .bind(user_id)
+            .bind(until.timestamp_millis());
+        self.change_reminder(query, |r| Event::reminder_snoozed(user_id, r, now))
+            .await
+    }
+
+    async fn dismiss_reminder(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ScheduledReminder>> {
+        let query = sqlx::query(DISMISS).bind(id).bind(user_id);
+        self.change_reminder(query, |r| Event::reminder_dismissed(user_id, r, now))
+            .await
+    }
+}

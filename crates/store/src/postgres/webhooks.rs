@@ -1,0 +1,255 @@
+//! PostgreSQL side of webhook endpoints and deliveries; due deliveries are
+//! claimed with `FOR UPDATE SKIP LOCKED`, so several notifiers share them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dueflow_domain::event::Event;
+use dueflow_domain::ids::{IdKind, new_id};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::PgStore;
+use crate::Result;
+use crate::webhooks::{
+    CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
+    ENDPOINT_DISABLED, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome,
+    REDELIVER, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, finish_values,
+    list_deliveries_sql, wants,
+};
+
+fn raw_webhook(row: &PgRow) -> std::result::Result<RawWebhook, sqlx::Error> {
+    Ok(RawWebhook {
+        id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        url: row.try_get(2)?,
+        events: row.try_get(3)?,
+        secret: row.try_get(4)?,
+        enabled: row.try_get(5)?,
+        disabled_reason: row.try_get(6)?,
+        created_at: row.try_get(7)?,
+    })
+}
+
+fn raw_delivery(row: &PgRow) -> std::result::Result<RawDelivery, sqlx::Error> {
+    Ok(RawDelivery {
+        id: row.try_get(0)?,
+        webhook_id: row.try_get(1)?,
+        event_id: row.try_get(2)?,
+        event_type: row.try_get(3)?,
+        state: row.try_get(4)?,
+        attempts: row.try_get(5)?,
+        next_attempt_at: row.try_get(6)?,
+        last_status: row.try_get(7)?,
+        last_error: row.try_get(8)?,
+        created_at: row.try_get(9)?,
+        updated_at: row.try_get(10)?,
+    })
+}
+
+/// Write an attempt's end within `tx`, turning the endpoint off if asked.
+async fn finish(tx: &mut super::Tx<'_>, id: &str, outcome: &Outcome, now_ms: i64) -> Result<()> {
+    let (state, next, status, error) = finish_values(outcome, now_ms);
+    let webhook_id: Option<String> = sqlx::query_scalar(FINISH)
+        .bind(id)
+        .bind(state)
+        .bind(next)
+        .bind(status)
+        .bind(error)
+        .bind(now_ms)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let (
+        Some(w),
+        Outcome::Failed {
+            error,
+            disable: true,
+            ..
+        },
+    ) = (webhook_id, outcome)
+    {
+        sqlx::query(DISABLE)
+            .bind(w)
+            .bind(error)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Webhooks for PgStore {
+    async fn insert_webhook(&self, w: &Webhook) -> Result<()> {
+        sqlx::query(INSERT_WEBHOOK)
+            .bind(&w.id)
+            .bind(&w.user_id)
+            .bind(&w.url)
+            .bind(serde_json::to_string(&w.events).expect("strings serialise"))
+            .bind(&w.secret)
+            .bind(w.enabled)
+            .bind(&w.disabled_reason)
+            .bind(w.created_at.timestamp_millis())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<Webhook>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| raw_webhook(r)?.decode()).collect()
+    }
+
+    async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let gone = sqlx::query(DELETE_WEBHOOK)
+            .bind(id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if gone {
+            sqlx::query(DELETE_WEBHOOK_DELIVERIES)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        event: &Event,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let short = event.kind.short();
+        let mut n = 0;
+        for w in self.list_webhooks(&event.user_id).await? {
+            if !wants(&w, short) {
+                continue;
+            }
+            n += sqlx::query(INSERT_DELIVERY)
+                .bind(new_id(IdKind::Delivery))
+                .bind(&w.id)
+                .bind(&event.user_id)
+                .bind(&event.id)
+                .bind(short)
+                .bind(payload)
+                .bind(now.timestamp_millis())
+                .execute(&self.pool)
+                .await?
+                .rows_affected() as usize;
+        }
+        Ok(n)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>> {
+        let now_ms = now.timestamp_millis();
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> =
+            sqlx::query_scalar(AssertSqlSafe(format!("{CLAIMABLE} FOR UPDATE SKIP LOCKED")))
+                .bind(now_ms)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            let (id, webhook_id, payload, attempts): (String, String, String, i64) =
+                sqlx::query_as(LEASE)
+                    .bind(&id)
+                    .bind(now_ms + lease_ms)
+                    .bind(now_ms)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let endpoint: Option<(String, String, bool)> = sqlx::query_as(ENDPOINT)
+                .bind(&webhook_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            match endpoint {
+                Some((url, secret, true)) => jobs.push(DeliveryJob {
+                    id,
+                    webhook_id,
+                    url,
+                    secret,
+                    payload,
+                    attempts,
+                }),
+                _ => {
+                    let gone = Outcome::Failed {
+                        status: None,
+                        error: ENDPOINT_DISABLED.into(),
+                        disable: false,
+                    };
+                    finish(&mut tx, &id, &gone, now_ms).await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(jobs)
+    }
+
+    async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        finish(&mut tx, id, outcome, now.timestamp_millis()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn next_delivery_at(&self) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar(NEXT_DUE).fetch_one(&self.pool).await?)
+    }
+
+    async fn list_deliveries(
+        &self,
+        user_id: &str,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>> {
+        let owned: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM webhooks WHERE id = $1 AND user_id = $2")
+                .bind(webhook_id)
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        if owned.is_none() {
+            return Ok(None);
+        }
+        let rows = sqlx::query(AssertSqlSafe(list_deliveries_sql(limit)))
+            .bind(webhook_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| raw_delivery(r)?.decode())
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
+    async fn redeliver(
+        &self,
+        user_id: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        Ok(sqlx::query(REDELIVER)
+            .bind(user_id)
+            .bind(webhook_id)
+            .bind(delivery_id)
+            .bind(now.timestamp_millis())
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+}

@@ -1,0 +1,118 @@
+//! Scheduled reminders: the trait the scheduler role and the reminder
+//! routes use, and the SQL both backends share (written with `$n`
+//! placeholders; SQLite reads them as `?n`). Rows are created and retired
+//! inside the task writes themselves (see `sync` in each backend), so a
+//! task and its reminders never disagree.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dueflow_domain::reminder::schedule::{ReminderState, ScheduledReminder};
+
+use crate::Result;
+use crate::codec::ms;
+
+/// Filters for listing a user's reminders, soonest first.
+#[derive(Debug, Clone, Default)]
+pub struct ReminderQuery {
+    pub task: Option<String>,
+    pub state: Option<ReminderState>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Reminders: Send + Sync {
+    /// Fire up to `limit` pending reminders whose time has come by `now`:
+    /// each is marked fired and its `reminder.due` event written to the
+    /// outbox in the same transaction, so it fires once even with several
+    /// schedulers running. Returns how late each one fired (ms).
+    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>>;
+    /// When the soonest pending reminder fires.
+    async fn next_reminder_at(&self) -> Result<Option<DateTime<Utc>>>;
+    async fn list_reminders(
+        &self,
+        user_id: &str,
+        q: &ReminderQuery,
+    ) -> Result<Vec<ScheduledReminder>>;
+    /// Fire the reminder again at `until` (pending again); `None` if the
+    /// user has no such reminder.
+    async fn snooze_reminder(
+        &self,
+        user_id: &str,
+        id: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ScheduledReminder>>;
+    /// Never fire the reminder (again).
+    async fn dismiss_reminder(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ScheduledReminder>>;
+}
+
+/// Columns read for a reminder, in the order [`RawReminder`] expects.
+pub(crate) const REMINDER_COLUMNS: &str = "r.id, r.task_id, r.at, r.fire_at, r.state, r.fired_at";
+
+pub(crate) struct RawReminder {
+    pub id: String,
+    pub task_id: String,
+    pub at: i64,
+    pub fire_at: i64,
+    pub state: String,
+    pub fired_at: Option<i64>,
+}
+
+impl RawReminder {
+    pub fn decode(self) -> Result<ScheduledReminder> {
+        Ok(ScheduledReminder {
+            state: ReminderState::parse(&self.state).ok_or_else(|| {
+                crate::StoreError::Corrupt(format!("reminder {}: state {}", self.id, self.state))
+            })?,
+            at: ms(self.at)?,
+            fire_at: ms(self.fire_at)?,
+            fired_at: self.fired_at.map(ms).transpose()?,
+            id: self.id,
+            task_id: self.task_id,
+        })
+    }
+}
+
+pub(crate) const EXISTING: &str = "SELECT at, state FROM reminders WHERE task_id = $1";
+pub(crate) const REMOVE: &str = "DELETE FROM reminders WHERE task_id = $1 AND at = $2";
+pub(crate) const ADD: &str = "INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \
+     VALUES ($1, $2, $3, $4, $4, 'pending')";
+pub(crate) const DELETE_FOR_TASK: &str = "DELETE FROM reminders WHERE task_id = $1";
+pub(crate) const MARK_FIRED: &str =
+    "UPDATE reminders SET state = 'fired', fired_at = $2 WHERE id = $1";
+pub(crate) const NEXT_AT: &str = "SELECT MIN(fire_at) FROM reminders WHERE state = 'pending'";
+pub(crate) const SNOOZE: &str = "UPDATE reminders SET state = 'pending', fire_at = $3 \
+     WHERE id = $1 AND user_id = $2 RETURNING id, task_id, at, fire_at, state, fired_at";
+pub(crate) const DISMISS: &str = "UPDATE reminders SET state = 'dismissed' \
+     WHERE id = $1 AND user_id = $2 RETURNING id, task_id, at, fire_at, state, fired_at";
+
+/// The due reminders with their tasks: task columns first (as
+/// `TASK_COLUMNS`), then the reminder's, then its owner.
+pub(crate) fn due_sql(lock: &str) -> String {
+    format!(
+        "SELECT {}, {REMINDER_COLUMNS}, r.user_id FROM reminders r JOIN tasks t ON t.id = r.task_id \
+         WHERE r.state = 'pending' AND r.fire_at <= $1 ORDER BY r.fire_at, r.id LIMIT $2{lock}",
+        crate::codec::TASK_COLUMNS
+    )
+}
+
+/// A user's reminders, soonest first; filters bound from `$2`.
+pub(crate) fn list_sql(q: &ReminderQuery) -> String {
+    let mut sql = format!("SELECT {REMINDER_COLUMNS} FROM reminders r WHERE r.user_id = $1");
+    let mut n = 1;
+    if q.task.is_some() {
+        n += 1;
+        sql += &format!(" AND r.task_id = ${n}");
+    }
+    if q.state.is_some() {
+        n += 1;
+        sql += &format!(" AND r.state = ${n}");
+    }
+    sql += &format!(" ORDER BY r.fire_at, r.id LIMIT {}", q.limit);
+    sql
+}

@@ -1,0 +1,169 @@
+//! SQLite side of in-app notifications.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dueflow_domain::event::Event;
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{SqliteStore, insert_events, sql};
+use crate::Result;
+use crate::notifications::{
+    CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, LEASE_EMAIL, MailOutcome, NEXT_EMAIL, Notification,
+    NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification, USER_EMAIL,
+    list_sql, mark_read_sql,
+};
+
+fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
+    Ok(RawNotification {
+        id: row.get(0)?,
+        event_id: row.get(1)?,
+        task_id: row.get(2)?,
+        reminder_id: row.get(3)?,
+        title: row.get(4)?,
+        body: row.get(5)?,
+        created_at: row.get(6)?,
+        read_at: row.get(7)?,
+    })
+}
+
+#[async_trait]
+impl Notifications for SqliteStore {
+    async fn notify_in_app(
+        &self,
+        user_id: &str,
+        n: &Notification,
+        delivered: &Event,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            let added = tx.prepare_cached(&sql(INSERT))?.execute(params![
+                n.id,
+                user_id,
+                n.event_id,
+                n.task_id,
+                n.reminder_id,
+                n.title,
+                n.body,
+                n.created_at.timestamp_millis()
+            ])? == 1;
+            if added {
+                insert_events(tx, std::slice::from_ref(delivered))?;
+            }
+            Ok(added)
+        })
+        .await
+    }
+
+    async fn list_notifications(
+        &self,
+        user_id: &str,
+        q: &NotificationQuery,
+    ) -> Result<Vec<Notification>> {
+        let mut values = vec![Value::Text(user_id.to_owned())];
+        if let Some((t, id)) = &q.before {
+            values.push(Value::Integer(*t));
+            values.push(Value::Text(id.clone()));
+        }
+        let rows = self.read(|c| {
+            let mut stmt = c.prepare_cached(&sql(&list_sql(q)))?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values), raw)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        rows.into_iter().map(RawNotification::decode).collect()
+    }
+
+    async fn user_email(&self, user_id: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(&sql(USER_EMAIL))?
+                .query_row([user_id], |r| r.get(0))
+                .optional()?
+                .flatten())
+        })
+    }
+
+    async fn queue_email(&self, m: &QueuedEmail, now: DateTime<Utc>) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.prepare_cached(&sql(QUEUE_EMAIL))?.execute(params![
+                m.event_id,
+                m.user_id,
+                m.to,
+                m.subject,
+                m.body,
+                now.timestamp_millis()
+            ])? == 1)
+        })
+        .await
+    }
+
+    async fn claim_emails(
+        &self,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(QueuedEmail, i64)>> {
+        let now_ms = now.timestamp_millis();
+        self.write(|tx| {
+            let ids = tx
+                .prepare_cached(&sql(CLAIMABLE_EMAILS))?
+                .query_map(params![now_ms, i64::from(limit)], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut lease = tx.prepare_cached(&sql(LEASE_EMAIL))?;
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                out.push(
+                    lease.query_row(params![id, now_ms + lease_ms, now_ms], |r| {
+                        Ok((
+                            QueuedEmail {
+                                event_id: r.get(0)?,
+                                user_id: r.get(1)?,
+                                to: r.get(2)?,
+                                subject: r.get(3)?,
+                                body: r.get(4)?,
+                            },
+                            r.get(5)?,
+                        ))
+                    })?,
+                );
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn finish_email(
+        &self,
+        event_id: &str,
+        outcome: &MailOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let now_ms = now.timestamp_millis();
+        let (state, next, error) = outcome.values(now_ms);
+        self.write(|tx| {
+            tx.prepare_cached(&sql(FINISH_EMAIL))?
+                .execute(params![event_id, state, next, error, now_ms])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn next_email_at(&self) -> Result<Option<i64>> {
+        self.read(|c| Ok(c.query_row(NEXT_EMAIL, [], |r| r.get(0))?))
+    }
+
+    async fn mark_notification_read(
+        &self,
+        user_id: &str,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Notification>> {
+        let row = self
+            .write(|tx| {
+                Ok(tx
+                    .prepare_cached(&sql(&mark_read_sql()))?
+                    .query_row(params![id, user_id, now.timestamp_millis()], raw)
+                    .optional()?)
+            })
+            .await?;
+        row.map(RawNotification::decode).transpose()
+    }
+}

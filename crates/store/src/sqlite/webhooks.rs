@@ -1,0 +1,249 @@
+//! SQLite side of webhook endpoints and deliveries.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dueflow_domain::event::Event;
+use dueflow_domain::ids::{IdKind, new_id};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{SqliteStore, sql};
+use crate::Result;
+use crate::webhooks::{
+    CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
+    ENDPOINT_DISABLED, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome,
+    REDELIVER, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, finish_values,
+    list_deliveries_sql, wants,
+};
+
+fn raw_webhook(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
+    Ok(RawWebhook {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        url: row.get(2)?,
+        events: row.get(3)?,
+        secret: row.get(4)?,
+        enabled: row.get(5)?,
+        disabled_reason: row.get(6)?,
+        created_at: row.get(7)?,
+    })
+}
+
+fn raw_delivery(row: &Row<'_>) -> rusqlite::Result<RawDelivery> {
+    Ok(RawDelivery {
+        id: row.get(0)?,
+        webhook_id: row.get(1)?,
+        event_id: row.get(2)?,
+        event_type: row.get(3)?,
+        state: row.get(4)?,
+        attempts: row.get(5)?,
+        next_attempt_at: row.get(6)?,
+        last_status: row.get(7)?,
+        last_error: row.get(8)?,
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
+    })
+}
+
+fn webhooks_of(c: &Connection, user_id: &str) -> Result<Vec<Webhook>> {
+    let mut stmt = c.prepare_cached(&format!(
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = ?1 ORDER BY created_at, id"
+    ))?;
+    let rows = stmt.query_map([user_id], raw_webhook)?;
+    rows.map(|r| r?.decode()).collect()
+}
+
+#[async_trait]
+impl Webhooks for SqliteStore {
+    async fn insert_webhook(&self, w: &Webhook) -> Result<()> {
+        let events = serde_json::to_string(&w.events).expect("strings serialise");
+        self.write(|tx| {
+            tx.prepare_cached(&sql(INSERT_WEBHOOK))?.execute(params![
+                w.id,
+                w.user_id,
+                w.url,
+                events,
+                w.secret,
+                w.enabled,
+                w.disabled_reason,
+                w.created_at.timestamp_millis()
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<Webhook>> {
+        self.read(|c| webhooks_of(c, user_id))
+    }
+
+    async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            let gone = tx
+                .prepare_cached(&sql(DELETE_WEBHOOK))?
+                .execute([id, user_id])?
+                == 1;
+            if gone {
+                tx.prepare_cached(&sql(DELETE_WEBHOOK_DELIVERIES))?
+                    .execute([id])?;
+            }
+            Ok(gone)
+        })
+        .await
+    }
+
+    async fn enqueue_deliveries(
+        &self,
+        event: &Event,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        let short = event.kind.short();
+        // Most users have no endpoints: find out on a reader first.
+        let targets: Vec<Webhook> = self
+            .read(|c| webhooks_of(c, &event.user_id))?
+            .into_iter()
+            .filter(|w| wants(w, short))
+            .collect();
+        if targets.is_empty() {
+            return Ok(0);
+        }
+        self.write(|tx| {
+            let mut stmt = tx.prepare_cached(&sql(INSERT_DELIVERY))?;
+            let mut n = 0;
+            for w in &targets {
+                n += stmt.execute(params![
+                    new_id(IdKind::Delivery),
+                    w.id,
+                    event.user_id,
+                    event.id,
+                    short,
+                    payload,
+                    now.timestamp_millis()
+                ])?;
+            }
+            Ok(n)
+        })
+        .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>> {
+        let now_ms = now.timestamp_millis();
+        self.write(|tx| {
+            let ids = tx
+                .prepare_cached(&sql(CLAIMABLE))?
+                .query_map(params![now_ms, i64::from(limit)], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut jobs = Vec::with_capacity(ids.len());
+            for id in ids {
+                let (id, webhook_id, payload, attempts): (String, String, String, i64) = tx
+                    .prepare_cached(&sql(LEASE))?
+                    .query_row(params![id, now_ms + lease_ms, now_ms], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?;
+                let endpoint: Option<(String, String, bool)> = tx
+                    .prepare_cached(&sql(ENDPOINT))?
+                    .query_row([&webhook_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                match endpoint {
+                    Some((url, secret, true)) => jobs.push(DeliveryJob {
+                        id,
+                        webhook_id,
+                        url,
+                        secret,
+                        payload,
+                        attempts,
+                    }),
+                    _ => {
+                        let gone = Outcome::Failed {
+                            status: None,
+                            error: ENDPOINT_DISABLED.into(),
+                            disable: false,
+                        };
+                        let (state, next, status, error) = finish_values(&gone, now_ms);
+                        tx.prepare_cached(&sql(FINISH))?
+                            .query_row(params![id, state, next, status, error, now_ms], |_| {
+                                Ok(())
+                            })?;
+                    }
+                }
+            }
+            Ok(jobs)
+        })
+        .await
+    }
+
+    async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
+        let now_ms = now.timestamp_millis();
+        let (state, next, status, error) = finish_values(outcome, now_ms);
+        self.write(|tx| {
+            let webhook_id: Option<String> = tx
+                .prepare_cached(&sql(FINISH))?
+                .query_row(params![id, state, next, status, error, now_ms], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if let (
+                Some(w),
+                Outcome::Failed {
+                    error,
+                    disable: true,
+                    ..
+                },
+            ) = (webhook_id, outcome)
+            {
+                tx.prepare_cached(&sql(DISABLE))?.execute([&w, error])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn next_delivery_at(&self) -> Result<Option<i64>> {
+        self.read(|c| Ok(c.query_row(NEXT_DUE, [], |r| r.get(0))?))
+    }
+
+    async fn list_deliveries(
+        &self,
+        user_id: &str,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>> {
+        let rows = self.read(|c| {
+            let owned = c
+                .prepare_cached("SELECT 1 FROM webhooks WHERE id = ?1 AND user_id = ?2")?
+                .query_row([webhook_id, user_id], |_| Ok(()))
+                .optional()?;
+            if owned.is_none() {
+                return Ok(None);
+            }
+            let mut stmt = c.prepare_cached(&sql(&list_deliveries_sql(limit)))?;
+            let rows = stmt.query_map([webhook_id], raw_delivery)?;
+            Ok(Some(rows.collect::<rusqlite::Result<Vec<_>>>()?))
+        })?;
+        rows.map(|v| v.into_iter().map(RawDelivery::decode).collect())
+            .transpose()
+    }
+
+    async fn redeliver(
+        &self,
+        user_id: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.prepare_cached(&sql(REDELIVER))?.execute(params![
+                user_id,
+                webhook_id,
+                delivery_id,
+                now.timestamp_millis()
+            ])? == 1)
+        })
+        .await
+    }
+}

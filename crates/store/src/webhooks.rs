@@ -1,0 +1,284 @@
+//! Webhook endpoints and their deliveries: the trait the notifier role and
+//! the webhook routes use, and the SQL both backends share. A delivery is
+//! one event for one endpoint (unique), retried under the same id until it
+//! succeeds or gives up; claiming one leases it, so several notifiers never
+//! send it at the same time.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dueflow_domain::event::Event;
+use serde::Serialize;
+
+use crate::codec::ms;
+use crate::{Result, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub id: String,
+    pub user_id: String,
+    pub url: String,
+    /// Short event types it receives, e.g. `reminder.due`.
+    pub events: Vec<String>,
+    /// `whsec_…`, the signing secret.
+    pub secret: String,
+    pub enabled: bool,
+    /// Why the server turned it off (e.g. the receiver answered 410).
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl DeliveryState {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "pending" => Ok(DeliveryState::Pending),
+            "delivered" => Ok(DeliveryState::Delivered),
+            "failed" => Ok(DeliveryState::Failed),
+            _ => Err(StoreError::Corrupt(format!("delivery state {s}"))),
+        }
+    }
+}
+
+/// One delivery as its endpoint's log shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Delivery {
+    /// Also the `webhook-id` header, the same on every attempt.
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    /// When the next attempt is due (pending deliveries).
+    pub next_attempt_at: DateTime<Utc>,
+    /// HTTP status of the last attempt, if it got an answer.
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A claimed delivery, with what sending it needs.
+#[derive(Debug, Clone)]
+pub struct DeliveryJob {
+    pub id: String,
+    pub webhook_id: String,
+    pub url: String,
+    pub secret: String,
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered {
+        status: u16,
+    },
+    /// Try again at `at_ms`.
+    Retry {
+        at_ms: i64,
+        status: Option<u16>,
+        error: String,
+    },
+    /// Give up; with `disable`, also turn the endpoint off.
+    Failed {
+        status: Option<u16>,
+        error: String,
+        disable: bool,
+    },
+}
+
+#[async_trait]
+pub trait Webhooks: Send + Sync {
+    async fn insert_webhook(&self, w: &Webhook) -> Result<()>;
+    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<Webhook>>;
+    async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// Queue `event` (its webhook body `payload`) for every enabled endpoint
+    /// of its owner that subscribed to its type; an endpoint that has it
+    /// already is skipped. Returns how many were queued.
+    async fn enqueue_deliveries(
+        &self,
+        event: &Event,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> Result<usize>;
+    /// Lease up to `limit` due deliveries until `now + lease_ms`.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DeliveryJob>>;
+    async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()>;
+    /// When the soonest pending delivery is due (ms).
+    async fn next_delivery_at(&self) -> Result<Option<i64>>;
+    /// An endpoint's deliveries, newest first; `None` if the user has no
+    /// such endpoint.
+    async fn list_deliveries(
+        &self,
+        user_id: &str,
+        webhook_id: &str,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>>;
+    /// Send a delivery again now (same id); `false` if not found.
+    async fn redeliver(
+        &self,
+        user_id: &str,
+        webhook_id: &str,
+        delivery_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+}
+
+pub(crate) const WEBHOOK_COLUMNS: &str =
+    "id, user_id, url, events, secret, enabled, disabled_reason, created_at";
+pub(crate) const INSERT_WEBHOOK: &str = "INSERT INTO webhooks (id, user_id, url, events, secret, \
+     enabled, disabled_reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub(crate) const DELETE_WEBHOOK: &str = "DELETE FROM webhooks WHERE id = $1 AND user_id = $2";
+pub(crate) const DELETE_WEBHOOK_DELIVERIES: &str =
+    "DELETE FROM webhook_deliveries WHERE webhook_id = $1";
+pub(crate) const INSERT_DELIVERY: &str = "INSERT INTO webhook_deliveries (id, webhook_id, \
+     user_id, event_id, event_type, payload, state, attempts, next_attempt_at, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $7) \
+     ON CONFLICT (webhook_id, event_id) DO NOTHING";
+pub(crate) const CLAIMABLE: &str = "SELECT d.id FROM webhook_deliveries d \
+     WHERE d.state = 'pending' AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.id LIMIT $2";
+pub(crate) const LEASE: &str = "UPDATE webhook_deliveries SET attempts = attempts + 1, \
+     next_attempt_at = $2, updated_at = $3 WHERE id = $1 AND state = 'pending' \
+     RETURNING id, webhook_id, payload, attempts";
+pub(crate) const ENDPOINT: &str = "SELECT url, secret, enabled FROM webhooks WHERE id = $1";
+/// What a claimed delivery of a disabled endpoint ends as.
+pub(crate) const ENDPOINT_DISABLED: &str = "the endpoint is disabled";
+pub(crate) const FINISH: &str = "UPDATE webhook_deliveries SET state = $2, next_attempt_at = $3, \
+     last_status = $4, last_error = $5, updated_at = $6 WHERE id = $1 \
+     RETURNING webhook_id";
+pub(crate) const DISABLE: &str =
+    "UPDATE webhooks SET enabled = FALSE, disabled_reason = $2 WHERE id = $1";
+pub(crate) const NEXT_DUE: &str =
+    "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE state = 'pending'";
+pub(crate) const DELIVERY_COLUMNS: &str = "id, webhook_id, event_id, event_type, state, \
+     attempts, next_attempt_at, last_status, last_error, created_at, updated_at";
+pub(crate) const REDELIVER: &str = "UPDATE webhook_deliveries SET state = 'pending', \
+     next_attempt_at = $4, updated_at = $4 \
+     WHERE id = $3 AND webhook_id = $2 AND user_id = $1";
+
+pub(crate) fn list_deliveries_sql(limit: u32) -> String {
+    format!(
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 \
+         ORDER BY created_at DESC, id DESC LIMIT {limit}"
+    )
+}
+
+/// The values a finished attempt writes: state, next attempt, status, error.
+pub(crate) fn finish_values(
+    outcome: &Outcome,
+    now_ms: i64,
+) -> (&'static str, i64, Option<i64>, Option<&str>) {
+    match outcome {
+        Outcome::Delivered { status } => (
+            DeliveryState::Delivered.as_str(),
+            now_ms,
+            Some(i64::from(*status)),
+            None,
+        ),
+        Outcome::Retry {
+            at_ms,
+            status,
+            error,
+        } => (
+            DeliveryState::Pending.as_str(),
+            *at_ms,
+            status.map(i64::from),
+            Some(error),
+        ),
+        Outcome::Failed { status, error, .. } => (
+            DeliveryState::Failed.as_str(),
+            now_ms,
+            status.map(i64::from),
+            Some(error),
+        ),
+    }
+}
+
+pub(crate) struct RawWebhook {
+    pub id: String,
+    pub user_id: String,
+    pub url: String,
+    pub events: String,
+    pub secret: String,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: i64,
+}
+
+impl RawWebhook {
+    pub fn decode(self) -> Result<Webhook> {
+        Ok(Webhook {
+            events: serde_json::from_str(&self.events)
+                .map_err(|e| StoreError::Corrupt(format!("webhook {}: events: {e}", self.id)))?,
+            created_at: ms(self.created_at)?,
+            id: self.id,
+            user_id: self.user_id,
+            url: self.url,
+            secret: self.secret,
+            enabled: self.enabled,
+            disabled_reason: self.disabled_reason,
+        })
+    }
+}
+
+pub(crate) struct RawDelivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl RawDelivery {
+    pub fn decode(self) -> Result<Delivery> {
+        Ok(Delivery {
+            state: DeliveryState::parse(&self.state)?,
+            next_attempt_at: ms(self.next_attempt_at)?,
+            created_at: ms(self.created_at)?,
+            updated_at: ms(self.updated_at)?,
+            id: self.id,
+            webhook_id: self.webhook_id,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            attempts: self.attempts,
+            last_status: self.last_status,
+            last_error: self.last_error,
+        })
+    }
+}
+
+/// Whether an endpoint subscribed to events of this short type.
+pub(crate) fn wants(w: &Webhook, short_type: &str) -> bool {
+    w.enabled && w.events.iter().any(|e| e == short_type)
+}

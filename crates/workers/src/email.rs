@@ -1,0 +1,169 @@
+//! E-mail, part of the notifier role: a fired reminder is queued as a mail
+//! to its owner's address (once per event) and a sender works the queue
+//! over SMTP (lettre), retrying with backoff while the server is away, so
+//! a mail server outage delays reminders by mail without holding up any
+//! other event. The Message-ID derives from the event id; a crash between
+//! sending and recording can repeat one mail, never lose it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use dueflow_store::{MailOutcome, Notifications, QueuedEmail};
+
+use crate::pump::Queue;
+
+use lettre::message::header::ContentType;
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain text (a relay on localhost or inside the cluster).
+    None,
+    /// Upgrade with STARTTLS (usually port 587).
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+impl SmtpTls {
+    pub fn parse(s: &str) -> Option<SmtpTls> {
+        match s {
+            "none" => Some(SmtpTls::None),
+            "starttls" => Some(SmtpTls::StartTls),
+            "tls" => Some(SmtpTls::Tls),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender, e.g. `dueflow <reminders@example.com>`.
+    pub from: String,
+}
+
+/// Mails claimed (and sent one after the other) at once.
+const BATCH: u32 = 16;
+const LEASE_MS: i64 = 120_000;
+/// Waits after failed attempts 1, 2, …: 5 s up to 8 h, about a day in all.
+const BACKOFF_SECS: [i64; 9] = [5, 30, 120, 600, 1_800, 3_600, 7_200, 14_400, 28_800];
+
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: lettre::message::Mailbox,
+    store: Arc<dyn Notifications>,
+}
+
+impl Mailer {
+    pub fn new(c: &SmtpConfig, store: Arc<dyn Notifications>) -> Result<Mailer, String> {
+        let builder = match c.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
+            SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)
+                .map_err(|e| format!("SMTP server {}: {e}", c.host))?,
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)
+                .map_err(|e| format!("SMTP server {}: {e}", c.host))?,
+        };
+        let mut builder = builder.port(c.port).timeout(Some(Duration::from_secs(20)));
+        if let (Some(user), Some(pass)) = (&c.username, &c.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
+        }
+        Ok(Mailer {
+            transport: builder.build(),
+            from: c
+                .from
+                .parse()
+                .map_err(|e| format!("smtp_from '{}' is not an address: {e}", c.from))?,
+            store,
+        })
+    }
+
+    async fn send(&self, mail: &QueuedEmail, attempts: i64) -> MailOutcome {
+        let to = match mail.to.parse() {
+            Ok(to) => to,
+            Err(e) => {
+                return MailOutcome::Failed {
+                    error: format!("'{}' is not an address: {e}", mail.to),
+                };
+            }
+        };
+        let message = match Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(&mail.subject)
+            .message_id(Some(format!("<{}@dueflow>", mail.event_id)))
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+        {
+            Ok(m) => m,
+            Err(e) => {
+                return MailOutcome::Failed {
+                    error: format!("cannot build the mail: {e}"),
+                };
+            }
+        };
+        match self.transport.send(message).await {
+            Ok(_) => MailOutcome::Sent,
+            // A permanent refusal (5xx: no such mailbox, …) will not get better.
+            Err(e) if e.is_permanent() => MailOutcome::Failed {
+                error: format!("SMTP: {e}"),
+            },
+            Err(e) => match BACKOFF_SECS.get(usize::try_from(attempts - 1).unwrap_or(0)) {
+                Some(wait) => MailOutcome::Retry {
+                    at_ms: Utc::now().timestamp_millis() + wait * 1000,
+                    error: format!("SMTP: {e}"),
+                },
+                None => MailOutcome::Failed {
+                    error: format!("SMTP: {e}; gave up after {attempts} attempts"),
+                },
+            },
+        }
+    }
+
+    async fn round(&self) -> Result<usize, String> {
+        let mails = self
+            .store
+            .claim_emails(Utc::now(), LEASE_MS, BATCH)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (mail, attempts) in &mails {
+            let outcome = self.send(mail, *attempts).await;
+            let label = match &outcome {
+                MailOutcome::Sent => "sent",
+                MailOutcome::Retry { .. } => "retry",
+                MailOutcome::Failed { .. } => "failed",
+            };
+            metrics::counter!("dueflow_mail_attempts_total", "outcome" => label).increment(1);
+            if let MailOutcome::Retry { error, .. } | MailOutcome::Failed { error } = &outcome {
+                tracing::warn!(event = %mail.event_id, %error, "mail not sent");
+            }
+            self.store
+                .finish_email(&mail.event_id, &outcome, Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(mails.len())
+    }
+}
+
+#[async_trait]
+impl Queue for Mailer {
+    const WHAT: &'static str = "mails";
+    const BATCH: usize = BATCH as usize;
+
+    async fn round(&self) -> Result<usize, String> {
+        Mailer::round(self).await
+    }
+
+    async fn next_at(&self) -> Result<Option<i64>, String> {
+        self.store.next_email_at().await.map_err(|e| e.to_string())
+    }
+}

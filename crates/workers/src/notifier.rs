@@ -1,0 +1,135 @@
+//! The notifier role: turns events into what reaches people. A fired
+//! reminder (`reminder.due`) becomes an in-app notification (once per
+//! event, with its `reminder.delivered` event) and, where the user gave an
+//! address and SMTP is configured, a queued mail ([`crate::email`]); every
+//! event a user's webhook endpoints subscribed to is queued for them (once
+//! per endpoint) and sent by [`crate::webhook::Sender`].
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{SecondsFormat, Utc};
+use dueflow_bus::{Handler, HandlerError, Message};
+use dueflow_domain::event::{Event, EventType};
+use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_domain::reminder::schedule::ScheduledReminder;
+use dueflow_store::{Notification, Notifications, QueuedEmail, Webhooks};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+pub struct Notifier {
+    pub notifications: Arc<dyn Notifications>,
+    pub webhooks: Arc<dyn Webhooks>,
+    /// Wakes the webhook sender when deliveries were queued.
+    pub wake: Arc<Notify>,
+    /// Wakes the mailer when a mail was queued; `None`: no SMTP server.
+    pub mail: Option<Arc<Notify>>,
+}
+
+fn retry(e: impl std::fmt::Display) -> HandlerError {
+    HandlerError::Retry(e.to_string())
+}
+
+/// The in-app notification announcing a fired reminder.
+fn notification(e: &Event) -> Result<(Notification, ScheduledReminder), HandlerError> {
+    let reminder: ScheduledReminder = serde_json::from_value(e.data["reminder"].clone())
+        .map_err(|err| HandlerError::Reject(format!("reminder.due without a reminder: {err}")))?;
+    let task = &e.data["task"];
+    let title = task["title"].as_str().unwrap_or("A task").to_owned();
+    let mut body = match task["due"].as_str() {
+        Some(due) => format!("Due {due}"),
+        None => "Reminder".to_owned(),
+    };
+    if e.data["late"] == Value::Bool(true) {
+        let secs = e.data["late_ms"].as_i64().unwrap_or(0) / 1000;
+        body.push_str(&format!(" (reminder {secs} s late)"));
+    }
+    Ok((
+        Notification {
+            id: new_id(IdKind::Notification),
+            event_id: e.id.clone(),
+            task_id: e.subject.clone(),
+            reminder_id: reminder.id.clone(),
+            title,
+            body,
+            created_at: Utc::now(),
+            read_at: None,
+        },
+        reminder,
+    ))
+}
+
+impl Notifier {
+    async fn queue_mail(
+        &self,
+        event: &Event,
+        n: &Notification,
+        wake: &Notify,
+    ) -> Result<(), HandlerError> {
+        let Some(to) = self
+            .notifications
+            .user_email(&event.user_id)
+            .await
+            .map_err(retry)?
+        else {
+            return Ok(());
+        };
+        let mail = QueuedEmail {
+            event_id: event.id.clone(),
+            user_id: event.user_id.clone(),
+            to,
+            subject: format!("Reminder: {}", n.title),
+            body: format!("{}\n\n{}\n", n.title, n.body),
+        };
+        if self
+            .notifications
+            .queue_email(&mail, Utc::now())
+            .await
+            .map_err(retry)?
+        {
+            wake.notify_one();
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for Notifier {
+    async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
+        let doc: Value = serde_json::from_str(&m.payload)
+            .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
+        let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;
+        if event.kind == EventType::ReminderDue {
+            let (n, reminder) = notification(&event)?;
+            let delivered =
+                Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at);
+            if self
+                .notifications
+                .notify_in_app(&event.user_id, &n, &delivered)
+                .await
+                .map_err(retry)?
+            {
+                metrics::counter!("dueflow_notifications_total", "channel" => "in_app")
+                    .increment(1);
+            }
+            if let Some(wake) = &self.mail {
+                self.queue_mail(&event, &n, wake).await?;
+            }
+        }
+        let body = json!({
+            "type": event.kind.short(),
+            "timestamp": event.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+            "data": event.data,
+        })
+        .to_string();
+        let queued = self
+            .webhooks
+            .enqueue_deliveries(&event, &body, Utc::now())
+            .await
+            .map_err(retry)?;
+        if queued > 0 {
+            self.wake.notify_one();
+        }
+        Ok(())
+    }
+}

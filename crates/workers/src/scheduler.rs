@@ -1,0 +1,80 @@
+//! The scheduler role: fires reminders at their instant. A timer sleeps
+//! until the soonest pending reminder; events about tasks and reminders
+//! wake it early, because they may have brought a sooner one. Firing is a
+//! store transaction (mark fired + `reminder.due` in the outbox), so a
+//! reminder fires once however many schedulers run, and one missed while
+//! no scheduler ran fires on the next start, marked late.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::Utc;
+use dueflow_bus::{Handler, HandlerError, Message};
+use dueflow_store::Reminders;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// Reminders fired per transaction.
+const BATCH: u32 = 500;
+/// The longest the timer sleeps without looking (a safety net: a wake-up
+/// event may be lost when the bus delivers it to another replica).
+const MAX_SLEEP: Duration = Duration::from_secs(2);
+const RETRY: Duration = Duration::from_secs(1);
+const CONTENDED: Duration = Duration::from_millis(50);
+
+/// Wakes the scheduler timer; consumes task and reminder events.
+pub struct Wake(pub Arc<Notify>);
+
+#[async_trait]
+impl Handler for Wake {
+    async fn handle(&self, _: &Message) -> Result<(), HandlerError> {
+        self.0.notify_one();
+        Ok(())
+    }
+}
+
+/// Fire everything due now; how long to sleep before looking again. The
+/// soonest instant is read first, so an idle tick takes no write lock.
+async fn tick(store: &dyn Reminders) -> Duration {
+    loop {
+        let now = Utc::now();
+        match store.next_reminder_at().await {
+            Ok(Some(at)) if at <= now => {}
+            Ok(Some(at)) => return (at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
+            Ok(None) => return MAX_SLEEP,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the next reminder");
+                return RETRY;
+            }
+        }
+        match store.fire_due_reminders(now, BATCH).await {
+            Ok(late) => {
+                for ms in &late {
+                    metrics::histogram!("dueflow_reminder_lateness_seconds")
+                        .record(*ms as f64 / 1000.0);
+                }
+                metrics::counter!("dueflow_reminders_fired_total").increment(late.len() as u64);
+                if late.is_empty() {
+                    // Another scheduler holds them; it is firing them now.
+                    return CONTENDED;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot fire reminders");
+                return RETRY;
+            }
+        }
+    }
+}
+
+pub async fn run(store: Arc<dyn Reminders>, wake: Arc<Notify>, shutdown: CancellationToken) {
+    while !shutdown.is_cancelled() {
+        let sleep = tick(store.as_ref()).await;
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = wake.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
