@@ -13,12 +13,24 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
+/// Reminder lateness: fine around the one-second promise, coarse beyond
+/// (reminders missed while no scheduler ran can be hours late).
+const LATENESS_BUCKETS: &[f64] = &[
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0, 10.0, 60.0, 600.0,
+    3600.0,
+];
+
 /// The process-wide recorder, installed on first use.
 pub fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         PrometheusBuilder::new()
             .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .expect("buckets are valid")
+            .set_buckets_for_metric(
+                Matcher::Full("dueflow_reminder_lateness_seconds".into()),
+                LATENESS_BUCKETS,
+            )
             .expect("buckets are valid")
             .install_recorder()
             .expect("no other metrics recorder is installed")

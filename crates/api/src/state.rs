@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use dueflow_bus::health::BusHealth;
 use dueflow_store::Store;
 
 use crate::auth::limiter::LoginLimiter;
@@ -18,6 +19,9 @@ pub struct ApiConfig {
     pub session_days: i64,
     /// Accept webhook URLs on loopback and private addresses.
     pub webhooks_allow_private: bool,
+    /// This process serves the API (and keeps accepting writes into the
+    /// outbox while the bus is down); otherwise it only consumes.
+    pub api_role: bool,
 }
 
 impl Default for ApiConfig {
@@ -27,6 +31,7 @@ impl Default for ApiConfig {
             secure_cookies: false,
             session_days: 30,
             webhooks_allow_private: false,
+            api_role: true,
         }
     }
 }
@@ -38,6 +43,8 @@ pub struct AppState {
     pub limiter: Arc<LoginLimiter>,
     /// Live events for this process's stream connections.
     pub hub: Arc<StreamHub>,
+    /// Whether this process's relay and consumers reach the event bus.
+    pub bus: Arc<BusHealth>,
 }
 
 impl AppState {
@@ -47,6 +54,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             hub: Arc::new(StreamHub::default()),
+            bus: Arc::new(BusHealth::default()),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod http;
 mod load;
+mod reminders;
 mod report;
 mod seed;
 
@@ -33,6 +34,8 @@ struct Cli {
 enum Cmd {
     /// Start a server, seed it, measure, print a markdown table.
     Run(RunArgs),
+    /// Start a server, schedule many reminders, report how late they fired.
+    Reminders(reminders::ReminderArgs),
 }
 
 #[derive(clap::Args)]
@@ -312,5 +315,6 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Run(args) => run(args),
+        Cmd::Reminders(args) => reminders::run(args),
     }
 }

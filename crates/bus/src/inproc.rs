@@ -5,23 +5,21 @@
 //! A handler that keeps failing makes the publish fail (the relay retries
 //! the batch later); a rejected message is dead-lettered and skipped.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::subscribers::Subscribers;
 use crate::{BusError, Handler, HandlerError, Message, Publisher};
 
 /// Attempts per handler and message within one publish.
 const ATTEMPTS: u32 = 4;
 
-/// A consumer group's name and its handler.
-type Subscriber = (String, Arc<dyn Handler>);
-
+/// Publishing delivers to the subscribers, here and now.
 #[derive(Default)]
 pub struct InProcBus {
-    subscribers: RwLock<HashMap<String, Vec<Subscriber>>>,
+    subscribers: Subscribers,
 }
 
 impl InProcBus {
@@ -31,21 +29,7 @@ impl InProcBus {
 
     /// Deliver `topic` to `handler` under the consumer group `group`.
     pub fn subscribe(&self, topic: &str, group: &str, handler: Arc<dyn Handler>) {
-        self.subscribers
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(topic.to_owned())
-            .or_default()
-            .push((group.to_owned(), handler));
-    }
-
-    fn handlers(&self, topic: &str) -> Vec<Subscriber> {
-        self.subscribers
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(topic)
-            .cloned()
-            .unwrap_or_default()
+        self.subscribers.subscribe(topic, group, handler);
     }
 }
 
@@ -83,7 +67,7 @@ async fn deliver(group: &str, handler: &dyn Handler, m: &Message) -> Result<(), 
 impl Publisher for InProcBus {
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         for m in messages {
-            for (group, handler) in self.handlers(&m.topic) {
+            for (group, handler) in self.subscribers.handlers(&m.topic) {
                 deliver(&group, handler.as_ref(), m).await?;
             }
         }

@@ -20,6 +20,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tokio_util::sync::CancellationToken;
 
+use crate::health::BusHealth;
 use crate::{BusError, Handler, HandlerError, Message, Publisher};
 
 pub const CONTENT_TYPE: &str = "application/cloudevents+json; charset=UTF-8";
@@ -137,6 +138,7 @@ pub async fn consume(
     group: String,
     start: Start,
     handler: Arc<dyn Handler>,
+    health: Arc<BusHealth>,
     shutdown: CancellationToken,
 ) -> Result<(), BusError> {
     let consumer: StreamConsumer = config
@@ -174,8 +176,12 @@ pub async fn consume(
             r = consumer.recv() => r,
         };
         let msg = match received {
-            Ok(m) => m,
+            Ok(m) => {
+                health.ok();
+                m
+            }
             Err(e) => {
+                health.failed();
                 tracing::warn!(?topics, %group, error = %e, "consume failed");
                 tokio::time::sleep(Duration::from_millis(200)).await;
                 continue;

@@ -1,10 +1,14 @@
 //! The event bus behind two narrow traits: a [`Publisher`] that the outbox
 //! relay hands ordered batches to, and a [`Handler`] that each consuming
-//! role implements. One module per transport; `inproc` runs every role in
-//! one process with the same at-least-once semantics as a broker.
+//! role implements. One module per transport (`inproc`, `kafka`, `dapr`);
+//! `inproc` runs every role in one process with the same at-least-once
+//! semantics as a broker.
 
+pub mod dapr;
+pub mod health;
 pub mod inproc;
 pub mod kafka;
+pub mod subscribers;
 
 use async_trait::async_trait;
 

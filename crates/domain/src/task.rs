@@ -236,9 +236,10 @@ impl Task {
         Ok(Some(next))
     }
 
-    /// Complete an open task: the done task and, for a recurring one, its next
-    /// occurrence. `None` when the task is already done (nothing changes).
-    pub fn complete(&self, now: DateTime<Utc>) -> Option<(Task, Option<Task>)> {
+    /// Complete an open task; `None` when it is already done (nothing
+    /// changes). A recurring task's next occurrence is the recurring role's
+    /// business ([`Task::next_occurrence`]).
+    pub fn complete(&self, now: DateTime<Utc>) -> Option<Task> {
         let now = whole_millis(now);
         if self.status == Status::Done {
             return None;
@@ -248,8 +249,7 @@ impl Task {
         done.completed_at = Some(now);
         done.updated_at = now;
         done.version += 1;
-        let next = self.next_occurrence(now);
-        Some((done, next))
+        Some(done)
     }
 
     /// Reopen a done task; `None` when it is open already.
@@ -267,7 +267,8 @@ impl Task {
     }
 
     /// The next occurrence of a recurring task completed at `now`, if the
-    /// series goes on: same content, reminders shifted, a new due.
+    /// series goes on: same content, reminders shifted, a new due, created
+    /// at `now` (so that replaying one completion yields the same task).
     pub fn next_occurrence(&self, now: DateTime<Utc>) -> Option<Task> {
         let rule = self.recurrence.as_ref()?;
         let due = self.due.as_ref()?;
@@ -403,7 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn completing_a_recurring_task_yields_the_next_once() {
+    fn a_completed_recurring_task_has_a_next_occurrence_until_the_series_ends() {
         let mut i = input("standup");
         i.due = Some("2026-11-24".into());
         i.recurrence = Some(Recurrence {
@@ -411,16 +412,23 @@ mod tests {
             anchor: Default::default(),
         });
         let t = Task::create(i, Tz::UTC, now()).unwrap();
-        let (done, next) = t.complete(now()).unwrap();
+        let done = t.complete(now()).unwrap();
         assert_eq!(done.status, Status::Done);
-        let next = next.unwrap();
+        let next = done.next_occurrence(now()).unwrap();
         assert_eq!(next.due.unwrap().to_string(), "2026-11-25");
-        assert_eq!(next.series_id, t.series_id);
+        assert_eq!(
+            (next.series_id.as_ref(), next.occurrence),
+            (t.series_id.as_ref(), 2)
+        );
+        assert_eq!(next.status, Status::Open);
         assert!(
             done.complete(now()).is_none(),
             "completing twice changes nothing"
         );
-        let (_, after) = next.complete(now()).unwrap();
-        assert!(after.is_none(), "COUNT=2 ends the series");
+        let after = next.complete(now()).unwrap();
+        assert!(
+            after.next_occurrence(now()).is_none(),
+            "COUNT=2 ends the series"
+        );
     }
 }

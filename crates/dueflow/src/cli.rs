@@ -48,10 +48,10 @@ pub struct ServerArgs {
     /// Address to listen on (default: 127.0.0.1:8080).
     #[arg(long)]
     pub listen: Option<String>,
-    /// Roles to run, comma-separated (default: all): api, scheduler, notifier, audit.
+    /// Roles to run, comma-separated (default: all): api, recurring, scheduler, notifier, audit.
     #[arg(long)]
     pub roles: Option<String>,
-    /// Event bus: inproc (default) or kafka.
+    /// Event bus: inproc (default), kafka or dapr.
     #[arg(long)]
     pub bus: Option<String>,
     /// Kafka-protocol brokers, host:port,…

@@ -27,9 +27,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// tracing filter, e.g. `info` or `dueflow=debug`.
     pub log: String,
-    /// Roles this process runs, comma-separated: api, scheduler, notifier, audit.
+    /// Roles this process runs, comma-separated: api, recurring, scheduler, notifier, audit.
     pub roles: String,
-    /// `inproc` (every role in this process) or `kafka`.
+    /// `inproc` (every role in this process), `kafka` or `dapr`.
     pub bus: String,
     /// `host:port,…` of the Kafka-protocol brokers.
     pub kafka_brokers: String,
@@ -38,6 +38,10 @@ pub struct Config {
     /// Prepended to topic names.
     pub topic_prefix: String,
     pub kafka_session_timeout_ms: u32,
+    /// The Dapr sidecar's HTTP API (bus = 'dapr').
+    pub dapr_http_endpoint: String,
+    /// The Dapr pub/sub component's name.
+    pub dapr_pubsub: String,
     /// Let webhooks reach loopback and private addresses.
     pub webhooks_allow_private: bool,
     /// SMTP server for reminder mails; empty: no mail.
@@ -66,6 +70,8 @@ impl Default for Config {
             kafka_properties: BTreeMap::new(),
             topic_prefix: String::new(),
             kafka_session_timeout_ms: 6000,
+            dapr_http_endpoint: "http://127.0.0.1:3500".into(),
+            dapr_pubsub: "dueflow-pubsub".into(),
             webhooks_allow_private: false,
             smtp_host: String::new(),
             smtp_port: 587,
@@ -93,7 +99,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 18] = [
+const ENV_KEYS: [&str; 20] = [
     "data_dir",
     "database_url",
     "listen",
@@ -105,6 +111,8 @@ const ENV_KEYS: [&str; 18] = [
     "kafka_brokers",
     "topic_prefix",
     "kafka_session_timeout_ms",
+    "dapr_http_endpoint",
+    "dapr_pubsub",
     "webhooks_allow_private",
     "smtp_host",
     "smtp_port",
@@ -151,7 +159,7 @@ impl Config {
         match self.bus.as_str() {
             "inproc" if roles.len() != Role::ALL.len() => bail!(
                 "invalid configuration: bus = 'inproc' runs every role in one process; \
-                 use bus = 'kafka' to run only '{}'",
+                 use bus = 'kafka' or 'dapr' to run only '{}'",
                 self.roles
             ),
             "inproc" => {}
@@ -161,7 +169,12 @@ impl Config {
                 )
             }
             "kafka" => {}
-            other => bail!("invalid configuration: bus = '{other}'; use inproc or kafka"),
+            "dapr" if !self.dapr_http_endpoint.starts_with("http") => bail!(
+                "invalid configuration: dapr_http_endpoint = '{}' is not an http:// URL",
+                self.dapr_http_endpoint
+            ),
+            "dapr" => {}
+            other => bail!("invalid configuration: bus = '{other}'; use inproc, kafka or dapr"),
         }
         self.smtp()?;
         let url = self.database_url();

@@ -5,6 +5,8 @@
 pub enum Role {
     /// REST API, and the outbox relay that publishes what it writes.
     Api,
+    /// Creates the next occurrence of completed recurring tasks.
+    Recurring,
     /// Fires reminders at their instant.
     Scheduler,
     /// Delivers fired reminders (in-app) and events to webhooks.
@@ -14,11 +16,18 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Api, Role::Scheduler, Role::Notifier, Role::Audit];
+    pub const ALL: [Role; 5] = [
+        Role::Api,
+        Role::Recurring,
+        Role::Scheduler,
+        Role::Notifier,
+        Role::Audit,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             Role::Api => "api",
+            Role::Recurring => "recurring",
             Role::Scheduler => "scheduler",
             Role::Notifier => "notifier",
             Role::Audit => "audit",

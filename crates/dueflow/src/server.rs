@@ -7,11 +7,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use dueflow_api::stream::hub::HubFeed;
 use dueflow_api::{ApiConfig, AppState};
-use dueflow_bus::Handler;
+use dueflow_bus::dapr::{DaprConfig, DaprPublisher};
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, Start, consume};
-use dueflow_domain::event::TASK_UPDATES;
+use dueflow_bus::subscribers::Subscribers;
+use dueflow_bus::{Handler, Publisher};
+use dueflow_domain::event::{TASK_EVENTS, TASK_UPDATES};
 use dueflow_domain::ids::{IdKind, new_id};
-use dueflow_workers::{AUDIT_GROUP, EVENT_TOPICS, NOTIFIER_GROUP, NotifierConfig};
+use dueflow_workers::{AUDIT_GROUP, EVENT_TOPICS, NOTIFIER_GROUP, NotifierConfig, RECURRING_GROUP};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -48,23 +50,123 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Start the event side of this process: everything over the in-process
-/// bus, or the relay and/or consumers of the chosen roles over Kafka.
+/// A role's subscription: the topics it consumes, under which group.
+struct Consumer {
+    topics: &'static [&'static str],
+    group: String,
+    start: Start,
+    handler: Arc<dyn Handler>,
+}
+
+/// The subscriptions of the chosen roles (and their own background tasks).
+fn consumers(
+    roles: &[Role],
+    state: &AppState,
+    notifier: &NotifierConfig,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Vec<Consumer>, Vec<JoinHandle<()>>)> {
+    let store = &state.store;
+    // Groups named per process see every event from now on (live clients,
+    // timer wake-ups); shared groups split the work and resume where they were.
+    let own_group = |role: &str| format!("dueflow-{role}-{}", new_id(IdKind::Event));
+    let shared = |group: &str| (group.to_owned(), Start::Earliest);
+    let mut subs = Vec::new();
+    let mut tasks = Vec::new();
+    for role in roles {
+        let (topics, (group, start), handler): (_, _, Arc<dyn Handler>) = match role {
+            Role::Api => (
+                &[TASK_UPDATES][..],
+                (own_group("stream"), Start::Latest),
+                Arc::new(HubFeed(state.hub.clone())),
+            ),
+            Role::Recurring => (
+                &[TASK_EVENTS][..],
+                shared(RECURRING_GROUP),
+                Arc::new(dueflow_workers::recurring::Recurring::new(store.clone())),
+            ),
+            Role::Scheduler => {
+                let s = dueflow_workers::start_scheduler(store.clone(), shutdown.clone());
+                tasks.push(s.task);
+                (
+                    &EVENT_TOPICS[..],
+                    (own_group("scheduler"), Start::Latest),
+                    s.handler,
+                )
+            }
+            Role::Notifier => {
+                let n = dueflow_workers::start_notifier(store.clone(), notifier, shutdown.clone())
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                tasks.push(n.task);
+                (&EVENT_TOPICS[..], shared(NOTIFIER_GROUP), n.handler)
+            }
+            Role::Audit => (
+                &EVENT_TOPICS[..],
+                shared(AUDIT_GROUP),
+                Arc::new(dueflow_workers::audit::Audit::new(store.clone())),
+            ),
+        };
+        subs.push(Consumer {
+            topics,
+            group,
+            start,
+            handler,
+        });
+    }
+    Ok((subs, tasks))
+}
+
+/// Start the event side of this process: every role over the in-process
+/// bus, or the relay (with the api role) and the chosen roles' consumers
+/// over Kafka or Dapr. With Dapr, also the routes its sidecar calls.
 fn spawn_workers(
     config: &Config,
     roles: &[Role],
     state: &AppState,
     shutdown: &CancellationToken,
-) -> anyhow::Result<Vec<JoinHandle<()>>> {
+) -> anyhow::Result<(Vec<JoinHandle<()>>, Option<axum::Router>)> {
     let store = state.store.clone();
-    let live = Arc::new(HubFeed(state.hub.clone()));
     let notifier = NotifierConfig {
         allow_private_webhooks: config.webhooks_allow_private,
         smtp: config.smtp()?,
     };
     if config.bus == "inproc" {
-        return dueflow_workers::spawn_embedded(store, live, &notifier, shutdown.clone())
-            .map_err(|e| anyhow::anyhow!(e));
+        let live = Arc::new(HubFeed(state.hub.clone()));
+        let tasks = dueflow_workers::spawn_embedded(
+            store,
+            live,
+            &notifier,
+            state.bus.clone(),
+            shutdown.clone(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        return Ok((tasks, None));
+    }
+    let (subs, mut tasks) = consumers(roles, state, &notifier, shutdown)?;
+    let relay = |publisher: Arc<dyn Publisher>| {
+        dueflow_workers::spawn_relay(
+            store.clone(),
+            publisher,
+            state.bus.clone(),
+            shutdown.clone(),
+        )
+    };
+    if config.bus == "dapr" {
+        let dapr = DaprConfig {
+            endpoint: config.dapr_http_endpoint.trim_end_matches('/').to_owned(),
+            pubsub: config.dapr_pubsub.clone(),
+            topic_prefix: config.topic_prefix.clone(),
+        };
+        if roles.contains(&Role::Api) {
+            let publisher = DaprPublisher::new(dapr.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            tasks.push(relay(Arc::new(publisher)));
+        }
+        let subscriber = Arc::new(Subscribers::default());
+        for c in subs {
+            for topic in c.topics {
+                subscriber.subscribe(topic, &c.group, c.handler.clone());
+            }
+        }
+        return Ok((tasks, Some(dueflow_bus::dapr::router(dapr, subscriber))));
     }
     let kafka = KafkaConfig {
         brokers: config.kafka_brokers.clone(),
@@ -72,70 +174,24 @@ fn spawn_workers(
         session_timeout_ms: config.kafka_session_timeout_ms,
         topic_prefix: config.topic_prefix.clone(),
     };
-    let consumer = |topics: &'static [&'static str],
-                    group: String,
-                    start: Start,
-                    handler: Arc<dyn Handler>| {
-        let (kafka, shutdown) = (kafka.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            if let Err(e) = consume(kafka, topics, group.clone(), start, handler, shutdown).await {
+    if roles.contains(&Role::Api) {
+        let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;
+        tasks.push(relay(Arc::new(publisher)));
+    }
+    for c in subs {
+        let (kafka, shutdown, health) = (kafka.clone(), shutdown.clone(), state.bus.clone());
+        tasks.push(tokio::spawn(async move {
+            let group = c.group.clone();
+            if let Err(e) = consume(
+                kafka, c.topics, c.group, c.start, c.handler, health, shutdown,
+            )
+            .await
+            {
                 tracing::error!(%group, error = %e, "consumer stopped");
             }
-        })
-    };
-    // Groups named per process see every event from now on (live clients,
-    // timer wake-ups); shared groups split the work and resume where they were.
-    let own_group = |role: &str| format!("dueflow-{role}-{}", new_id(IdKind::Event));
-    let mut tasks = Vec::new();
-    for role in roles {
-        match role {
-            Role::Api => {
-                let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;
-                tasks.push(dueflow_workers::spawn_relay(
-                    store.clone(),
-                    Arc::new(publisher),
-                    shutdown.clone(),
-                ));
-                tasks.push(consumer(
-                    &[TASK_UPDATES],
-                    own_group("stream"),
-                    Start::Latest,
-                    live.clone(),
-                ));
-            }
-            Role::Scheduler => {
-                let s = dueflow_workers::start_scheduler(store.clone(), shutdown.clone());
-                tasks.push(s.task);
-                tasks.push(consumer(
-                    &EVENT_TOPICS,
-                    own_group("scheduler"),
-                    Start::Latest,
-                    s.handler,
-                ));
-            }
-            Role::Notifier => {
-                let n = dueflow_workers::start_notifier(store.clone(), &notifier, shutdown.clone())
-                    .map_err(|e| anyhow::anyhow!(e))?;
-                tasks.push(n.task);
-                tasks.push(consumer(
-                    &EVENT_TOPICS,
-                    NOTIFIER_GROUP.to_owned(),
-                    Start::Earliest,
-                    n.handler,
-                ));
-            }
-            Role::Audit => {
-                let audit = Arc::new(dueflow_workers::audit::Audit::new(store.clone()));
-                tasks.push(consumer(
-                    &EVENT_TOPICS,
-                    AUDIT_GROUP.to_owned(),
-                    Start::Earliest,
-                    audit,
-                ));
-            }
-        }
+        }));
     }
-    Ok(tasks)
+    Ok((tasks, None))
 }
 
 pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
@@ -164,16 +220,20 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             open_registration: config.open_registration,
             secure_cookies: config.secure_cookies,
             webhooks_allow_private: config.webhooks_allow_private,
+            api_role: roles.contains(&Role::Api),
             ..ApiConfig::default()
         },
     );
     let shutdown = CancellationToken::new();
-    let workers = spawn_workers(&config, &roles, &state, &shutdown)?;
-    let router = if roles.contains(&Role::Api) {
+    let (workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
+    let mut router = if roles.contains(&Role::Api) {
         dueflow_api::app(state)
     } else {
         dueflow_api::ops_app(state)
     };
+    if let Some(routes) = dapr_routes {
+        router = router.merge(routes);
+    }
     let served = dueflow_api::serve_router(listener, router, shutdown_signal()).await;
     shutdown.cancel();
     for w in workers {

@@ -1,6 +1,6 @@
 //! Each role as its own OS process over a real Kafka-protocol broker (tansu)
 //! and a real PostgreSQL: the `api` process writes and relays, the `audit`,
-//! `scheduler` and `notifier` processes consume. Killing a consumer with
+//! `recurring`, `scheduler` and `notifier` processes consume. Killing a consumer with
 //! SIGKILL mid-run loses nothing and doubles nothing; a scheduler that was
 //! down fires what it missed once, marked late.
 
@@ -13,6 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::process::{Proc, free_port, serve, user_with_token, wait_for_port};
+use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher};
+use dueflow_bus::{Message, Publisher};
 
 use serde_json::{Value, json};
 
@@ -140,6 +142,45 @@ impl Api {
             .to_owned()
     }
 
+    async fn complete(&self, id: &str) {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/tasks/{id}/complete", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+
+    /// The open task titled `title` that is none of `not`, once it exists.
+    async fn wait_next(&self, title: &str, not: &[String]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let page: Value = self
+                .http
+                .get(format!("{}/api/v1/tasks", self.base))
+                .bearer_auth(&self.token)
+                .query(&[("q", "status:open"), ("limit", "200")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let found = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["title"] == title && !not.iter().any(|n| t["id"] == n.as_str()));
+            if let Some(t) = found {
+                return t["id"].as_str().unwrap().to_owned();
+            }
+            assert!(Instant::now() < deadline, "no next occurrence of {title}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     async fn rename(&self, id: &str, title: &str) {
         let res = self
             .http
@@ -257,6 +298,54 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     api.expect_exactly_once("task.updated", &renamed, Duration::from_secs(30))
         .await;
 
+    // The recurring role in its own process: the next occurrence of a
+    // completed daily task exists soon after, once, even when the broker
+    // hands the same completion over again and again; COUNT=3 ends it.
+    let _recurring = role(&db, "recurring", broker.port, free_port());
+    let first = api
+        .create_with(json!({"title": "Standup", "due": "2026-12-01", "recurrence": {"rrule": "FREQ=DAILY;COUNT=3"}}))
+        .await;
+    let completed_at = Instant::now();
+    api.complete(&first).await;
+    let second = api.wait_next("Standup", std::slice::from_ref(&first)).await;
+    eprintln!(
+        "next occurrence after {:?} (across processes)",
+        completed_at.elapsed()
+    );
+    assert!(completed_at.elapsed() < Duration::from_secs(3));
+    let completion = api
+        .activity("task.completed")
+        .await
+        .into_iter()
+        .find(|e| e["subject"] == first.as_str())
+        .unwrap();
+    let publisher = KafkaPublisher::new(&KafkaConfig {
+        brokers: format!("127.0.0.1:{}", broker.port),
+        properties: Default::default(),
+        session_timeout_ms: 2000,
+        topic_prefix: String::new(),
+    })
+    .unwrap();
+    let replay = Message {
+        id: completion["id"].as_str().unwrap().to_owned(),
+        topic: "task-events".into(),
+        key: completion["partitionkey"].as_str().unwrap().to_owned(),
+        payload: completion.to_string(),
+    };
+    publisher.publish(&vec![replay; 5]).await.unwrap();
+    api.complete(&second).await;
+    let third = api
+        .wait_next("Standup", &[first.clone(), second.clone()])
+        .await;
+    api.complete(&third).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    api.expect_exactly_once(
+        "task.created",
+        &[created.clone(), vec![first, second, third]].concat(),
+        Duration::from_secs(10),
+    )
+    .await;
+
     // Reminders across processes: the scheduler fires them, the notifier
     // (killed with SIGKILL before they fire, restarted after) delivers each once.
     let scheduler_port = free_port();
@@ -324,7 +413,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
 #[test]
 fn metrics_and_probes_on_a_consumer_only_process() {
     // A process without the api role still answers probes and metrics but
-    // serves no API routes.
+    // serves no API routes; its readiness follows the bus.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let db = rt.block_on(common::fresh_pg_database());
     migrate(&db);
@@ -344,4 +433,20 @@ fn metrics_and_probes_on_a_consumer_only_process() {
     assert!(get("/healthz").starts_with("HTTP/1.1 200"));
     assert!(get("/metrics").starts_with("HTTP/1.1 200"));
     assert!(get("/api/v1/tasks").starts_with("HTTP/1.1 404"));
+    // Its broker does not exist: once that has lasted, it is not ready, and
+    // says why.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ready = get("/readyz");
+        if ready.starts_with("HTTP/1.1 503") {
+            assert!(ready.contains("event bus unavailable"), "{ready}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still ready without a broker: {ready}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    assert!(get("/metrics").contains("dueflow_bus_up 0"));
 }

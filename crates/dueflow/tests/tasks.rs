@@ -1,10 +1,16 @@
 //! Task lifecycle over HTTP, on SQLite and PostgreSQL: create, read, change
-//! with optimistic concurrency, delete, complete and reopen, recurrence, and
-//! bad input that is refused with a clear problem and changes nothing.
+//! with optimistic concurrency, delete, complete and reopen, recurrence (the
+//! recurring role creates each next occurrence once, whatever is retried or
+//! replayed), and bad input that is refused with a clear problem and changes
+//! nothing.
 
 mod common;
 
-use common::TestServer;
+use std::time::{Duration, Instant};
+
+use common::{Session, TestServer, send};
+use dueflow_bus::{Handler, Message};
+use dueflow_workers::recurring::Recurring;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -82,13 +88,13 @@ async fn lifecycle(s: &TestServer) {
         .call(&ann, Method::POST, &format!("{path}/complete"), None)
         .await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(c["task"]["status"], "done");
-    assert!(c["task"]["completed_at"].is_string());
+    assert_eq!(c["status"], "done");
+    assert!(c["completed_at"].is_string());
     let (st, c2) = s
         .call(&ann, Method::POST, &format!("{path}/complete"), None)
         .await;
     assert_eq!(st, StatusCode::OK);
-    assert_eq!(c2["task"], c["task"]);
+    assert_eq!(c2, c);
     let (st, r) = s
         .call(&ann, Method::POST, &format!("{path}/reopen"), None)
         .await;
@@ -103,6 +109,59 @@ async fn lifecycle(s: &TestServer) {
     assert_eq!(v["status"], 404);
     let (st, _) = s.call(&ann, Method::DELETE, &path, None).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+}
+
+/// The open task of `series` other than `not`, once the recurring role
+/// created it (within 500 ms of the completion).
+async fn next_in_series(s: &TestServer, who: &Session, series: &str, not: &[&str]) -> Value {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        let (_, page) = send(
+            s.req(who, Method::GET, "/api/v1/tasks")
+                .query(&[("q", "status:open"), ("limit", "200")]),
+        )
+        .await;
+        let found = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["series_id"] == series && !not.contains(&t["id"].as_str().unwrap()));
+        if let Some(t) = found {
+            return t.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no next occurrence of {series} within 500 ms"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Hand the recurring role the task's `task.completed` event again, `n` times.
+async fn replay_completions(s: &TestServer, who: &Session, task: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let completed = loop {
+        let (_, page) = send(
+            s.req(who, Method::GET, "/api/v1/activity")
+                .query(&[("task", task), ("type", "task.completed")]),
+        )
+        .await;
+        if let Some(e) = page["items"].as_array().unwrap().first() {
+            break e.clone();
+        }
+        assert!(Instant::now() < deadline, "no task.completed for {task}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let role = Recurring::new(common::store_of(s));
+    let message = Message {
+        id: completed["id"].as_str().unwrap().to_owned(),
+        topic: "task-events".into(),
+        key: completed["partitionkey"].as_str().unwrap().to_owned(),
+        payload: completed.to_string(),
+    };
+    for _ in 0..n {
+        role.handle(&message).await.expect("replayed completion");
+    }
 }
 
 async fn recurrence(s: &TestServer) {
@@ -133,23 +192,23 @@ async fn recurrence(s: &TestServer) {
         "COUNT=3 leaves two after the first"
     );
 
+    let series = t["series_id"].as_str().unwrap();
     let path = format!("/api/v1/tasks/{id}/complete");
-    let (_, c) = s.call(&ann, Method::POST, &path, None).await;
-    let next = &c["next"];
+    let (st, done) = s.call(&ann, Method::POST, &path, None).await;
+    assert_eq!((st, &done["status"]), (StatusCode::OK, &json!("done")));
+    let next = next_in_series(s, &ann, series, &[id]).await;
     assert_eq!(next["due"], "2026-12-02T09:00:00+01:00");
-    assert_eq!(next["series_id"], t["series_id"]);
     assert_eq!(next["title"], "Standup");
     assert_eq!(
         next["reminders"],
         json!([{"before": "PT15M"}, {"at": "2026-12-02T08:00:00+01:00"}])
     );
-    // Retried completions create nothing more.
+    // Retried completions create nothing more; nor does reopening and
+    // completing again, nor replaying the completion event to the role.
     for _ in 0..3 {
         let (st, c) = s.call(&ann, Method::POST, &path, None).await;
-        assert_eq!(st, StatusCode::OK);
-        assert_eq!(c["next"], Value::Null);
+        assert_eq!((st, c), (StatusCode::OK, done.clone()));
     }
-    // Reopen and complete again: the next occurrence already exists, so none is added.
     s.call(
         &ann,
         Method::POST,
@@ -158,34 +217,38 @@ async fn recurrence(s: &TestServer) {
     )
     .await;
     s.call(&ann, Method::POST, &path, None).await;
+    replay_completions(s, &ann, id, 5).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(
         s.titles(&ann, "standup", "due").await.len(),
         2,
         "exactly one next occurrence"
     );
 
-    let (_, c) = s
-        .call(
-            &ann,
-            Method::POST,
-            &format!("/api/v1/tasks/{}/complete", next["id"].as_str().unwrap()),
-            None,
-        )
-        .await;
-    let third = c["next"]["id"]
-        .as_str()
-        .expect("third occurrence")
-        .to_owned();
-    let (_, c) = s
-        .call(
-            &ann,
-            Method::POST,
-            &format!("/api/v1/tasks/{third}/complete"),
-            None,
-        )
-        .await;
-    assert_eq!(c["next"], Value::Null, "COUNT=3 ends the series");
-    assert_eq!(s.titles(&ann, "standup", "").await.len(), 3);
+    let next_id = next["id"].as_str().unwrap();
+    s.call(
+        &ann,
+        Method::POST,
+        &format!("/api/v1/tasks/{next_id}/complete"),
+        None,
+    )
+    .await;
+    let third = next_in_series(s, &ann, series, &[id, next_id]).await;
+    let third_id = third["id"].as_str().unwrap();
+    s.call(
+        &ann,
+        Method::POST,
+        &format!("/api/v1/tasks/{third_id}/complete"),
+        None,
+    )
+    .await;
+    replay_completions(s, &ann, third_id, 5).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        s.titles(&ann, "standup", "").await.len(),
+        3,
+        "COUNT=3 ends the series"
+    );
 
     // Bad rules are refused naming the field.
     let (st, v) = s.call(&ann, Method::POST, "/api/v1/tasks", Some(json!({"title": "x", "due": "2026-12-01", "recurrence": {"rrule": "FREQ=SOMETIMES"}}))).await;

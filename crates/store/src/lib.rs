@@ -71,16 +71,10 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
         prev_version: i64,
         events: &[Event],
     ) -> Result<bool>;
-    /// Store a completion and, in the same transaction, the next occurrence
-    /// (at most once per series position). `false` if the version moved.
-    async fn complete_task(
-        &self,
-        user_id: &str,
-        done: &Task,
-        prev_version: i64,
-        next: Option<&Task>,
-        events: &[Event],
-    ) -> Result<bool>;
+    /// Insert the next occurrence of a recurring task unless its series
+    /// position is taken already (then nothing, `false`): replaying one
+    /// completion creates one occurrence.
+    async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool>;
     /// Delete a task; `event` is recorded only if it existed.
     async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool>;
     async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page>;

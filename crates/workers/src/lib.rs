@@ -1,19 +1,21 @@
 //! The roles that run beside the API: the outbox relay that publishes
-//! committed events, and the roles that react to them — audit (activity
-//! log), scheduler (fires reminders), notifier (in-app notifications and
-//! webhooks). [`spawn_embedded`] wires them all over the in-process bus for
+//! committed events, and the roles that react to them — recurring (next
+//! occurrences), scheduler (fires reminders), notifier (in-app
+//! notifications, mail, webhooks) and audit (activity log). [`spawn_embedded`] wires them all over the in-process bus for
 //! `dueflow serve`; each role only sees the store and the bus traits.
 
 pub mod audit;
 pub mod email;
 pub mod notifier;
 mod pump;
+pub mod recurring;
 pub mod relay;
 pub mod scheduler;
 pub mod webhook;
 
 use std::sync::Arc;
 
+use dueflow_bus::health::BusHealth;
 use dueflow_bus::inproc::InProcBus;
 use dueflow_bus::{Handler, Publisher};
 use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
@@ -26,6 +28,8 @@ use tokio_util::sync::CancellationToken;
 pub const AUDIT_GROUP: &str = "dueflow-audit";
 /// Consumer group of the notifier role.
 pub const NOTIFIER_GROUP: &str = "dueflow-notifier";
+/// Consumer group of the recurring role.
+pub const RECURRING_GROUP: &str = "dueflow-recurring";
 /// The topics the audit, scheduler and notifier roles consume.
 pub const EVENT_TOPICS: [&str; 2] = [TASK_EVENTS, REMINDERS];
 
@@ -96,10 +100,16 @@ pub fn spawn_embedded(
     store: Arc<dyn Store>,
     live: Arc<dyn Handler>,
     notifier: &NotifierConfig,
+    health: Arc<BusHealth>,
     shutdown: CancellationToken,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let bus = Arc::new(InProcBus::new());
     let audit: Arc<dyn Handler> = Arc::new(audit::Audit::new(store.clone()));
+    bus.subscribe(
+        TASK_EVENTS,
+        RECURRING_GROUP,
+        Arc::new(recurring::Recurring::new(store.clone())),
+    );
     let scheduler = start_scheduler(store.clone(), shutdown.clone());
     let notifier = start_notifier(store.clone(), notifier, shutdown.clone())?;
     for topic in EVENT_TOPICS {
@@ -111,15 +121,16 @@ pub fn spawn_embedded(
     Ok(vec![
         scheduler.task,
         notifier.task,
-        spawn_relay(store, bus, shutdown),
+        spawn_relay(store, bus, health, shutdown),
     ])
 }
 
-/// Start the outbox relay publishing to `bus`.
+/// Start the outbox relay publishing to `bus`, reporting to `health`.
 pub fn spawn_relay(
     store: Arc<dyn Store>,
     bus: Arc<dyn Publisher>,
+    health: Arc<BusHealth>,
     shutdown: CancellationToken,
 ) -> JoinHandle<()> {
-    tokio::spawn(relay::run(store, bus, shutdown))
+    tokio::spawn(relay::run(store, bus, health, shutdown))
 }

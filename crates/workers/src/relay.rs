@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use dueflow_bus::health::BusHealth;
 use dueflow_bus::{Message, Publisher};
 use dueflow_domain::event::TASK_UPDATES;
 use dueflow_store::Store;
@@ -44,11 +45,17 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
     Ok(batch.len())
 }
 
-pub async fn run(store: Arc<dyn Store>, bus: Arc<dyn Publisher>, shutdown: CancellationToken) {
+pub async fn run(
+    store: Arc<dyn Store>,
+    bus: Arc<dyn Publisher>,
+    health: Arc<BusHealth>,
+    shutdown: CancellationToken,
+) {
     let mut backoff = IDLE_POLL;
     while !shutdown.is_cancelled() {
         let wait = match relay_once(store.as_ref(), bus.as_ref()).await {
             Ok(n) => {
+                health.ok();
                 backoff = IDLE_POLL;
                 if n == BATCH as usize {
                     continue;
@@ -57,6 +64,7 @@ pub async fn run(store: Arc<dyn Store>, bus: Arc<dyn Publisher>, shutdown: Cance
                 IDLE_POLL
             }
             Err(e) => {
+                health.failed();
                 metrics::counter!("dueflow_publish_failures_total").increment(1);
                 tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay failed");
                 backoff = (backoff * 2).min(MAX_BACKOFF);

@@ -1,6 +1,7 @@
 //! `/api/v1/tasks`: create, read, list with the query language, change with
-//! optimistic concurrency, delete, complete (creating the next occurrence of
-//! a recurring task once), reopen, and preview upcoming occurrences.
+//! optimistic concurrency, delete, complete (the recurring role then creates
+//! a recurring task's next occurrence, once), reopen, and preview upcoming
+//! occurrences.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -216,38 +217,31 @@ pub async fn delete(
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct Completion {
-    task: Task,
-    /// The next occurrence created by this completion (recurring tasks).
-    next: Option<Task>,
-}
-
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 200, body = Completion, description = "done; completing a done task changes nothing"), (status = 404)),
+    responses((status = 200, body = Task, description = "done; completing a done task changes nothing. \
+        The next occurrence of a recurring task follows from the recurring role, once."), (status = 404)),
     security(("bearer" = [])))]
 pub async fn complete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
-) -> Result<axum::Json<Completion>, ApiError> {
+) -> Result<Response, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
         let task = state
             .store
             .task(&user.id, &id)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let Some((done, next)) = task.complete(Utc::now()) else {
-            return Ok(axum::Json(Completion { task, next: None }));
+        let Some(done) = task.complete(Utc::now()) else {
+            return Ok(with_etag(&task, StatusCode::OK));
         };
-        let mut events = vec![Event::task_completed(&user.id, &done)];
-        events.extend(next.iter().map(|n| Event::task_created(&user.id, n)));
+        let event = Event::task_completed(&user.id, &done);
         if state
             .store
-            .complete_task(&user.id, &done, task.version, next.as_ref(), &events)
+            .replace_task(&user.id, &done, task.version, &[event])
             .await?
         {
-            return Ok(axum::Json(Completion { task: done, next }));
+            return Ok(with_etag(&done, StatusCode::OK));
         }
     }
     Err(ApiError::Conflict(

@@ -203,13 +203,7 @@ pub async fn task(cmd: TaskCmd) -> anyhow::Result<()> {
                 )
                 .await?
                 .unwrap_or_default();
-            c.show(r.get("task").unwrap_or(&Value::Null));
-            if let Some(next) = r.get("next").filter(|n| !n.is_null()) {
-                if !c.json {
-                    print!("next: ");
-                }
-                c.show(next);
-            }
+            c.show(&r);
         }
         TaskCmd::Edit {
             id,

@@ -88,6 +88,7 @@ impl TestServer {
             store,
             live,
             &notifier,
+            state.bus.clone(),
             tokio_util::sync::CancellationToken::new(),
         )
         .expect("start the roles");

@@ -122,23 +122,23 @@ async fn execute_task(
 
 /// Insert a task, its tags and its reminders, returning the events of the
 /// reminders scheduled; with `skip_existing`, a task whose series position
-/// is taken already is silently not inserted.
+/// is taken already is not inserted (`None`).
 async fn insert_task(
     tx: &mut Tx<'_>,
     user_id: &str,
     task: &Task,
     skip_existing: bool,
-) -> Result<Vec<Event>> {
+) -> Result<Option<Vec<Event>>> {
     let sql = if skip_existing {
         format!("{INSERT_TASK} ON CONFLICT DO NOTHING")
     } else {
         INSERT_TASK.to_owned()
     };
     if execute_task(tx, sql, user_id, task, None).await? == 0 {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     insert_tags(tx, user_id, task).await?;
-    reminders::sync(tx, user_id, task, true).await
+    reminders::sync(tx, user_id, task, true).await.map(Some)
 }
 
 async fn insert_tags(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<()> {
@@ -357,7 +357,9 @@ impl Store for PgStore {
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let scheduled = insert_task(&mut tx, user_id, task, false).await?;
+        let scheduled = insert_task(&mut tx, user_id, task, false)
+            .await?
+            .unwrap_or_default();
         insert_events(&mut tx, events).await?;
         insert_events(&mut tx, &scheduled).await?;
         tx.commit().await?;
@@ -392,26 +394,12 @@ impl Store for PgStore {
         Ok(true)
     }
 
-    async fn complete_task(
-        &self,
-        user_id: &str,
-        done: &Task,
-        prev_version: i64,
-        next: Option<&Task>,
-        events: &[Event],
-    ) -> Result<bool> {
+    async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        if replace_task(&mut tx, user_id, done, prev_version)
-            .await?
-            .is_none()
-        {
+        let Some(scheduled) = insert_task(&mut tx, user_id, task, true).await? else {
             return Ok(false);
-        }
-        let scheduled = match next {
-            Some(next) => insert_task(&mut tx, user_id, next, true).await?,
-            None => Vec::new(),
         };
-        insert_events(&mut tx, events).await?;
+        insert_events(&mut tx, std::slice::from_ref(event)).await?;
         insert_events(&mut tx, &scheduled).await?;
         tx.commit().await?;
         Ok(true)

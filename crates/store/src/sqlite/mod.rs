@@ -175,13 +175,13 @@ fn execute_task(
 
 /// Insert a task, its tags and its reminders, returning the events of the
 /// reminders scheduled; with `skip_existing`, a task whose series position
-/// is taken already is silently not inserted.
+/// is taken already is not inserted (`None`).
 fn insert_task(
     tx: &Transaction<'_>,
     user_id: &str,
     task: &Task,
     skip_existing: bool,
-) -> Result<Vec<Event>> {
+) -> Result<Option<Vec<Event>>> {
     let n = if skip_existing {
         execute_task(
             tx,
@@ -194,10 +194,10 @@ fn insert_task(
         execute_task(tx, INSERT_TASK, user_id, task, None)?
     };
     if n == 0 {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     insert_tags(tx, user_id, task)?;
-    reminders::sync(tx, user_id, task, true)
+    reminders::sync(tx, user_id, task, true).map(Some)
 }
 
 fn insert_tags(tx: &Transaction<'_>, user_id: &str, task: &Task) -> Result<()> {
@@ -407,7 +407,7 @@ impl Store for SqliteStore {
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         self.write(|tx| {
-            let scheduled = insert_task(tx, user_id, task, false)?;
+            let scheduled = insert_task(tx, user_id, task, false)?.unwrap_or_default();
             insert_events(tx, events)?;
             insert_events(tx, &scheduled)
         })
@@ -443,23 +443,12 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn complete_task(
-        &self,
-        user_id: &str,
-        done: &Task,
-        prev_version: i64,
-        next: Option<&Task>,
-        events: &[Event],
-    ) -> Result<bool> {
+    async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
         self.write(|tx| {
-            if replace_task(tx, user_id, done, prev_version)?.is_none() {
+            let Some(scheduled) = insert_task(tx, user_id, task, true)? else {
                 return Ok(false);
-            }
-            let scheduled = match next {
-                Some(next) => insert_task(tx, user_id, next, true)?,
-                None => Vec::new(),
             };
-            insert_events(tx, events)?;
+            insert_events(tx, std::slice::from_ref(event))?;
             insert_events(tx, &scheduled)?;
             Ok(true)
         })

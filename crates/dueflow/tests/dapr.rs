@@ -1,0 +1,243 @@
+//! The Dapr transport against Dapr's documented HTTP contract. No Dapr
+//! sidecar runs on these machines, so the test plays the sidecar's part as
+//! the Dapr docs describe it: it accepts `POST /v1.0/publish/{pubsub}/{topic}`
+//! (CloudEvents, `metadata.partitionKey`), reads the app's
+//! `GET /dapr/subscribe`, and delivers each event to the route named there,
+//! redelivering on `RETRY` and dropping on `DROP`. The app is the real
+//! binary running every role over it.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use common::process::{free_port, serve, user_with_token};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+/// (pubsub, topic, partition key, content type, body) of one publish.
+type Published = (String, String, String, String, String);
+
+#[derive(Clone)]
+struct Sidecar {
+    published: Arc<Mutex<Vec<Published>>>,
+    deliver: mpsc::UnboundedSender<(String, String)>,
+}
+
+async fn publish(
+    State(s): State<Sidecar>,
+    Path((pubsub, topic)): Path<(String, String)>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+    headers: HeaderMap,
+    body: String,
+) -> StatusCode {
+    let key = q.get("metadata.partitionKey").cloned().unwrap_or_default();
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    s.published
+        .lock()
+        .unwrap()
+        .push((pubsub, topic.clone(), key, ct, body.clone()));
+    s.deliver.send((topic, body)).unwrap();
+    StatusCode::NO_CONTENT
+}
+
+/// Deliver published events to the app in order, as Dapr would.
+async fn delivery(app: String, mut queue: mpsc::UnboundedReceiver<(String, String)>) {
+    let http = reqwest::Client::new();
+    let subs: Value = loop {
+        if let Ok(r) = http.get(format!("{app}/dapr/subscribe")).send().await {
+            break r.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    while let Some((topic, body)) = queue.recv().await {
+        let Some(route) = subs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["topic"] == topic.as_str())
+            .map(|s| s["route"].as_str().unwrap().to_owned())
+        else {
+            continue; // nobody subscribed to this topic
+        };
+        loop {
+            let answer: Value = http
+                .post(format!("{app}{route}"))
+                .header("content-type", "application/cloudevents+json")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            match answer["status"].as_str() {
+                Some("SUCCESS") | Some("DROP") => break,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+}
+
+async fn sidecar(app_port: u16) -> (Sidecar, u16) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let s = Sidecar {
+        published: Arc::default(),
+        deliver: tx,
+    };
+    let router = Router::new()
+        .route(
+            "/v1.0/publish/{pubsub}/{topic}",
+            axum::routing::post(publish),
+        )
+        .with_state(s.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    tokio::spawn(delivery(format!("http://127.0.0.1:{app_port}"), rx));
+    (s, port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_over_the_dapr_http_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app_port = free_port();
+    let (sidecar, sidecar_port) = sidecar(app_port).await;
+    let env = [
+        (
+            "DUEFLOW_DATA_DIR",
+            tmp.path().join("data").display().to_string(),
+        ),
+        ("DUEFLOW_BUS", "dapr".to_owned()),
+        (
+            "DUEFLOW_DAPR_HTTP_ENDPOINT",
+            format!("http://127.0.0.1:{sidecar_port}"),
+        ),
+    ];
+    let token = user_with_token(&env);
+    let _app = serve(&env, app_port, &[]);
+    let base = format!("http://127.0.0.1:{app_port}");
+    let http = reqwest::Client::new();
+    let get = |path: &str| http.get(format!("{base}{path}")).bearer_auth(&token).send();
+
+    // The programmatic subscription names every topic the roles consume.
+    let subs: Value = get("/dapr/subscribe").await.unwrap().json().await.unwrap();
+    let mut topics: Vec<&str> = subs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            assert_eq!(s["pubsubname"], "dueflow-pubsub", "{s}");
+            s["topic"].as_str().unwrap()
+        })
+        .collect();
+    topics.sort();
+    assert_eq!(topics, ["reminders", "task-events", "task-updates"]);
+
+    // A recurring task, completed: published as CloudEvents keyed by user,
+    // delivered back to the audit and recurring roles.
+    let me: Value = get("/api/v1/me").await.unwrap().json().await.unwrap();
+    let task: Value = http
+        .post(format!("{base}/api/v1/tasks"))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Standup", "due": "2026-12-01", "recurrence": {"rrule": "FREQ=DAILY"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = task["id"].as_str().unwrap();
+    let res = http
+        .post(format!("{base}/api/v1/tasks/{id}/complete"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page: Value = get("/api/v1/tasks?q=status:open")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let activity: Value = get("/api/v1/activity?type=task.created")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let open = page["items"].as_array().unwrap().len();
+        let created = activity["items"].as_array().unwrap().len();
+        if open == 1 && created == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "open {open}, created events {created}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let published = sidecar.published.lock().unwrap().clone();
+    assert!(!published.is_empty());
+    for (pubsub, topic, key, ct, body) in &published {
+        assert_eq!(pubsub, "dueflow-pubsub");
+        assert!(["task-events", "reminders", "task-updates"].contains(&topic.as_str()));
+        assert_eq!(key, me["id"].as_str().unwrap(), "partition key = user");
+        assert_eq!(ct, "application/cloudevents+json");
+        let doc: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(doc["specversion"], "1.0");
+    }
+
+    // The app's answers follow the contract: a duplicate is a SUCCESS that
+    // changes nothing; what can never be handled is a DROP.
+    let completed = published
+        .iter()
+        .find(|p| p.1 == "task-events" && p.4.contains("dueflow.task.completed.v1"))
+        .unwrap()
+        .4
+        .clone();
+    let event = |body: String| {
+        http.post(format!("{base}/dapr/events/task-events"))
+            .header("content-type", "application/cloudevents+json")
+            .body(body)
+            .send()
+    };
+    let answer: Value = event(completed).await.unwrap().json().await.unwrap();
+    assert_eq!(answer, json!({"status": "SUCCESS"}));
+    let answer: Value = event("not json".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "DROP"}));
+    let answer: Value = event(json!({"specversion": "1.0", "id": "evt_x"}).to_string())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "DROP"}));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let page: Value = get("/api/v1/tasks?q=status:open")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "the replay created nothing"
+    );
+}
