@@ -1,6 +1,7 @@
 //! The query language, sorting and keyset pagination end to end, on SQLite
 //! and PostgreSQL: every filter form, full-text with phrases and prefixes,
-//! every sort key, and cursors that stay correct while tasks change.
+//! every sort key, cursors that stay correct while tasks change, and the
+//! relevance window.
 
 mod common;
 
@@ -81,6 +82,16 @@ async fn filters(s: &TestServer) {
     );
     assert_eq!(q("\"train night\"").await, Vec::<String>::new());
     assert_eq!(q("cafe").await, ["Café reservation"], "diacritics fold");
+    // The owner's id is in the SQLite index but is never searchable text.
+    let (_, me) = s.call(ann, Method::GET, "/api/v1/me", None).await;
+    let hex = me["id"].as_str().unwrap().trim_start_matches("usr_");
+    for word in [hex, &hex[..3], "usr"] {
+        assert_eq!(
+            s.titles(ann, word, "").await,
+            Vec::<String>::new(),
+            "{word}"
+        );
+    }
     assert_eq!(
         q("(tag:social OR priority:urgent) -overdue").await,
         ["Café reservation", "Plan the trip"]
@@ -253,4 +264,108 @@ async fn pagination_survives_changes(s: &TestServer) {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
-both_backends!(filters, sorting, pagination_survives_changes);
+/// Every page of `q` sorted by `sort` (empty: the default), 500 at a time;
+/// `between` runs after the first page.
+async fn pages(
+    s: &TestServer,
+    who: &common::Session,
+    q: &str,
+    sort: &str,
+    between: impl AsyncFnOnce(),
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut between = Some(between);
+    loop {
+        let mut query = vec![("q", q.to_owned()), ("limit", "500".to_owned())];
+        if !sort.is_empty() {
+            query.push(("sort", sort.to_owned()));
+        }
+        if let Some(c) = &cursor {
+            query.push(("cursor", c.clone()));
+        }
+        let (st, v) = send(s.req(who, Method::GET, "/api/v1/tasks").query(&query)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        for t in v["items"].as_array().unwrap() {
+            out.push(t["title"].as_str().unwrap().to_owned());
+        }
+        if let Some(f) = between.take() {
+            f().await;
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+async fn relevance_window(s: &TestServer) {
+    let window = dueflow_store::listing::RELEVANCE_WINDOW as usize;
+    let ann = s.user("ann").await;
+    let bob = s.user("bob").await;
+    s.create(&bob, json!({"title": "needle for bob"})).await;
+    // The two oldest matches would rank best, but are not among the newest.
+    for i in 0..2 {
+        s.create(
+            &ann,
+            json!({"title": format!("needle needle needle old {i}")}),
+        )
+        .await;
+    }
+    for i in 0..window {
+        s.create(
+            &ann,
+            json!({"title": format!("needle in a stack of straw {i}"), "priority": "low"}),
+        )
+        .await;
+    }
+    let ranked = pages(s, &ann, "needle", "", async || {}).await;
+    assert_eq!(ranked.len(), window, "relevance ranks the newest matches");
+    let distinct: std::collections::HashSet<&String> = ranked.iter().collect();
+    assert_eq!(distinct.len(), window, "no task twice");
+    assert!(
+        ranked.iter().all(|t| t.starts_with("needle in a stack")),
+        "{:?}",
+        &ranked[..3]
+    );
+    // A task added while paging does not enter the window, nor does it
+    // push an older match out of it. (Scores themselves may move on SQLite,
+    // whose BM25 reads statistics of the whole index.)
+    let paged = pages(s, &ann, "needle", "", async || {
+        s.create(&ann, json!({"title": "needle late"})).await;
+    })
+    .await;
+    assert!(
+        paged.iter().all(|t| t.starts_with("needle in a stack")),
+        "{paged:?}"
+    );
+    // A new search's window starts at the newest match.
+    let fresh = pages(s, &ann, "needle", "", async || {}).await;
+    assert_eq!(fresh.len(), window);
+    assert!(fresh.contains(&"needle late".to_owned()));
+    // Other sorts list every match; filters apply before the window is cut.
+    let all = pages(s, &ann, "needle", "-created", async || {}).await;
+    assert_eq!(all.len(), window + 3);
+    assert_eq!(all[0], "needle late");
+    let old = pages(s, &ann, "needle -priority:low", "relevance", async || {}).await;
+    assert_eq!(
+        old,
+        [
+            "needle needle needle old 0",
+            "needle needle needle old 1",
+            "needle late"
+        ],
+        "best first"
+    );
+    assert_eq!(
+        pages(s, &bob, "needle", "", async || {}).await,
+        ["needle for bob"]
+    );
+}
+
+both_backends!(
+    filters,
+    sorting,
+    pagination_survives_changes,
+    relevance_window
+);

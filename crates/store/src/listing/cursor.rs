@@ -12,8 +12,29 @@ use crate::StoreError;
 #[serde(untagged)]
 pub enum KeyValue {
     Int(i64),
-    Real(f64),
+    Real(#[serde(with = "exact")] f64),
     Text(String),
+}
+
+/// A real key as its bit pattern, `{"f": bits}`. A keyset condition compares
+/// keys for equality, and serde_json's default float parsing can land one
+/// ulp away from the number it printed, which made a relevance or urgency
+/// cursor repeat its own page.
+mod exact {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Bits {
+        f: u64,
+    }
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        Bits { f: v.to_bits() }.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(f64::from_bits(Bits::deserialize(d)?.f))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +73,7 @@ mod tests {
             keys: vec![
                 KeyValue::Int(3),
                 KeyValue::Real(1.25),
+                KeyValue::Real(-9.995918922595567e-7),
                 KeyValue::Text("a".into()),
             ],
             id: "tsk_x".into(),

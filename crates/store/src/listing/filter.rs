@@ -1,6 +1,8 @@
 //! Compiles the query-language AST into a SQL condition. Text terms become
 //! full-text matches (SQLite FTS5, PostgreSQL tsquery over a tsvector), the
-//! rest plain comparisons; every value is a bound parameter.
+//! rest plain comparisons; every value is a bound parameter. SQLite matches
+//! are scoped to the owner's token in the index, so one user's search never
+//! walks another user's matches.
 
 use dueflow_domain::query::{Bound, Cmp, Context, Expr, Term, resolve};
 
@@ -89,14 +91,25 @@ fn tsquery_item(item: &TextItem) -> String {
     s
 }
 
-/// FTS5 MATCH text for all top-level items (tokens are alphanumeric, so
-/// quoting cannot be escaped from).
-pub fn fts5_match(items: &[TextItem]) -> String {
-    items
+/// FTS5 MATCH text: `owner`'s tasks whose title or notes match all `items`
+/// (tokens are alphanumeric, so quoting cannot be escaped from). The owner
+/// column holds the user id without its `usr_` prefix (migration 0006); it
+/// only narrows the match, the caller still checks `user_id`.
+pub fn fts5_match(owner: &str, items: &[TextItem]) -> String {
+    let text = items
         .iter()
         .map(fts5_item)
         .collect::<Vec<_>>()
-        .join(" AND ")
+        .join(" AND ");
+    let owner = tokens(&[owner.get(4..).unwrap_or_default()]);
+    if owner.is_empty() {
+        format!("{{title notes}} : ({text})")
+    } else {
+        format!(
+            "owner : \"{}\" AND {{title notes}} : ({text})",
+            owner.join(" ")
+        )
+    }
 }
 
 /// tsquery text for all top-level items.
@@ -108,28 +121,40 @@ pub fn tsquery(items: &[TextItem]) -> String {
         .join(" & ")
 }
 
-/// The SQL condition for `expr`. With `skip_top_text`, the top-level text
-/// terms are left out because a relevance join already enforces them.
-pub fn compile_filter(b: &mut Builder, expr: &Expr, ctx: &Context, skip_top_text: bool) -> String {
-    let last = last_word(expr);
+/// What every node of one filter is compiled against.
+struct Scope<'a> {
+    ctx: &'a Context,
+    owner: &'a str,
+    last: Option<*const String>,
+}
+
+/// The SQL condition for `expr` over `owner`'s tasks. With `skip_top_text`,
+/// the top-level text terms are left out because the relevance window
+/// already enforces them.
+pub fn compile_filter(
+    b: &mut Builder,
+    expr: &Expr,
+    ctx: &Context,
+    owner: &str,
+    skip_top_text: bool,
+) -> String {
+    let sc = Scope {
+        ctx,
+        owner,
+        last: last_word(expr),
+    };
     let is_text = |e: &Expr| matches!(e, Expr::Term(Term::Word(_) | Term::Phrase(_)));
     match expr {
         Expr::And(v) if skip_top_text => {
             let parts: Vec<&Expr> = v.iter().filter(|e| !is_text(e)).collect();
-            join(b, &parts, " AND ", ctx, last)
+            join(b, &parts, " AND ", &sc)
         }
         e if skip_top_text && is_text(e) => "1=1".into(),
-        e => node(b, e, ctx, last),
+        e => node(b, e, &sc),
     }
 }
 
-fn join(
-    b: &mut Builder,
-    parts: &[&Expr],
-    op: &str,
-    ctx: &Context,
-    last: Option<*const String>,
-) -> String {
+fn join(b: &mut Builder, parts: &[&Expr], op: &str, sc: &Scope<'_>) -> String {
     if parts.is_empty() {
         return if op == " AND " {
             "1=1".into()
@@ -137,16 +162,16 @@ fn join(
             "1=0".into()
         };
     }
-    let compiled: Vec<String> = parts.iter().map(|e| node(b, e, ctx, last)).collect();
+    let compiled: Vec<String> = parts.iter().map(|e| node(b, e, sc)).collect();
     format!("({})", compiled.join(op))
 }
 
-fn node(b: &mut Builder, expr: &Expr, ctx: &Context, last: Option<*const String>) -> String {
+fn node(b: &mut Builder, expr: &Expr, sc: &Scope<'_>) -> String {
     match expr {
-        Expr::And(v) => join(b, &v.iter().collect::<Vec<_>>(), " AND ", ctx, last),
-        Expr::Or(v) => join(b, &v.iter().collect::<Vec<_>>(), " OR ", ctx, last),
-        Expr::Not(e) => format!("NOT {}", node(b, e, ctx, last)),
-        Expr::Term(t) => term(b, t, ctx, last),
+        Expr::And(v) => join(b, &v.iter().collect::<Vec<_>>(), " AND ", sc),
+        Expr::Or(v) => join(b, &v.iter().collect::<Vec<_>>(), " OR ", sc),
+        Expr::Not(e) => format!("NOT {}", node(b, e, sc)),
+        Expr::Term(t) => term(b, t, sc),
     }
 }
 
@@ -178,15 +203,16 @@ fn bound(b: &mut Builder, column: &str, bound: Bound) -> String {
     }
 }
 
-fn term(b: &mut Builder, t: &Term, ctx: &Context, last: Option<*const String>) -> String {
+fn term(b: &mut Builder, t: &Term, sc: &Scope<'_>) -> String {
+    let ctx = sc.ctx;
     match t {
         Term::Word(_) | Term::Phrase(_) => {
-            let Some(item) = text_item(t, last).filter(|i| !i.tokens.is_empty()) else {
+            let Some(item) = text_item(t, sc.last).filter(|i| !i.tokens.is_empty()) else {
                 return "1=1".into();
             };
             match b.dialect {
                 Dialect::Sqlite => {
-                    let p = b.bind(SqlValue::Text(fts5_item(&item)));
+                    let p = b.bind(SqlValue::Text(fts5_match(sc.owner, &[item])));
                     format!("t.seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH {p})")
                 }
                 Dialect::Postgres => {
@@ -213,5 +239,29 @@ fn term(b: &mut Builder, t: &Term, ctx: &Context, last: Option<*const String>) -
         ),
         Term::Created(c, v) => bound(b, "t.created_at", resolve(*c, *v, ctx)),
         Term::Updated(c, v) => bound(b, "t.updated_at", resolve(*c, *v, ctx)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts5_match_is_scoped_to_the_owner_and_to_title_and_notes() {
+        let items = [
+            TextItem {
+                tokens: vec!["deep".into(), "work".into()],
+                prefix: false,
+            },
+            TextItem {
+                tokens: vec!["rep".into()],
+                prefix: true,
+            },
+        ];
+        assert_eq!(
+            fts5_match("usr_0a1B", &items),
+            "owner : \"0a1b\" AND {title notes} : (\"deep work\" AND \"rep\"*)"
+        );
+        assert_eq!(fts5_match("", &items[1..]), "{title notes} : (\"rep\"*)");
     }
 }

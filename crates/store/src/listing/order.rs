@@ -78,8 +78,10 @@ pub fn sort_exprs(
                     Dialect::Postgres => ("lower(t.title)".into(), KeyKind::Text),
                 },
                 SortKey::Urgency => (urgency_sql(b, now_ms), KeyKind::Real),
+                // Only valid inside the relevance window, which scans the
+                // full-text match (see `window`).
                 SortKey::Relevance => match b.dialect {
-                    Dialect::Sqlite => ("s.score".into(), KeyKind::Real),
+                    Dialect::Sqlite => ("bm25(tasks_fts, 1.0, 1.0, 0.0)".into(), KeyKind::Real),
                     Dialect::Postgres => {
                         let q = b.bind(SqlValue::Text(tsquery(text)));
                         (
@@ -99,10 +101,11 @@ pub fn id_descending(exprs: &[SortExpr]) -> bool {
     exprs.last().is_some_and(|e| e.descending)
 }
 
-/// Rows strictly after (`keys`, `id`) in the order of `exprs`, then `t.id`.
+/// Rows strictly after (`keys`, `id`) in the order of `exprs`, then `id_expr`.
 pub fn keyset_condition(
     b: &mut Builder,
     exprs: &[SortExpr],
+    id_expr: &str,
     keys: &[KeyValue],
     id: &str,
 ) -> Result<String, StoreError> {
@@ -132,7 +135,7 @@ pub fn keyset_condition(
             ands.push(format!("{} {op} {}", exprs[i].expr, values[i]));
         } else {
             let op = if id_descending(exprs) { "<" } else { ">" };
-            ands.push(format!("t.id {op} {id}"));
+            ands.push(format!("{id_expr} {op} {id}"));
         }
         ors.push(format!("({})", ands.join(" AND ")));
     }

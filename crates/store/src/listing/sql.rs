@@ -8,6 +8,7 @@ use dueflow_domain::task::Task;
 use super::cursor::{Cursor, KeyValue};
 use super::filter::{compile_filter, top_level_text};
 use super::order::{KeyKind, SortExpr, id_descending, keyset_condition, sort_exprs};
+use super::window;
 use super::{ListQuery, Page};
 use crate::StoreError;
 use crate::codec::TASK_COLUMNS;
@@ -105,60 +106,76 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
         params: Vec::with_capacity(8),
     };
     let user = b.bind(SqlValue::Text(user_id.to_owned()));
-    let mut from = String::from("tasks t");
-    if wants_relevance && dialect == Dialect::Sqlite {
-        let m = b.bind(SqlValue::Text(super::filter::fts5_match(&text)));
-        from.push_str(&format!(
-            " JOIN (SELECT rowid AS r, bm25(tasks_fts) AS score FROM tasks_fts WHERE tasks_fts MATCH {m}) s ON s.r = t.seq"
-        ));
-    }
     let exprs: Vec<SortExpr> = sort_exprs(&mut b, &sort, &text, now_ms);
-    let filter = compile_filter(
-        &mut b,
-        &q.filter,
-        &ctx,
-        wants_relevance && dialect == Dialect::Sqlite,
-    );
-    let mut wh = format!("t.user_id = {user} AND {filter}");
-    if let Some(c) = &q.cursor {
-        let cond = keyset_condition(&mut b, &exprs, &c.keys, &c.id)?;
-        wh.push_str(" AND ");
-        wh.push_str(&cond);
-    }
-    let keys: Vec<String> = exprs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| format!("{} AS k{i}", e.expr))
-        .collect();
-    let order: Vec<String> = exprs
-        .iter()
-        .enumerate()
-        .map(|(i, e)| format!("k{i} {}", if e.descending { "DESC" } else { "ASC" }))
-        .collect();
+    let filter = compile_filter(&mut b, &q.filter, &ctx, user_id, wants_relevance);
     // The page size is a validated integer, written into the SQL rather than
     // bound: SQLite recompiles a cached statement whose LIMIT is a parameter.
     let limit = i64::from(q.limit.min(super::MAX_LIMIT)) + 1;
     // Ties go by id in the direction of the last key: ids are time-ordered,
     // so `-created` lists same-millisecond tasks newest first too.
     let id_dir = if id_descending(&exprs) { "DESC" } else { "ASC" };
-    let keys_sql = if keys.is_empty() {
-        String::new()
-    } else {
-        format!(", {}", keys.join(", "))
-    };
-    let order_sql = if order.is_empty() {
-        String::new()
-    } else {
-        format!("{}, ", order.join(", "))
+    let keys: String = exprs
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!(", {} AS k{i}", e.expr))
+        .collect();
+    // `k0 ASC, k1 DESC, ` with each key name after `prefix`.
+    let order = |prefix: &str| -> String {
+        exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                format!(
+                    "{prefix}k{i} {}, ",
+                    if e.descending { "DESC" } else { "ASC" }
+                )
+            })
+            .collect()
     };
     // Sort and cut the page on ids and keys alone, then fetch whole rows
     // for that page only: the sorter never carries notes and tags.
+    let page_sql = if wants_relevance {
+        // Rank inside the window, then page over its rows by their keys.
+        let source = window::source(&mut b, user_id, &user, &text, &filter, now_ms);
+        let columns: Vec<SortExpr> = exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| SortExpr {
+                expr: format!("w.k{i}"),
+                descending: e.descending,
+                kind: e.kind,
+            })
+            .collect();
+        let after = match &q.cursor {
+            Some(c) => format!(
+                " WHERE {}",
+                keyset_condition(&mut b, &columns, "w.pid", &c.keys, &c.id)?
+            ),
+            None => String::new(),
+        };
+        let picked: String = (0..exprs.len()).map(|i| format!(", w.k{i}")).collect();
+        format!(
+            "SELECT w.pid{picked} FROM (SELECT t.id AS pid{keys} {source}) w{after} \
+             ORDER BY {}w.pid {id_dir} LIMIT {limit}",
+            order("w.")
+        )
+    } else {
+        let mut wh = format!("t.user_id = {user} AND {filter}");
+        if let Some(c) = &q.cursor {
+            wh.push_str(" AND ");
+            wh.push_str(&keyset_condition(&mut b, &exprs, "t.id", &c.keys, &c.id)?);
+        }
+        format!(
+            "SELECT t.id AS pid{keys} FROM tasks t WHERE {wh} \
+             ORDER BY {}t.id {id_dir} LIMIT {limit}",
+            order("")
+        )
+    };
     let outer_keys: String = (0..exprs.len()).map(|i| format!(", p.k{i}")).collect();
-    let outer_order: String = order.iter().map(|o| format!("p.{o}, ")).collect();
     b.sql = format!(
-        "SELECT {TASK_COLUMNS}{outer_keys} FROM (SELECT t.id AS pid{keys_sql} FROM {from} WHERE {wh} \
-         ORDER BY {order_sql}t.id {id_dir} LIMIT {limit}) p JOIN tasks t ON t.id = p.pid \
-         ORDER BY {outer_order}p.pid {id_dir}"
+        "SELECT {TASK_COLUMNS}{outer_keys} FROM ({page_sql}) p JOIN tasks t ON t.id = p.pid \
+         ORDER BY {}p.pid {id_dir}",
+        order("p.")
     );
     Ok(Statement {
         sql: b.sql,
