@@ -7,12 +7,15 @@
 //! `SUCCESS` (handled), `RETRY` (a passing failure: deliver again) or
 //! `DROP` (it can never be handled: Dapr dead-letters it when the
 //! component has a dead-letter topic). Within one app id Dapr delivers
-//! each event to one replica: consumer groups are app ids.
+//! each event to one replica: consumer groups are app ids. With Dapr's API
+//! tokens configured, requests to the sidecar carry `dapr-api-token` and
+//! only requests carrying the app token are taken as deliveries.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -28,6 +31,10 @@ pub struct DaprConfig {
     pub pubsub: String,
     /// Prepended to every topic name.
     pub topic_prefix: String,
+    /// Sent to the sidecar as `dapr-api-token` (Dapr's `DAPR_API_TOKEN`).
+    pub api_token: Option<String>,
+    /// Required from the sidecar as `dapr-api-token` (Dapr's `APP_API_TOKEN`).
+    pub app_token: Option<String>,
 }
 
 pub struct DaprPublisher {
@@ -52,9 +59,13 @@ impl Publisher for DaprPublisher {
         let c = &self.config;
         for m in messages {
             let topic = format!("{}{}", c.topic_prefix, m.topic);
-            let res = self
+            let mut req = self
                 .http
-                .post(format!("{}/v1.0/publish/{}/{topic}", c.endpoint, c.pubsub))
+                .post(format!("{}/v1.0/publish/{}/{topic}", c.endpoint, c.pubsub));
+            if let Some(token) = &c.api_token {
+                req = req.header(TOKEN_HEADER, token);
+            }
+            let res = req
                 .query(&[("metadata.partitionKey", m.key.as_str())])
                 .header(
                     reqwest::header::CONTENT_TYPE,
@@ -76,6 +87,8 @@ impl Publisher for DaprPublisher {
     }
 }
 
+const TOKEN_HEADER: &str = "dapr-api-token";
+
 struct Routes {
     config: DaprConfig,
     subscriber: Arc<Subscribers>,
@@ -89,7 +102,33 @@ pub fn router(config: DaprConfig, subscriber: Arc<Subscribers>) -> Router {
         .with_state(Arc::new(Routes { config, subscriber }))
 }
 
-async fn subscriptions(State(r): State<Arc<Routes>>) -> Json<Value> {
+impl Routes {
+    /// Whether a request comes from the sidecar: it carries the app token,
+    /// when one is configured (compared in constant time).
+    fn is_sidecar(&self, headers: &HeaderMap) -> bool {
+        let Some(want) = &self.config.app_token else {
+            return true;
+        };
+        let got = headers
+            .get(TOKEN_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        got.len() == want.len()
+            && got
+                .iter()
+                .zip(want.as_bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
+async fn subscriptions(
+    State(r): State<Arc<Routes>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, StatusCode> {
+    if !r.is_sidecar(&headers) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
     let list: Vec<Value> = r
         .subscriber
         .topics()
@@ -102,7 +141,7 @@ async fn subscriptions(State(r): State<Arc<Routes>>) -> Json<Value> {
             })
         })
         .collect();
-    Json(Value::Array(list))
+    Ok(Json(Value::Array(list)))
 }
 
 fn status(s: &str) -> Json<Value> {
@@ -112,8 +151,17 @@ fn status(s: &str) -> Json<Value> {
 async fn event(
     State(r): State<Arc<Routes>>,
     Path(topic): Path<String>,
+    headers: HeaderMap,
     body: String,
-) -> Json<Value> {
+) -> Result<Json<Value>, StatusCode> {
+    if !r.is_sidecar(&headers) {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    Ok(deliver(&r, topic, body).await)
+}
+
+/// Hand one delivered event to every handler of its topic.
+async fn deliver(r: &Routes, topic: String, body: String) -> Json<Value> {
     let Ok(doc) = serde_json::from_str::<Value>(&body) else {
         tracing::error!(%topic, "Dapr delivered an event that is not JSON; dropped");
         return status("DROP");

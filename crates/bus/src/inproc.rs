@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio::task::JoinSet;
 
 use crate::subscribers::Subscribers;
 use crate::{BusError, Handler, HandlerError, Message, Publisher};
@@ -63,15 +64,44 @@ async fn deliver(group: &str, handler: &dyn Handler, m: &Message) -> Result<(), 
     )))
 }
 
+/// One group's share of a batch: message positions, with their handlers.
+type Work = Vec<(usize, Arc<dyn Handler>)>;
+
 #[async_trait]
 impl Publisher for InProcBus {
+    /// Each consumer group gets the batch in order; the groups work side by
+    /// side, as they would on a broker, so a slow one does not hold up the
+    /// others within a batch.
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
-        for m in messages {
+        let messages: Arc<[Message]> = messages.into();
+        let mut groups: Vec<(String, Work)> = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
             for (group, handler) in self.subscribers.handlers(&m.topic) {
-                deliver(&group, handler.as_ref(), m).await?;
+                match groups.iter_mut().find(|(g, _)| *g == group) {
+                    Some((_, work)) => work.push((i, handler)),
+                    None => groups.push((group, vec![(i, handler)])),
+                }
             }
         }
-        Ok(())
+        let mut running = JoinSet::new();
+        for (group, work) in groups {
+            let messages = messages.clone();
+            running.spawn(async move {
+                for (i, handler) in work {
+                    deliver(&group, handler.as_ref(), &messages[i]).await?;
+                }
+                Ok::<(), BusError>(())
+            });
+        }
+        let mut result = Ok(());
+        while let Some(done) = running.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => result = Err(e),
+                Err(e) => result = Err(BusError::Unavailable(format!("consumer task failed: {e}"))),
+            }
+        }
+        result
     }
 }
 

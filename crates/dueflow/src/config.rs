@@ -42,6 +42,10 @@ pub struct Config {
     pub dapr_http_endpoint: String,
     /// The Dapr pub/sub component's name.
     pub dapr_pubsub: String,
+    /// Token sent to the sidecar (Dapr's `DAPR_API_TOKEN`); empty: none.
+    pub dapr_api_token: String,
+    /// Token the sidecar must send (Dapr's `APP_API_TOKEN`); empty: none.
+    pub dapr_app_token: String,
     /// Let webhooks reach loopback and private addresses.
     pub webhooks_allow_private: bool,
     /// SMTP server for reminder mails; empty: no mail.
@@ -72,6 +76,8 @@ impl Default for Config {
             kafka_session_timeout_ms: 6000,
             dapr_http_endpoint: "http://127.0.0.1:3500".into(),
             dapr_pubsub: "dueflow-pubsub".into(),
+            dapr_api_token: String::new(),
+            dapr_app_token: String::new(),
             webhooks_allow_private: false,
             smtp_host: String::new(),
             smtp_port: 587,
@@ -99,7 +105,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 20] = [
+const ENV_KEYS: [&str; 22] = [
     "data_dir",
     "database_url",
     "listen",
@@ -113,6 +119,8 @@ const ENV_KEYS: [&str; 20] = [
     "kafka_session_timeout_ms",
     "dapr_http_endpoint",
     "dapr_pubsub",
+    "dapr_api_token",
+    "dapr_app_token",
     "webhooks_allow_private",
     "smtp_host",
     "smtp_port",

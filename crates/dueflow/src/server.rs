@@ -50,6 +50,10 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_owned())
+}
+
 /// A role's subscription: the topics it consumes, under which group.
 struct Consumer {
     topics: &'static [&'static str],
@@ -155,6 +159,8 @@ fn spawn_workers(
             endpoint: config.dapr_http_endpoint.trim_end_matches('/').to_owned(),
             pubsub: config.dapr_pubsub.clone(),
             topic_prefix: config.topic_prefix.clone(),
+            api_token: non_empty(&config.dapr_api_token),
+            app_token: non_empty(&config.dapr_app_token),
         };
         if roles.contains(&Role::Api) {
             let publisher = DaprPublisher::new(dapr.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -3,8 +3,8 @@
 //! the Dapr docs describe it: it accepts `POST /v1.0/publish/{pubsub}/{topic}`
 //! (CloudEvents, `metadata.partitionKey`), reads the app's
 //! `GET /dapr/subscribe`, and delivers each event to the route named there,
-//! redelivering on `RETRY` and dropping on `DROP`. The app is the real
-//! binary running every role over it.
+//! redelivering on `RETRY` and dropping on `DROP`, with Dapr's API tokens
+//! both ways. The app is the real binary running every role over it.
 
 mod common;
 
@@ -21,6 +21,10 @@ use tokio::sync::mpsc;
 /// (pubsub, topic, partition key, content type, body) of one publish.
 type Published = (String, String, String, String, String);
 
+/// Dapr's API tokens: the app sends `SIDECAR_TOKEN`, the sidecar `APP_TOKEN`.
+const SIDECAR_TOKEN: &str = "sidecar-secret";
+const APP_TOKEN: &str = "app-secret";
+
 #[derive(Clone)]
 struct Sidecar {
     published: Arc<Mutex<Vec<Published>>>,
@@ -34,6 +38,12 @@ async fn publish(
     headers: HeaderMap,
     body: String,
 ) -> StatusCode {
+    if headers
+        .get("dapr-api-token")
+        .is_none_or(|t| t != SIDECAR_TOKEN)
+    {
+        return StatusCode::UNAUTHORIZED;
+    }
     let key = q.get("metadata.partitionKey").cloned().unwrap_or_default();
     let ct = headers
         .get("content-type")
@@ -52,7 +62,12 @@ async fn publish(
 async fn delivery(app: String, mut queue: mpsc::UnboundedReceiver<(String, String)>) {
     let http = reqwest::Client::new();
     let subs: Value = loop {
-        if let Ok(r) = http.get(format!("{app}/dapr/subscribe")).send().await {
+        let asked = http
+            .get(format!("{app}/dapr/subscribe"))
+            .header("dapr-api-token", APP_TOKEN)
+            .send()
+            .await;
+        if let Ok(r) = asked {
             break r.json().await.unwrap();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -70,6 +85,7 @@ async fn delivery(app: String, mut queue: mpsc::UnboundedReceiver<(String, Strin
         loop {
             let answer: Value = http
                 .post(format!("{app}{route}"))
+                .header("dapr-api-token", APP_TOKEN)
                 .header("content-type", "application/cloudevents+json")
                 .body(body.clone())
                 .send()
@@ -120,6 +136,8 @@ async fn every_role_over_the_dapr_http_contract() {
             "DUEFLOW_DAPR_HTTP_ENDPOINT",
             format!("http://127.0.0.1:{sidecar_port}"),
         ),
+        ("DUEFLOW_DAPR_API_TOKEN", SIDECAR_TOKEN.to_owned()),
+        ("DUEFLOW_DAPR_APP_TOKEN", APP_TOKEN.to_owned()),
     ];
     let token = user_with_token(&env);
     let _app = serve(&env, app_port, &[]);
@@ -127,8 +145,35 @@ async fn every_role_over_the_dapr_http_contract() {
     let http = reqwest::Client::new();
     let get = |path: &str| http.get(format!("{base}{path}")).bearer_auth(&token).send();
 
+    // Only the sidecar (holding the app token) is heard on the Dapr routes.
+    for (path, token) in [
+        ("/dapr/subscribe", None),
+        ("/dapr/subscribe", Some("wrong")),
+    ] {
+        let mut req = http.get(format!("{base}{path}"));
+        if let Some(t) = token {
+            req = req.header("dapr-api-token", t);
+        }
+        assert_eq!(req.send().await.unwrap().status(), 401);
+    }
+    let forged = http
+        .post(format!("{base}/dapr/events/task-events"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
     // The programmatic subscription names every topic the roles consume.
-    let subs: Value = get("/dapr/subscribe").await.unwrap().json().await.unwrap();
+    let subs: Value = http
+        .get(format!("{base}/dapr/subscribe"))
+        .header("dapr-api-token", APP_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut topics: Vec<&str> = subs
         .as_array()
         .unwrap()
@@ -208,6 +253,7 @@ async fn every_role_over_the_dapr_http_contract() {
         .clone();
     let event = |body: String| {
         http.post(format!("{base}/dapr/events/task-events"))
+            .header("dapr-api-token", APP_TOKEN)
             .header("content-type", "application/cloudevents+json")
             .body(body)
             .send()

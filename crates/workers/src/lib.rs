@@ -1,8 +1,9 @@
 //! The roles that run beside the API: the outbox relay that publishes
 //! committed events, and the roles that react to them — recurring (next
 //! occurrences), scheduler (fires reminders), notifier (in-app
-//! notifications, mail, webhooks) and audit (activity log). [`spawn_embedded`] wires them all over the in-process bus for
-//! `dueflow serve`; each role only sees the store and the bus traits.
+//! notifications, mail, webhooks) and audit (activity log).
+//! [`spawn_embedded`] wires them all over the in-process bus for `dueflow
+//! serve`; each role only sees the store and the bus traits.
 
 pub mod audit;
 pub mod email;

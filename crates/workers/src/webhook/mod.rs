@@ -36,7 +36,9 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(store: Arc<dyn Webhooks>, allow_private: bool) -> Result<Self, String> {
+        // No proxy: the guard must see (and vet) the target's own addresses.
         let http = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(TIMEOUT)
             .user_agent(concat!("dueflow-webhooks/", env!("CARGO_PKG_VERSION")))
