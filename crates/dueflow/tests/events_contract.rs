@@ -1,7 +1,8 @@
-//! The event contract: every event a running server emits is a valid
-//! CloudEvents 1.0 document and matches the JSON Schema published for its
-//! type in `docs/events/`; the activity log shows a user exactly their own
-//! events, in order, filtered and paged correctly. Also: every event type has
+//! The event contract: every event a running server emits (task and
+//! reminder events alike) is a valid CloudEvents 1.0 document and matches
+//! the JSON Schema published for its type in `docs/events/`; the activity
+//! log shows a user exactly their own events, in order, filtered and paged
+//! correctly. Also: every event type has
 //! a schema, every schema is a valid draft 2020-12 schema, and the schemas
 //! reject what the contract forbids.
 
@@ -688,4 +689,92 @@ fn millis_z(t: &str) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-both_backends!(event_contract);
+/// A reminder's whole life — scheduled, due, delivered, snoozed, due and
+/// delivered again, dismissed — emits events that match their schemas.
+async fn reminder_events_contract(s: &TestServer) {
+    let validators = validators();
+    let ann = s.user("ann").await;
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(700);
+    let task = s
+        .create(
+            &ann,
+            json!({"title": "Call the bank", "reminders": [{"at": at.to_rfc3339()}]}),
+        )
+        .await;
+    let id = id_of(&task);
+    let history = |n: usize| {
+        let id = id.clone();
+        let ann = &ann;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(6);
+            loop {
+                let page = activity_page(s, ann, &[("task", id.as_str()), ("limit", "200")]).await;
+                let got = items(&page);
+                if got.len() >= n {
+                    return got;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{} of {n} events: {got:#?}",
+                    got.len()
+                );
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+        }
+    };
+    // created, scheduled, due, delivered
+    let events = history(4).await;
+    let rid = events[0]["data"]["reminder"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let snoozed = ok(
+        s,
+        &ann,
+        Method::POST,
+        &format!("/api/v1/reminders/{rid}/snooze"),
+        Some(json!({"for": "PT1S"})),
+    )
+    .await;
+    assert_eq!(snoozed["state"], "pending");
+    // snoozed, due, delivered
+    history(7).await;
+    ok(
+        s,
+        &ann,
+        Method::POST,
+        &format!("/api/v1/reminders/{rid}/dismiss"),
+        None,
+    )
+    .await;
+    let newest_first = history(8).await;
+    let types: Vec<&str> = newest_first
+        .iter()
+        .rev()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "dueflow.task.created.v1",
+            "dueflow.reminder.scheduled.v1",
+            "dueflow.reminder.due.v1",
+            "dueflow.reminder.delivered.v1",
+            "dueflow.reminder.snoozed.v1",
+            "dueflow.reminder.due.v1",
+            "dueflow.reminder.delivered.v1",
+            "dueflow.reminder.dismissed.v1",
+        ]
+    );
+    for doc in &newest_first {
+        assert_cloudevents_1_0(doc);
+        assert_matches_schema(&validators, doc);
+        assert_eq!(
+            doc["subject"],
+            id.as_str(),
+            "reminder events are about the task"
+        );
+    }
+}
+
+both_backends!(event_contract, reminder_events_contract);
