@@ -2,9 +2,8 @@
 //! reminder events alike) is a valid CloudEvents 1.0 document and matches
 //! the JSON Schema published for its type in `docs/events/`; the activity
 //! log shows a user exactly their own events, in order, filtered and paged
-//! correctly. Also: every event type has
-//! a schema, every schema is a valid draft 2020-12 schema, and the schemas
-//! reject what the contract forbids.
+//! correctly. Also: every event type has a schema, every schema is a valid
+//! draft 2020-12 schema, and the schemas reject what the contract forbids.
 
 mod common;
 
