@@ -8,7 +8,7 @@ use dueflow_store::ActivityQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::page::{decode_cursor, encode_cursor};
+use super::page::{decode_cursor, encode_cursor, page_size};
 use crate::auth::CurrentUser;
 use crate::json::Query;
 use crate::problem::ApiError;
@@ -55,10 +55,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<ActivityParams>,
 ) -> Result<axum::Json<ActivityPage>, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit is between 1 and 200"));
-    }
+    let limit = page_size(p.limit)?;
     let kind = p
         .kind
         .as_deref()

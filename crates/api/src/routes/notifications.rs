@@ -7,7 +7,7 @@ use dueflow_store::{Notification, NotificationQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::page::{decode_cursor, encode_cursor};
+use super::page::{decode_cursor, encode_cursor, page_size};
 use crate::auth::CurrentUser;
 use crate::json::Query;
 use crate::problem::ApiError;
@@ -37,10 +37,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<NotificationParams>,
 ) -> Result<axum::Json<NotificationPage>, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit is between 1 and 200"));
-    }
+    let limit = page_size(p.limit)?;
     let q = NotificationQuery {
         unread_only: p.unread.unwrap_or(false),
         before: p.cursor.as_deref().map(decode_cursor).transpose()?,

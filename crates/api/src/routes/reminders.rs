@@ -10,6 +10,7 @@ use dueflow_store::ReminderQuery;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
+use super::page::page_size;
 use crate::auth::CurrentUser;
 use crate::json::{Json, Query};
 use crate::problem::ApiError;
@@ -76,10 +77,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<ReminderParams>,
 ) -> Result<axum::Json<Vec<ScheduledReminder>>, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit is between 1 and 200"));
-    }
+    let limit = page_size(p.limit)?;
     let state_filter = p
         .state
         .as_deref()

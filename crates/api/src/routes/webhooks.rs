@@ -12,6 +12,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::page::page_size;
 use crate::auth::CurrentUser;
 use crate::json::{Json, Query};
 use crate::problem::ApiError;
@@ -174,10 +175,7 @@ pub async fn deliveries(
     Path(id): Path<String>,
     Query(p): Query<DeliveryParams>,
 ) -> Result<axum::Json<Vec<Delivery>>, ApiError> {
-    let limit = p.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit is between 1 and 200"));
-    }
+    let limit = page_size(p.limit)?;
     state
         .store
         .list_deliveries(&user.id, &id, limit)

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
 use dueflow_domain::ids::{IdKind, new_id};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
 use super::{SqliteStore, sql};
 use crate::Result;
@@ -50,6 +50,29 @@ fn webhooks_of(c: &Connection, user_id: &str) -> Result<Vec<Webhook>> {
     ))?;
     let rows = stmt.query_map([user_id], raw_webhook)?;
     rows.map(|r| r?.decode()).collect()
+}
+
+/// Write an attempt's end within `tx`, turning the endpoint off if asked.
+fn finish(tx: &Transaction<'_>, id: &str, outcome: &Outcome, now_ms: i64) -> Result<()> {
+    let (state, next, status, error) = finish_values(outcome, now_ms);
+    let webhook_id: Option<String> = tx
+        .prepare_cached(&sql(FINISH))?
+        .query_row(params![id, state, next, status, error, now_ms], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if let (
+        Some(w),
+        Outcome::Failed {
+            error,
+            disable: true,
+            ..
+        },
+    ) = (webhook_id, outcome)
+    {
+        tx.prepare_cached(&sql(DISABLE))?.execute([&w, error])?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -164,11 +187,7 @@ impl Webhooks for SqliteStore {
                             error: ENDPOINT_DISABLED.into(),
                             disable: false,
                         };
-                        let (state, next, status, error) = finish_values(&gone, now_ms);
-                        tx.prepare_cached(&sql(FINISH))?
-                            .query_row(params![id, state, next, status, error, now_ms], |_| {
-                                Ok(())
-                            })?;
+                        finish(tx, &id, &gone, now_ms)?;
                     }
                 }
             }
@@ -178,29 +197,8 @@ impl Webhooks for SqliteStore {
     }
 
     async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
-        let now_ms = now.timestamp_millis();
-        let (state, next, status, error) = finish_values(outcome, now_ms);
-        self.write(|tx| {
-            let webhook_id: Option<String> = tx
-                .prepare_cached(&sql(FINISH))?
-                .query_row(params![id, state, next, status, error, now_ms], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-            if let (
-                Some(w),
-                Outcome::Failed {
-                    error,
-                    disable: true,
-                    ..
-                },
-            ) = (webhook_id, outcome)
-            {
-                tx.prepare_cached(&sql(DISABLE))?.execute([&w, error])?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(|tx| finish(tx, id, outcome, now.timestamp_millis()))
+            .await
     }
 
     async fn next_delivery_at(&self) -> Result<Option<i64>> {
