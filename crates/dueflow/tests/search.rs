@@ -1,7 +1,7 @@
 //! The query language, sorting and keyset pagination end to end, on SQLite
 //! and PostgreSQL: every filter form, full-text with phrases and prefixes,
-//! every sort key, cursors that stay correct while tasks change, and the
-//! relevance window.
+//! every sort key, cursors that stay correct while tasks change, and
+//! relevance in tiers.
 
 mod common;
 
@@ -264,108 +264,81 @@ async fn pagination_survives_changes(s: &TestServer) {
     assert_eq!(st, StatusCode::BAD_REQUEST);
 }
 
-/// Every page of `q` sorted by `sort` (empty: the default), 500 at a time;
-/// `between` runs after the first page.
-async fn pages(
-    s: &TestServer,
-    who: &common::Session,
-    q: &str,
-    sort: &str,
-    between: impl AsyncFnOnce(),
-) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut between = Some(between);
-    loop {
-        let mut query = vec![("q", q.to_owned()), ("limit", "500".to_owned())];
-        if !sort.is_empty() {
-            query.push(("sort", sort.to_owned()));
-        }
-        if let Some(c) = &cursor {
-            query.push(("cursor", c.clone()));
-        }
-        let (st, v) = send(s.req(who, Method::GET, "/api/v1/tasks").query(&query)).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        for t in v["items"].as_array().unwrap() {
-            out.push(t["title"].as_str().unwrap().to_owned());
-        }
-        if let Some(f) = between.take() {
-            f().await;
-        }
-        match v["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
-}
-
-async fn relevance_window(s: &TestServer) {
-    let window = dueflow_store::listing::RELEVANCE_WINDOW as usize;
+async fn relevance(s: &TestServer) {
     let ann = s.user("ann").await;
     let bob = s.user("bob").await;
     s.create(&bob, json!({"title": "needle for bob"})).await;
-    // The two oldest matches would rank best, but are not among the newest.
-    for i in 0..2 {
-        s.create(
-            &ann,
-            json!({"title": format!("needle needle needle old {i}")}),
-        )
-        .await;
+    let due = day(3);
+    for (title, notes) in [
+        ("old needle in the title", ""),
+        ("hay", "a needle in the notes"),
+        ("needlework kit", ""),
+        ("straw", "needle again, in the notes"),
+        ("new needle", ""),
+        ("unrelated", "nothing here"),
+    ] {
+        s.create(&ann, json!({"title": title, "notes": notes, "due": due}))
+            .await;
     }
-    for i in 0..window {
-        s.create(
-            &ann,
-            json!({"title": format!("needle in a stack of straw {i}"), "priority": "low"}),
-        )
-        .await;
-    }
-    let ranked = pages(s, &ann, "needle", "", async || {}).await;
-    assert_eq!(ranked.len(), window, "relevance ranks the newest matches");
-    let distinct: std::collections::HashSet<&String> = ranked.iter().collect();
-    assert_eq!(distinct.len(), window, "no task twice");
-    assert!(
-        ranked.iter().all(|t| t.starts_with("needle in a stack")),
-        "{:?}",
-        &ranked[..3]
-    );
-    // A task added while paging does not enter the window, nor does it
-    // push an older match out of it. (Scores themselves may move on SQLite,
-    // whose BM25 reads statistics of the whole index.)
-    let paged = pages(s, &ann, "needle", "", async || {
-        s.create(&ann, json!({"title": "needle late"})).await;
-    })
-    .await;
-    assert!(
-        paged.iter().all(|t| t.starts_with("needle in a stack")),
-        "{paged:?}"
-    );
-    // A new search's window starts at the newest match.
-    let fresh = pages(s, &ann, "needle", "", async || {}).await;
-    assert_eq!(fresh.len(), window);
-    assert!(fresh.contains(&"needle late".to_owned()));
-    // Other sorts list every match; filters apply before the window is cut.
-    let all = pages(s, &ann, "needle", "-created", async || {}).await;
-    assert_eq!(all.len(), window + 3);
-    assert_eq!(all[0], "needle late");
-    let old = pages(s, &ann, "needle -priority:low", "relevance", async || {}).await;
+    let ranked = [
+        "new needle",
+        "needlework kit",
+        "old needle in the title",
+        "straw",
+        "hay",
+    ];
+    // Three to a page, so the second page starts inside the notes tier.
     assert_eq!(
-        old,
-        [
-            "needle needle needle old 0",
-            "needle needle needle old 1",
-            "needle late"
-        ],
-        "best first"
+        s.titles(&ann, "needle", "").await,
+        ranked,
+        "title matches first, then notes; newest first in each"
+    );
+    assert_eq!(s.titles(&ann, "needle", "relevance,title").await, ranked);
+    let mut reversed = ranked;
+    reversed.reverse();
+    assert_eq!(s.titles(&ann, "needle", "-relevance").await, reversed);
+    assert_eq!(
+        s.titles(&ann, "needle notes", "").await,
+        ["straw", "hay"],
+        "every word must be in the title for the first tier"
     );
     assert_eq!(
-        pages(s, &bob, "needle", "", async || {}).await,
-        ["needle for bob"]
+        s.titles(&ann, "needle", "due,relevance").await,
+        ranked,
+        "equal due dates fall back to relevance"
     );
+    assert_eq!(s.titles(&bob, "needle", "").await, ["needle for bob"]);
+
+    // A task added while paging lands before the cursor: the following
+    // pages neither show it nor repeat anything.
+    let first = |cursor: Option<String>| {
+        let mut q = vec![("q", "needle".to_owned()), ("limit", "2".to_owned())];
+        q.extend(cursor.map(|c| ("cursor", c)));
+        send(s.req(&ann, Method::GET, "/api/v1/tasks").query(&q))
+    };
+    let (_, v) = first(None).await;
+    let mut seen: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["title"].as_str().unwrap().to_owned())
+        .collect();
+    s.create(&ann, json!({"title": "needle added while paging"}))
+        .await;
+    let mut cursor = v["next_cursor"].as_str().map(str::to_owned);
+    while let Some(c) = cursor {
+        let (st, v) = first(Some(c)).await;
+        assert_eq!(st, StatusCode::OK, "{v}");
+        seen.extend(
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["title"].as_str().unwrap().to_owned()),
+        );
+        cursor = v["next_cursor"].as_str().map(str::to_owned);
+    }
+    assert_eq!(seen, ranked);
 }
 
-both_backends!(
-    filters,
-    sorting,
-    pagination_survives_changes,
-    relevance_window
-);
+both_backends!(filters, sorting, pagination_survives_changes, relevance);

@@ -5,11 +5,7 @@ use crate::ActivityQuery;
 use crate::listing::{Builder, Dialect, SqlValue};
 
 pub fn list_sql(dialect: Dialect, user_id: &str, q: &ActivityQuery) -> (String, Vec<SqlValue>) {
-    let mut b = Builder {
-        dialect,
-        sql: String::new(),
-        params: Vec::new(),
-    };
+    let mut b = Builder::new(dialect);
     let mut wh = format!("user_id = {}", b.bind(SqlValue::Text(user_id.to_owned())));
     if let Some(t) = &q.task {
         wh += &format!(" AND subject = {}", b.bind(SqlValue::Text(t.clone())));

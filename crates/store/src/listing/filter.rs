@@ -78,45 +78,57 @@ fn fts5_item(item: &TextItem) -> String {
     s
 }
 
-fn tsquery_item(item: &TextItem) -> String {
-    let mut s = item
-        .tokens
+/// One item as tsquery text; `weight` limits it to lexemes of that weight
+/// (`A`: the title).
+fn tsquery_item(item: &TextItem, weight: Option<char>) -> String {
+    let label = match (item.prefix, weight) {
+        (true, Some(w)) => format!(":*{w}"),
+        (true, None) => ":*".to_owned(),
+        (false, Some(w)) => format!(":{w}"),
+        (false, None) => String::new(),
+    };
+    let last = item.tokens.len().saturating_sub(1);
+    item.tokens
         .iter()
-        .map(|t| format!("'{t}'"))
+        .enumerate()
+        .map(|(i, t)| match weight {
+            Some(w) if i < last => format!("'{t}':{w}"),
+            _ if i < last => format!("'{t}'"),
+            _ => format!("'{t}'{label}"),
+        })
         .collect::<Vec<_>>()
-        .join(" <-> ");
-    if item.prefix {
-        s.push_str(":*");
-    }
-    s
+        .join(" <-> ")
 }
 
-/// FTS5 MATCH text: `owner`'s tasks whose title or notes match all `items`
-/// (tokens are alphanumeric, so quoting cannot be escaped from). The owner
-/// column holds the user id without its `usr_` prefix (migration 0006); it
-/// only narrows the match, the caller still checks `user_id`.
-pub fn fts5_match(owner: &str, items: &[TextItem]) -> String {
-    let text = items
+/// All `items` ANDed, as FTS5 query text (tokens are alphanumeric, so
+/// quoting cannot be escaped from).
+pub fn fts5_items(items: &[TextItem]) -> String {
+    items
         .iter()
         .map(fts5_item)
         .collect::<Vec<_>>()
-        .join(" AND ");
+        .join(" AND ")
+}
+
+/// FTS5 MATCH text: `owner`'s tasks where `columns` (a column filter such
+/// as `{title notes}`) match all `items`. The owner column holds the user id
+/// without its `usr_` prefix (migration 0006); it only narrows the match,
+/// the caller still checks `user_id`.
+pub fn fts5_match(owner: &str, columns: &str, items: &[TextItem]) -> String {
+    let text = fts5_items(items);
     let owner = tokens(&[owner.get(4..).unwrap_or_default()]);
     if owner.is_empty() {
-        format!("{{title notes}} : ({text})")
+        format!("{columns} : ({text})")
     } else {
-        format!(
-            "owner : \"{}\" AND {{title notes}} : ({text})",
-            owner.join(" ")
-        )
+        format!("owner : \"{}\" AND {columns} : ({text})", owner.join(" "))
     }
 }
 
 /// tsquery text for all top-level items.
-pub fn tsquery(items: &[TextItem]) -> String {
+pub fn tsquery(items: &[TextItem], weight: Option<char>) -> String {
     items
         .iter()
-        .map(tsquery_item)
+        .map(|i| tsquery_item(i, weight))
         .collect::<Vec<_>>()
         .join(" & ")
 }
@@ -212,11 +224,15 @@ fn term(b: &mut Builder, t: &Term, sc: &Scope<'_>) -> String {
             };
             match b.dialect {
                 Dialect::Sqlite => {
-                    let p = b.bind(SqlValue::Text(fts5_match(sc.owner, &[item])));
+                    let p = b.bind(SqlValue::Text(fts5_match(
+                        sc.owner,
+                        "{title notes}",
+                        &[item],
+                    )));
                     format!("t.seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH {p})")
                 }
                 Dialect::Postgres => {
-                    let p = b.bind(SqlValue::Text(tsquery_item(&item)));
+                    let p = b.bind(SqlValue::Text(tsquery_item(&item, None)));
                     format!("t.search @@ to_tsquery('simple', dueflow_unaccent({p}))")
                 }
             }
@@ -259,9 +275,17 @@ mod tests {
             },
         ];
         assert_eq!(
-            fts5_match("usr_0a1B", &items),
+            fts5_match("usr_0a1B", "{title notes}", &items),
             "owner : \"0a1b\" AND {title notes} : (\"deep work\" AND \"rep\"*)"
         );
-        assert_eq!(fts5_match("", &items[1..]), "{title notes} : (\"rep\"*)");
+        assert_eq!(
+            fts5_match("", "{title}", &items[1..]),
+            "{title} : (\"rep\"*)"
+        );
+        assert_eq!(tsquery(&items, None), "'deep' <-> 'work' & 'rep':*");
+        assert_eq!(
+            tsquery(&items, Some('A')),
+            "'deep':A <-> 'work':A & 'rep':*A"
+        );
     }
 }

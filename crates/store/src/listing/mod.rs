@@ -5,8 +5,8 @@
 mod cursor;
 mod filter;
 mod order;
+mod relevance;
 mod sql;
-mod window;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -17,7 +17,6 @@ use dueflow_domain::task::Task;
 pub use cursor::{Cursor, KeyValue};
 pub(crate) use order::KeyKind;
 pub(crate) use sql::{Builder, Dialect, SqlValue, build};
-pub use window::RELEVANCE_WINDOW;
 
 pub const MAX_LIMIT: u32 = 500;
 

@@ -5,7 +5,8 @@ use dueflow_domain::sort::{SortField, SortKey};
 use dueflow_domain::urgency;
 
 use super::cursor::KeyValue;
-use super::filter::{TextItem, tsquery};
+use super::filter::TextItem;
+use super::relevance;
 use super::sql::{Builder, Dialect, SqlValue};
 use crate::StoreError;
 
@@ -62,14 +63,21 @@ fn urgency_sql(b: &mut Builder, now_ms: i64) -> String {
 pub fn sort_exprs(
     b: &mut Builder,
     sort: &[SortField],
+    owner: &str,
     text: &[TextItem],
     now_ms: i64,
 ) -> Vec<SortExpr> {
     sort.iter()
         .map(|f| {
             let (expr, kind) = match f.key {
-                SortKey::Due if f.descending => ("COALESCE(t.due_at, -9223372036854775807)".into(), KeyKind::Int),
-                SortKey::Due => ("COALESCE(t.due_at, 9223372036854775807)".into(), KeyKind::Int),
+                SortKey::Due if f.descending => (
+                    "COALESCE(t.due_at, -9223372036854775807)".into(),
+                    KeyKind::Int,
+                ),
+                SortKey::Due => (
+                    "COALESCE(t.due_at, 9223372036854775807)".into(),
+                    KeyKind::Int,
+                ),
                 SortKey::Priority => ("t.priority".into(), KeyKind::Int),
                 SortKey::Created => ("t.created_at".into(), KeyKind::Int),
                 SortKey::Updated => ("t.updated_at".into(), KeyKind::Int),
@@ -78,20 +86,13 @@ pub fn sort_exprs(
                     Dialect::Postgres => ("lower(t.title)".into(), KeyKind::Text),
                 },
                 SortKey::Urgency => (urgency_sql(b, now_ms), KeyKind::Real),
-                // Only valid inside the relevance window, which scans the
-                // full-text match (see `window`).
-                SortKey::Relevance => match b.dialect {
-                    Dialect::Sqlite => ("bm25(tasks_fts, 1.0, 1.0, 0.0)".into(), KeyKind::Real),
-                    Dialect::Postgres => {
-                        let q = b.bind(SqlValue::Text(tsquery(text)));
-                        (
-                            format!("CAST(-ts_rank(t.search, to_tsquery('simple', dueflow_unaccent({q}))) AS DOUBLE PRECISION)"),
-                            KeyKind::Real,
-                        )
-                    }
-                },
+                SortKey::Relevance => (relevance::key_expr(b, owner, text), KeyKind::Int),
             };
-            SortExpr { expr, descending: f.descending, kind }
+            SortExpr {
+                expr,
+                descending: f.descending,
+                kind,
+            }
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use dueflow_domain::task::Task;
 use super::cursor::{Cursor, KeyValue};
 use super::filter::{compile_filter, top_level_text};
 use super::order::{KeyKind, SortExpr, id_descending, keyset_condition, sort_exprs};
-use super::window;
+use super::relevance;
 use super::{ListQuery, Page};
 use crate::StoreError;
 use crate::codec::TASK_COLUMNS;
@@ -26,14 +26,20 @@ pub enum SqlValue {
     Text(String),
 }
 
-/// Accumulates SQL and its parameters, numbering placeholders per dialect.
+/// Accumulates parameters, numbering placeholders per dialect.
 pub struct Builder {
     pub dialect: Dialect,
-    pub sql: String,
     pub params: Vec<SqlValue>,
 }
 
 impl Builder {
+    pub fn new(dialect: Dialect) -> Self {
+        Self {
+            dialect,
+            params: Vec::with_capacity(8),
+        }
+    }
+
     pub fn bind(&mut self, v: SqlValue) -> String {
         self.params.push(v);
         match self.dialect {
@@ -43,14 +49,34 @@ impl Builder {
     }
 }
 
-pub struct Statement {
+/// One query of a list, with its bound values. Each row is a task's
+/// columns followed by its sort keys.
+pub struct Part {
     pub sql: String,
     pub params: Vec<SqlValue>,
+}
+
+/// A compiled list: its parts run in turn until a page is full, and their
+/// rows follow each other in the list's order.
+pub struct Statement {
+    pub parts: Vec<Part>,
     /// The kinds of the sort-key columns that follow the task columns.
     pub key_kinds: Vec<KeyKind>,
     /// The effective sort, for the next cursor.
     pub sort: Vec<SortField>,
     pub now_ms: i64,
+}
+
+/// Whole task rows for the ids and keys that `page` selected (`pid`,
+/// `k0`…), in the order `order` (`p.k0 ASC, …`) then `p.pid id_dir`. Lists
+/// sort and cut the page on ids and keys alone, so the sorter never carries
+/// notes and tags.
+pub fn whole_rows(page: &str, keys: usize, order: &str, id_dir: &str) -> String {
+    let outer_keys: String = (0..keys).map(|i| format!(", p.k{i}")).collect();
+    format!(
+        "SELECT {TASK_COLUMNS}{outer_keys} FROM ({page}) p JOIN tasks t ON t.id = p.pid \
+         ORDER BY {order}p.pid {id_dir}"
+    )
 }
 
 /// Compile a list query for `user_id`. Fetches `limit + 1` rows so the caller
@@ -65,7 +91,7 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
         tz: q.tz,
     };
     let text = top_level_text(&q.filter);
-    let sort = if q.sort.is_empty() {
+    let mut sort = if q.sort.is_empty() {
         if text.is_empty() {
             vec![
                 SortField {
@@ -86,11 +112,17 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
     } else {
         q.sort.clone()
     };
-    let wants_relevance = sort.iter().any(|f| f.key == SortKey::Relevance);
-    if wants_relevance && text.is_empty() {
+    if sort.iter().any(|f| f.key == SortKey::Relevance) && text.is_empty() {
         return Err(StoreError::BadQuery(
             "sort by relevance needs search words in q".into(),
         ));
+    }
+    // Relevance orders fully (see `relevance`): keys after it never decide.
+    let tiered = sort
+        .first()
+        .is_some_and(|f| f.key == SortKey::Relevance && !f.descending);
+    if tiered {
+        sort.truncate(1);
     }
     if let Some(c) = &q.cursor
         && c.sort != sort_spec(&sort)
@@ -99,18 +131,22 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
             "this cursor belongs to another sort order; start again without a cursor".into(),
         ));
     }
-
-    let mut b = Builder {
-        dialect,
-        sql: String::with_capacity(512),
-        params: Vec::with_capacity(8),
-    };
-    let user = b.bind(SqlValue::Text(user_id.to_owned()));
-    let exprs: Vec<SortExpr> = sort_exprs(&mut b, &sort, &text, now_ms);
-    let filter = compile_filter(&mut b, &q.filter, &ctx, user_id, wants_relevance);
     // The page size is a validated integer, written into the SQL rather than
     // bound: SQLite recompiles a cached statement whose LIMIT is a parameter.
     let limit = i64::from(q.limit.min(super::MAX_LIMIT)) + 1;
+    if tiered {
+        return Ok(Statement {
+            parts: relevance::tiers(dialect, user_id, q, &text, &ctx, limit)?,
+            key_kinds: vec![KeyKind::Int],
+            sort,
+            now_ms,
+        });
+    }
+
+    let mut b = Builder::new(dialect);
+    let user = b.bind(SqlValue::Text(user_id.to_owned()));
+    let exprs: Vec<SortExpr> = sort_exprs(&mut b, &sort, user_id, &text, now_ms);
+    let filter = compile_filter(&mut b, &q.filter, &ctx, user_id, false);
     // Ties go by id in the direction of the last key: ids are time-ordered,
     // so `-created` lists same-millisecond tasks newest first too.
     let id_dir = if id_descending(&exprs) { "DESC" } else { "ASC" };
@@ -132,54 +168,21 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
             })
             .collect()
     };
-    // Sort and cut the page on ids and keys alone, then fetch whole rows
-    // for that page only: the sorter never carries notes and tags.
-    let page_sql = if wants_relevance {
-        // Rank inside the window, then page over its rows by their keys.
-        let source = window::source(&mut b, user_id, &user, &text, &filter, now_ms);
-        let columns: Vec<SortExpr> = exprs
-            .iter()
-            .enumerate()
-            .map(|(i, e)| SortExpr {
-                expr: format!("w.k{i}"),
-                descending: e.descending,
-                kind: e.kind,
-            })
-            .collect();
-        let after = match &q.cursor {
-            Some(c) => format!(
-                " WHERE {}",
-                keyset_condition(&mut b, &columns, "w.pid", &c.keys, &c.id)?
-            ),
-            None => String::new(),
-        };
-        let picked: String = (0..exprs.len()).map(|i| format!(", w.k{i}")).collect();
-        format!(
-            "SELECT w.pid{picked} FROM (SELECT t.id AS pid{keys} {source}) w{after} \
-             ORDER BY {}w.pid {id_dir} LIMIT {limit}",
-            order("w.")
-        )
-    } else {
-        let mut wh = format!("t.user_id = {user} AND {filter}");
-        if let Some(c) = &q.cursor {
-            wh.push_str(" AND ");
-            wh.push_str(&keyset_condition(&mut b, &exprs, "t.id", &c.keys, &c.id)?);
-        }
-        format!(
-            "SELECT t.id AS pid{keys} FROM tasks t WHERE {wh} \
-             ORDER BY {}t.id {id_dir} LIMIT {limit}",
-            order("")
-        )
-    };
-    let outer_keys: String = (0..exprs.len()).map(|i| format!(", p.k{i}")).collect();
-    b.sql = format!(
-        "SELECT {TASK_COLUMNS}{outer_keys} FROM ({page_sql}) p JOIN tasks t ON t.id = p.pid \
-         ORDER BY {}p.pid {id_dir}",
-        order("p.")
+    let mut wh = format!("t.user_id = {user} AND {filter}");
+    if let Some(c) = &q.cursor {
+        wh.push_str(" AND ");
+        wh.push_str(&keyset_condition(&mut b, &exprs, "t.id", &c.keys, &c.id)?);
+    }
+    let page = format!(
+        "SELECT t.id AS pid{keys} FROM tasks t WHERE {wh} \
+         ORDER BY {}t.id {id_dir} LIMIT {limit}",
+        order("")
     );
     Ok(Statement {
-        sql: b.sql,
-        params: b.params,
+        parts: vec![Part {
+            sql: whole_rows(&page, exprs.len(), &order("p."), id_dir),
+            params: b.params,
+        }],
         key_kinds: exprs.iter().map(|e| e.kind).collect(),
         sort,
         now_ms,

@@ -426,13 +426,17 @@ impl Store for PgStore {
 
     async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page> {
         let stmt = listing::build(Dialect::Postgres, user_id, query)?;
-        // The list compiler emits only fixed SQL fragments; all input is bound.
-        let rows = bind_all(sqlx::query(AssertSqlSafe(stmt.sql.as_str())), &stmt.params)
-            .fetch_all(&self.pool)
-            .await?;
-        let rows = rows
-            .iter()
-            .map(|row| {
+        let wanted = query.limit as usize + 1;
+        let mut rows = Vec::with_capacity(wanted);
+        for part in &stmt.parts {
+            if rows.len() >= wanted {
+                break;
+            }
+            // The list compiler emits only fixed SQL fragments; all input is bound.
+            let fetched = bind_all(sqlx::query(AssertSqlSafe(part.sql.as_str())), &part.params)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &fetched {
                 let task = raw_task(row)?.decode()?;
                 let keys = stmt
                     .key_kinds
@@ -440,9 +444,9 @@ impl Store for PgStore {
                     .enumerate()
                     .map(|(i, k)| key_value(*k, row, 16 + i))
                     .collect::<Result<Vec<_>>>()?;
-                Ok((task, keys))
-            })
-            .collect::<Result<Vec<_>>>()?;
+                rows.push((task, keys));
+            }
+        }
         Ok(stmt.page(rows, query.limit))
     }
 

@@ -1,13 +1,14 @@
-//! SQLite backend, the embedded default. One writer connection behind an
-//! async mutex (SQLite has one writer at a time; queueing here beats its
-//! sleep-and-retry busy handler, and waiting writers do not block runtime
-//! threads) and one read connection per thread with cached statements,
-//! which keeps the hot read path lock-free under WAL.
+//! SQLite backend, the embedded default. One writer connection on its own
+//! thread commits queued writes in groups (see [`writer`]; SQLite has one
+//! writer at a time, and queueing here beats its sleep-and-retry busy
+//! handler) and one read connection per thread with cached statements keeps
+//! the hot read path lock-free under WAL.
 
 mod migrate;
 mod notifications;
 mod reminders;
 mod webhooks;
+mod writer;
 
 use std::cell::RefCell;
 use std::path::PathBuf;
@@ -17,7 +18,7 @@ use chrono_tz::Tz;
 use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use thread_local::ThreadLocal;
 
 use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
@@ -28,11 +29,36 @@ use crate::{
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: tokio::sync::Mutex<Connection>,
+    writer: writer::Writer,
     readers: ThreadLocal<RefCell<Connection>>,
 }
 
+/// SQLite counts every allocation under one process-wide mutex unless told
+/// otherwise. FTS5 allocates for every row it reads, so concurrent searches
+/// on the per-thread readers spent much of their time passing that mutex
+/// around; the count itself is never read here.
+fn turn_off_memory_statistics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: runs once, before this process opens its first connection
+        // (every connection comes from `open_connection`, which calls this
+        // first, and `Once` makes concurrent callers wait), as
+        // `sqlite3_config` requires. Called any later, it returns
+        // SQLITE_MISUSE and changes nothing.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                std::ffi::c_int::from(0u8),
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::debug!(rc, "SQLite memory statistics stay on");
+        }
+    });
+}
+
 fn open_connection(path: &PathBuf) -> rusqlite::Result<Connection> {
+    turn_off_memory_statistics();
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(
@@ -46,10 +72,11 @@ fn open_connection(path: &PathBuf) -> rusqlite::Result<Connection> {
 impl SqliteStore {
     pub fn open(path: &str) -> Result<Self> {
         let path = PathBuf::from(path);
-        let writer = open_connection(&path)?;
+        let writer = writer::Writer::start(open_connection(&path)?)
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(Self {
             path,
-            writer: tokio::sync::Mutex::new(writer),
+            writer,
             readers: ThreadLocal::new(),
         })
     }
@@ -61,12 +88,11 @@ impl SqliteStore {
         f(&cell.borrow())
     }
 
-    async fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.writer.lock().await;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&tx)?;
-        tx.commit()?;
-        Ok(out)
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.writer.write(f).await
     }
 }
 
@@ -270,8 +296,7 @@ fn key_value(kind: KeyKind, v: Value) -> Result<KeyValue> {
 #[async_trait]
 impl Store for SqliteStore {
     async fn migrate(&self) -> Result<()> {
-        let mut conn = self.writer.lock().await;
-        migrate::run(&mut conn)
+        migrate::run(&mut open_connection(&self.path)?)
     }
 
     async fn ping(&self) -> Result<()> {
@@ -283,7 +308,8 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
-        self.write(|tx| {
+        let (user, password_hash) = (user.clone(), password_hash.to_owned());
+        self.write(move |tx| {
             tx.execute(
                 "INSERT INTO users (id, name, password_hash, tz, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![user.id, user.name, password_hash, user.tz.name(), user.created_at.timestamp_millis()],
@@ -304,8 +330,9 @@ impl Store for SqliteStore {
     }
 
     async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
+        let user_id = user_id.to_owned();
         let row = self
-            .write(|tx| {
+            .write(move |tx| {
                 Ok(tx
                     .prepare_cached(
                         "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at, email",
@@ -318,8 +345,9 @@ impl Store for SqliteStore {
     }
 
     async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>> {
+        let (user_id, email) = (user_id.to_owned(), email.map(str::to_owned));
         let row = self
-            .write(|tx| {
+            .write(move |tx| {
                 Ok(tx
                     .prepare_cached(
                         "UPDATE users SET email = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at, email",
@@ -332,7 +360,8 @@ impl Store for SqliteStore {
     }
 
     async fn insert_token(&self, t: &TokenRecord, digest: &[u8; 32]) -> Result<()> {
-        self.write(|tx| {
+        let (t, digest) = (t.clone(), *digest);
+        self.write(move |tx| {
             tx.execute(
                 "INSERT INTO tokens (id, user_id, name, kind, digest, created_at, expires_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -396,7 +425,8 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
-        self.write(|tx| {
+        let (user_id, token_id) = (user_id.to_owned(), token_id.to_owned());
+        self.write(move |tx| {
             Ok(tx.execute(
                 "DELETE FROM tokens WHERE id = ?1 AND user_id = ?2",
                 params![token_id, user_id],
@@ -406,9 +436,10 @@ impl Store for SqliteStore {
     }
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
-        self.write(|tx| {
-            let scheduled = insert_task(tx, user_id, task, false)?.unwrap_or_default();
-            insert_events(tx, events)?;
+        let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
+        self.write(move |tx| {
+            let scheduled = insert_task(tx, &user_id, &task, false)?.unwrap_or_default();
+            insert_events(tx, &events)?;
             insert_events(tx, &scheduled)
         })
         .await
@@ -432,11 +463,12 @@ impl Store for SqliteStore {
         prev_version: i64,
         events: &[Event],
     ) -> Result<bool> {
-        self.write(|tx| {
-            let Some(scheduled) = replace_task(tx, user_id, task, prev_version)? else {
+        let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
+        self.write(move |tx| {
+            let Some(scheduled) = replace_task(tx, &user_id, &task, prev_version)? else {
                 return Ok(false);
             };
-            insert_events(tx, events)?;
+            insert_events(tx, &events)?;
             insert_events(tx, &scheduled)?;
             Ok(true)
         })
@@ -444,11 +476,12 @@ impl Store for SqliteStore {
     }
 
     async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
-        self.write(|tx| {
-            let Some(scheduled) = insert_task(tx, user_id, task, true)? else {
+        let (user_id, task, event) = (user_id.to_owned(), task.clone(), event.clone());
+        self.write(move |tx| {
+            let Some(scheduled) = insert_task(tx, &user_id, &task, true)? else {
                 return Ok(false);
             };
-            insert_events(tx, std::slice::from_ref(event))?;
+            insert_events(tx, std::slice::from_ref(&event))?;
             insert_events(tx, &scheduled)?;
             Ok(true)
         })
@@ -456,16 +489,17 @@ impl Store for SqliteStore {
     }
 
     async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool> {
-        self.write(|tx| {
+        let (user_id, id, event) = (user_id.to_owned(), id.to_owned(), event.clone());
+        self.write(move |tx| {
             let n = tx
                 .prepare_cached("DELETE FROM tasks WHERE id = ?1 AND user_id = ?2")?
-                .execute([id, user_id])?;
+                .execute([&id, &user_id])?;
             if n == 1 {
                 tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
-                    .execute([id])?;
+                    .execute([&id])?;
                 tx.prepare_cached(&sql(crate::reminders::DELETE_FOR_TASK))?
-                    .execute([id])?;
-                insert_events(tx, std::slice::from_ref(event))?;
+                    .execute([&id])?;
+                insert_events(tx, std::slice::from_ref(&event))?;
             }
             Ok(n == 1)
         })
@@ -474,18 +508,24 @@ impl Store for SqliteStore {
 
     async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page> {
         let stmt = listing::build(Dialect::Sqlite, user_id, query)?;
+        let wanted = query.limit as usize + 1;
         let rows = self.read(|c| {
-            let mut prepared = c.prepare_cached(&stmt.sql)?;
-            let mut rows =
-                prepared.query(rusqlite::params_from_iter(stmt.params.iter().map(to_sql)))?;
-            let mut out = Vec::with_capacity(query.limit as usize + 1);
-            while let Some(row) = rows.next()? {
-                let raw = raw_task(row)?;
-                let mut keys = Vec::with_capacity(stmt.key_kinds.len());
-                for (i, kind) in stmt.key_kinds.iter().enumerate() {
-                    keys.push(key_value(*kind, row.get::<_, Value>(16 + i)?)?);
+            let mut out = Vec::with_capacity(wanted);
+            for part in &stmt.parts {
+                if out.len() >= wanted {
+                    break;
                 }
-                out.push((raw, keys));
+                let mut prepared = c.prepare_cached(&part.sql)?;
+                let mut rows =
+                    prepared.query(rusqlite::params_from_iter(part.params.iter().map(to_sql)))?;
+                while let Some(row) = rows.next()? {
+                    let raw = raw_task(row)?;
+                    let mut keys = Vec::with_capacity(stmt.key_kinds.len());
+                    for (i, kind) in stmt.key_kinds.iter().enumerate() {
+                        keys.push(key_value(*kind, row.get::<_, Value>(16 + i)?)?);
+                    }
+                    out.push((raw, keys));
+                }
             }
             Ok(out)
         })?;
@@ -533,9 +573,10 @@ impl Store for SqliteStore {
     }
 
     async fn outbox_ack(&self, seqs: &[i64]) -> Result<()> {
-        self.write(|tx| {
+        let seqs = seqs.to_vec();
+        self.write(move |tx| {
             let mut stmt = tx.prepare_cached("DELETE FROM outbox WHERE seq = ?1")?;
-            for s in seqs {
+            for s in &seqs {
                 stmt.execute([s])?;
             }
             Ok(())
@@ -548,7 +589,8 @@ impl Store for SqliteStore {
     }
 
     async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool> {
-        self.write(|tx| {
+        let (event, payload) = (event.clone(), payload.to_owned());
+        self.write(move |tx| {
             let n = tx
                 .prepare_cached(
                     "INSERT INTO activity (id, user_id, type, subject, time, payload) \

@@ -35,7 +35,8 @@ impl Notifications for SqliteStore {
         n: &Notification,
         delivered: &Event,
     ) -> Result<bool> {
-        self.write(|tx| {
+        let (user_id, n, delivered) = (user_id.to_owned(), n.clone(), delivered.clone());
+        self.write(move |tx| {
             let added = tx.prepare_cached(&sql(INSERT))?.execute(params![
                 n.id,
                 user_id,
@@ -47,7 +48,7 @@ impl Notifications for SqliteStore {
                 n.created_at.timestamp_millis()
             ])? == 1;
             if added {
-                insert_events(tx, std::slice::from_ref(delivered))?;
+                insert_events(tx, std::slice::from_ref(&delivered))?;
             }
             Ok(added)
         })
@@ -82,7 +83,8 @@ impl Notifications for SqliteStore {
     }
 
     async fn queue_email(&self, m: &QueuedEmail, now: DateTime<Utc>) -> Result<bool> {
-        self.write(|tx| {
+        let m = m.clone();
+        self.write(move |tx| {
             Ok(tx.prepare_cached(&sql(QUEUE_EMAIL))?.execute(params![
                 m.event_id,
                 m.user_id,
@@ -102,7 +104,7 @@ impl Notifications for SqliteStore {
         limit: u32,
     ) -> Result<Vec<(QueuedEmail, i64)>> {
         let now_ms = now.timestamp_millis();
-        self.write(|tx| {
+        self.write(move |tx| {
             let ids = tx
                 .prepare_cached(&sql(CLAIMABLE_EMAILS))?
                 .query_map(params![now_ms, i64::from(limit)], |r| r.get::<_, String>(0))?
@@ -138,7 +140,8 @@ impl Notifications for SqliteStore {
     ) -> Result<()> {
         let now_ms = now.timestamp_millis();
         let (state, next, error) = outcome.values(now_ms);
-        self.write(|tx| {
+        let (event_id, error) = (event_id.to_owned(), error.map(str::to_owned));
+        self.write(move |tx| {
             tx.prepare_cached(&sql(FINISH_EMAIL))?
                 .execute(params![event_id, state, next, error, now_ms])?;
             Ok(())
@@ -156,8 +159,9 @@ impl Notifications for SqliteStore {
         id: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Notification>> {
+        let (user_id, id) = (user_id.to_owned(), id.to_owned());
         let row = self
-            .write(|tx| {
+            .write(move |tx| {
                 Ok(tx
                     .prepare_cached(&sql(&mark_read_sql()))?
                     .query_row(params![id, user_id, now.timestamp_millis()], raw)

@@ -86,11 +86,11 @@ impl SqliteStore {
     /// `event` builds goes out in the same transaction.
     async fn change_reminder(
         &self,
-        update: &str,
+        update: &'static str,
         values: Vec<Value>,
-        event: impl FnOnce(&ScheduledReminder) -> Event,
+        event: impl FnOnce(&ScheduledReminder) -> Event + Send + 'static,
     ) -> Result<Option<ScheduledReminder>> {
-        self.write(|tx| {
+        self.write(move |tx| {
             let raw = tx
                 .prepare_cached(&sql(update))?
                 .query_row(rusqlite::params_from_iter(values), |r| raw_reminder(r, 0))
@@ -109,7 +109,7 @@ impl SqliteStore {
 impl Reminders for SqliteStore {
     async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>> {
         let now_ms = now.timestamp_millis();
-        self.write(|tx| {
+        self.write(move |tx| {
             let mut due = Vec::new();
             {
                 let mut stmt = tx.prepare_cached(&sql(&due_sql("")))?;
@@ -175,7 +175,10 @@ impl Reminders for SqliteStore {
                 Value::Text(user_id.to_owned()),
                 Value::Integer(until.timestamp_millis()),
             ],
-            |r| Event::reminder_snoozed(user_id, r, now),
+            {
+                let user_id = user_id.to_owned();
+                move |r| Event::reminder_snoozed(&user_id, r, now)
+            },
         )
         .await
     }
@@ -187,8 +190,9 @@ impl Reminders for SqliteStore {
         now: DateTime<Utc>,
     ) -> Result<Option<ScheduledReminder>> {
         let values = vec![Value::Text(id.to_owned()), Value::Text(user_id.to_owned())];
-        self.change_reminder(DISMISS, values, |r| {
-            Event::reminder_dismissed(user_id, r, now)
+        let user_id = user_id.to_owned();
+        self.change_reminder(DISMISS, values, move |r| {
+            Event::reminder_dismissed(&user_id, r, now)
         })
         .await
     }

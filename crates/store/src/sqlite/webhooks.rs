@@ -79,7 +79,8 @@ fn finish(tx: &Transaction<'_>, id: &str, outcome: &Outcome, now_ms: i64) -> Res
 impl Webhooks for SqliteStore {
     async fn insert_webhook(&self, w: &Webhook) -> Result<()> {
         let events = serde_json::to_string(&w.events).expect("strings serialise");
-        self.write(|tx| {
+        let w = w.clone();
+        self.write(move |tx| {
             tx.prepare_cached(&sql(INSERT_WEBHOOK))?.execute(params![
                 w.id,
                 w.user_id,
@@ -100,14 +101,15 @@ impl Webhooks for SqliteStore {
     }
 
     async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool> {
-        self.write(|tx| {
+        let (user_id, id) = (user_id.to_owned(), id.to_owned());
+        self.write(move |tx| {
             let gone = tx
                 .prepare_cached(&sql(DELETE_WEBHOOK))?
-                .execute([id, user_id])?
+                .execute([&id, &user_id])?
                 == 1;
             if gone {
                 tx.prepare_cached(&sql(DELETE_WEBHOOK_DELIVERIES))?
-                    .execute([id])?;
+                    .execute([&id])?;
             }
             Ok(gone)
         })
@@ -130,15 +132,17 @@ impl Webhooks for SqliteStore {
         if targets.is_empty() {
             return Ok(0);
         }
-        self.write(|tx| {
+        let (user_id, event_id, payload) =
+            (event.user_id.clone(), event.id.clone(), payload.to_owned());
+        self.write(move |tx| {
             let mut stmt = tx.prepare_cached(&sql(INSERT_DELIVERY))?;
             let mut n = 0;
             for w in &targets {
                 n += stmt.execute(params![
                     new_id(IdKind::Delivery),
                     w.id,
-                    event.user_id,
-                    event.id,
+                    user_id,
+                    event_id,
                     short,
                     payload,
                     now.timestamp_millis()
@@ -156,7 +160,7 @@ impl Webhooks for SqliteStore {
         limit: u32,
     ) -> Result<Vec<DeliveryJob>> {
         let now_ms = now.timestamp_millis();
-        self.write(|tx| {
+        self.write(move |tx| {
             let ids = tx
                 .prepare_cached(&sql(CLAIMABLE))?
                 .query_map(params![now_ms, i64::from(limit)], |r| r.get::<_, String>(0))?
@@ -197,7 +201,8 @@ impl Webhooks for SqliteStore {
     }
 
     async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {
-        self.write(|tx| finish(tx, id, outcome, now.timestamp_millis()))
+        let (id, outcome) = (id.to_owned(), outcome.clone());
+        self.write(move |tx| finish(tx, &id, &outcome, now.timestamp_millis()))
             .await
     }
 
@@ -234,7 +239,12 @@ impl Webhooks for SqliteStore {
         delivery_id: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        self.write(|tx| {
+        let (user_id, webhook_id, delivery_id) = (
+            user_id.to_owned(),
+            webhook_id.to_owned(),
+            delivery_id.to_owned(),
+        );
+        self.write(move |tx| {
             Ok(tx.prepare_cached(&sql(REDELIVER))?.execute(params![
                 user_id,
                 webhook_id,

@@ -1,0 +1,141 @@
+//! Relevance, designed so that the first page of a search costs about as
+//! much as its page size, however many tasks match. Tasks that match every
+//! search word in the title (tier 0) come before those that need the notes
+//! (tier 1), and within a tier the newest come first. The key is one integer
+//! per task, `tier × TIER − position` (position: SQLite's row number, or the
+//! creation time on PostgreSQL), so it orders fully and needs no tie-break.
+//!
+//! Sorted by relevance first, a list is two parts run in turn: each walks
+//! its tier's matches newest first and stops at the page size (SQLite's FTS5
+//! walks its index in row order, seeking past the cursor). Elsewhere in a
+//! sort, relevance is the same key computed per row.
+
+use super::ListQuery;
+use super::cursor::{Cursor, KeyValue};
+use super::filter::{TextItem, compile_filter, fts5_match, tsquery};
+use super::order::{KeyKind, SortExpr, keyset_condition};
+use super::sql::{Builder, Dialect, Part, SqlValue, whole_rows};
+use crate::StoreError;
+use dueflow_domain::query::Context;
+
+/// The distance between the tiers' keys; larger than any position.
+const TIER: i64 = 1 << 52;
+
+/// Which tier a relevance key belongs to.
+fn tier_of(key: i64) -> i64 {
+    i64::from(key > 0)
+}
+
+/// The full-text condition of `tier`, as the bound MATCH / tsquery text.
+fn tier_match(dialect: Dialect, owner: &str, text: &[TextItem], tier: i64) -> String {
+    match (dialect, tier) {
+        (Dialect::Sqlite, 0) => fts5_match(owner, "{title}", text),
+        (Dialect::Sqlite, _) => format!(
+            "{} NOT {{title}} : ({})",
+            fts5_match(owner, "{title notes}", text),
+            super::filter::fts5_items(text)
+        ),
+        (Dialect::Postgres, 0) => tsquery(text, Some('A')),
+        (Dialect::Postgres, _) => format!(
+            "({}) & !({})",
+            tsquery(text, None),
+            tsquery(text, Some('A'))
+        ),
+    }
+}
+
+/// The relevance key of the row `t`, for sorts where relevance is not first.
+pub fn key_expr(b: &mut Builder, owner: &str, text: &[TextItem]) -> String {
+    let m = b.bind(SqlValue::Text(tier_match(b.dialect, owner, text, 0)));
+    match b.dialect {
+        Dialect::Sqlite => format!(
+            "(CASE WHEN t.seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH {m}) \
+             THEN 0 ELSE {TIER} END - t.seq)"
+        ),
+        Dialect::Postgres => format!(
+            "(CASE WHEN t.search @@ to_tsquery('simple', dueflow_unaccent({m})) \
+             THEN 0 ELSE {TIER} END - t.created_at)"
+        ),
+    }
+}
+
+/// The parts of a list sorted by relevance first: each tier's page, newest
+/// first, after `q.cursor`. `limit` rows at most per part.
+pub fn tiers(
+    dialect: Dialect,
+    user_id: &str,
+    q: &ListQuery,
+    text: &[TextItem],
+    ctx: &Context,
+    limit: i64,
+) -> Result<Vec<Part>, StoreError> {
+    let after = match &q.cursor {
+        Some(Cursor { keys, .. }) => match keys.as_slice() {
+            [KeyValue::Int(v)] => Some(*v),
+            _ => {
+                return Err(StoreError::BadQuery(
+                    "cursor does not match this sort order".into(),
+                ));
+            }
+        },
+        None => None,
+    };
+    let mut parts = Vec::with_capacity(2);
+    for tier in 0..2 {
+        // A cursor in the second tier is past all of the first.
+        if after.is_some_and(|v| tier_of(v) > tier) {
+            continue;
+        }
+        let within = after.filter(|v| tier_of(*v) == tier);
+        let mut b = Builder::new(dialect);
+        let user = b.bind(SqlValue::Text(user_id.to_owned()));
+        let filter = compile_filter(&mut b, &q.filter, ctx, user_id, true);
+        let m = b.bind(SqlValue::Text(tier_match(dialect, user_id, text, tier)));
+        let base = tier * TIER;
+        let page = match dialect {
+            Dialect::Sqlite => {
+                // The key is unique, so "after the cursor" is a row bound
+                // that FTS5 seeks to.
+                let bound = match within {
+                    Some(v) => {
+                        format!(" AND tasks_fts.rowid < {}", b.bind(SqlValue::Int(base - v)))
+                    }
+                    None => String::new(),
+                };
+                format!(
+                    "SELECT t.id AS pid, {base} - t.seq AS k0 FROM tasks_fts \
+                     CROSS JOIN tasks t ON t.seq = tasks_fts.rowid \
+                     WHERE tasks_fts MATCH {m} AND t.user_id = {user} AND {filter}{bound} \
+                     ORDER BY tasks_fts.rowid DESC LIMIT {limit}"
+                )
+            }
+            Dialect::Postgres => {
+                let key = format!("({base} - t.created_at)");
+                let after = match (&q.cursor, within) {
+                    (Some(c), Some(_)) => {
+                        let expr = SortExpr {
+                            expr: key.clone(),
+                            descending: false,
+                            kind: KeyKind::Int,
+                        };
+                        format!(
+                            " AND {}",
+                            keyset_condition(&mut b, &[expr], "t.id", &c.keys, &c.id)?
+                        )
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "SELECT t.id AS pid, {key} AS k0 FROM tasks t WHERE t.user_id = {user} \
+                     AND t.search @@ to_tsquery('simple', dueflow_unaccent({m})) \
+                     AND {filter}{after} ORDER BY k0, t.id LIMIT {limit}"
+                )
+            }
+        };
+        parts.push(Part {
+            sql: whole_rows(&page, 1, "p.k0 ASC, ", "ASC"),
+            params: b.params,
+        });
+    }
+    Ok(parts)
+}

@@ -1,0 +1,229 @@
+//! The SQLite writer: one connection on its own thread that runs queued
+//! writes in shared transactions (group commit). SQLite admits one writer at
+//! a time, and every commit pays for its WAL frames and an FTS5 segment
+//! flush, so writes that queue up while one commits are committed together.
+//! Each write runs in its own savepoint, so a failing write rolls back alone;
+//! every caller hears back only after the commit that holds its write. The
+//! blocking work stays off the async runtime's threads.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use tokio::sync::oneshot;
+
+use crate::{Result, StoreError};
+
+/// At most this many writes share one transaction, which bounds how long the
+/// first of them waits for its commit.
+const MAX_BATCH: usize = 256;
+
+/// Delivers a write's outcome once its batch has ended; the argument is the
+/// error that ended the batch, if any.
+type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+
+trait Job: Send {
+    /// Run inside the batch's transaction: whether it succeeded, and how to
+    /// answer the caller once the batch ends.
+    fn run(self: Box<Self>, tx: &Transaction<'_>) -> (bool, Finish);
+    /// Answer the caller without running: the batch could not start.
+    fn fail(self: Box<Self>, error: &str);
+}
+
+struct Pending<T, F> {
+    work: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+fn backend(message: &str) -> StoreError {
+    StoreError::Backend(message.into())
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Transaction<'_>) -> Result<T> + Send,
+{
+    fn run(self: Box<Self>, tx: &Transaction<'_>) -> (bool, Finish) {
+        let Pending { work, reply } = *self;
+        let out = catch_unwind(AssertUnwindSafe(|| work(tx)))
+            .unwrap_or_else(|_| Err(backend("a database write panicked")));
+        let ok = out.is_ok();
+        let finish = move |batch_error: Option<&str>| {
+            let out = match (out, batch_error) {
+                (Ok(_), Some(e)) => Err(backend(e)),
+                (out, _) => out,
+            };
+            // The caller may have gone away; its write stands regardless.
+            let _ = reply.send(out);
+        };
+        (ok, Box::new(finish))
+    }
+
+    fn fail(self: Box<Self>, error: &str) {
+        let _ = self.reply.send(Err(backend(error)));
+    }
+}
+
+pub struct Writer {
+    jobs: mpsc::Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Move `conn` onto a new writer thread, which ends when the writer is
+    /// dropped and the queue is empty.
+    pub fn start(conn: Connection) -> std::io::Result<Self> {
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run(conn, &queue))?;
+        Ok(Self { jobs })
+    }
+
+    /// Run `work` in a write transaction; its changes are committed (or
+    /// rolled back, when it fails) before this returns.
+    pub async fn write<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(Pending { work, reply }))
+            .map_err(|_| backend("the database writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| backend("the database writer has stopped"))?
+    }
+}
+
+fn run(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = Vec::with_capacity(16);
+        batch.push(first);
+        batch.extend(queue.try_iter().take(MAX_BATCH - 1));
+        run_batch(&mut conn, batch);
+    }
+}
+
+fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            tracing::error!(error = %e, "could not begin a write transaction");
+            let message = e.to_string();
+            batch.into_iter().for_each(|job| job.fail(&message));
+            return;
+        }
+    };
+    let mut finishers = Vec::with_capacity(batch.len());
+    let mut failure: Option<String> = None;
+    for job in batch {
+        if let Some(message) = &failure {
+            job.fail(message);
+            continue;
+        }
+        if let Err(e) = exec(&tx, "SAVEPOINT write") {
+            failure = Some(e.to_string());
+            job.fail(&e.to_string());
+            continue;
+        }
+        let (ok, finish) = job.run(&tx);
+        finishers.push(finish);
+        let ended = if ok {
+            exec(&tx, "RELEASE write")
+        } else {
+            exec(&tx, "ROLLBACK TO write").and_then(|()| exec(&tx, "RELEASE write"))
+        };
+        if let Err(e) = ended {
+            failure = Some(e.to_string());
+        }
+    }
+    let failure = match failure {
+        Some(message) => {
+            drop(tx); // rolls the batch back
+            Some(message)
+        }
+        None => tx.commit().err().map(|e| e.to_string()),
+    };
+    if let Some(message) = &failure {
+        tracing::error!(error = %message, "a batch of writes was rolled back");
+    }
+    for finish in finishers {
+        finish(failure.as_deref());
+    }
+}
+
+fn exec(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached(sql)?.execute([]).map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn writer() -> Writer {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .expect("schema");
+        Writer::start(conn).expect("start")
+    }
+
+    async fn rows(w: &Writer) -> Vec<i64> {
+        w.write(|tx| {
+            let mut stmt = tx.prepare("SELECT n FROM t ORDER BY n")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+        })
+        .await
+        .expect("read")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_rolls_back_alone_within_its_batch() {
+        let w = Arc::new(writer());
+        let mut set = tokio::task::JoinSet::new();
+        for n in 0..400_i64 {
+            let w = w.clone();
+            set.spawn(async move {
+                let out = w
+                    .write(move |tx| {
+                        tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                        if n % 2 == 1 {
+                            return Err(StoreError::Conflict(format!("odd {n}")));
+                        }
+                        Ok(n)
+                    })
+                    .await;
+                (n, out)
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            let (n, out) = joined.expect("task");
+            match out {
+                Ok(v) => assert_eq!((n % 2, v), (0, n)),
+                Err(StoreError::Conflict(m)) => assert_eq!(m, format!("odd {n}")),
+                Err(e) => panic!("write {n}: {e}"),
+            }
+        }
+        assert_eq!(rows(&w).await, (0..400).step_by(2).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn a_panicking_write_is_an_error_and_the_writer_goes_on() {
+        let w = writer();
+        let out: Result<()> = w
+            .write(|tx| {
+                tx.execute("INSERT INTO t (n) VALUES (1)", [])?;
+                panic!("boom");
+            })
+            .await;
+        assert!(matches!(out, Err(StoreError::Backend(_))), "{out:?}");
+        w.write(|tx| Ok(tx.execute("INSERT INTO t (n) VALUES (2)", [])?))
+            .await
+            .expect("later write");
+        assert_eq!(rows(&w).await, [2]);
+    }
+}
