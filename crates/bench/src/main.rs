@@ -133,6 +133,21 @@ fn start_server(bin: &Path, dir: &Path, database: Option<&str>) -> anyhow::Resul
     Ok(server)
 }
 
+/// Gather PostgreSQL's planner statistics, as autovacuum would have by now
+/// on a server that had just taken the seeding inserts. (Autovacuum may be off,
+/// as it is on the machine the figures in docs/benchmarks.md come from.)
+fn analyze(url: &str) -> anyhow::Result<()> {
+    let status = Command::new("psql")
+        .args([url, "-qc", "ANALYZE"])
+        .status()
+        .context("running psql to ANALYZE the seeded database")?;
+    if !status.success() {
+        bail!("psql ANALYZE failed: {status}");
+    }
+    eprintln!("ANALYZE done");
+    Ok(())
+}
+
 /// Wait (at most a minute) until the server and PostgreSQL are idle:
 /// seeding leaves work for the background roles (outbox relay, audit),
 /// which would otherwise eat into the first measurement.
@@ -233,6 +248,9 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
     );
     let seeded = Memory::of(pid)?;
     settle(pid)?;
+    if let Some(url) = database {
+        analyze(url)?;
+    }
 
     let token = Arc::new(tokens[0].clone());
     let list = http::get("/api/v1/tasks?q=priority%3Ahigh&sort=due&limit=50", &token);

@@ -13,6 +13,9 @@ CREATE VIRTUAL TABLE tasks_fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5 6 7 8'
 );
 INSERT INTO tasks_fts(tasks_fts) VALUES ('rebuild');
+-- The writer merges index segments while idle; it merges any level that
+-- holds two, so a settled index has about one segment per level.
+INSERT INTO tasks_fts(tasks_fts, rank) VALUES ('usermerge', 2);
 
 CREATE TRIGGER tasks_fts_insert AFTER INSERT ON tasks BEGIN
     INSERT INTO tasks_fts(rowid, title, notes, owner)

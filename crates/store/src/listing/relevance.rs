@@ -2,8 +2,9 @@
 //! much as its page size, however many tasks match. Tasks that match every
 //! search word in the title (tier 0) come before those that need the notes
 //! (tier 1), and within a tier the newest come first. The key is one integer
-//! per task, `tier × TIER − position` (position: SQLite's row number, or the
-//! creation time on PostgreSQL), so it orders fully and needs no tie-break.
+//! per task, `tier × TIER − position`. On SQLite the position is the row
+//! number, so the key orders fully; on PostgreSQL it is the creation time,
+//! and tasks created in the same millisecond go by id, highest first.
 //!
 //! Sorted by relevance first, a list is two parts run in turn: each walks
 //! its tier's matches newest first and stops at the page size (SQLite's FTS5
@@ -13,7 +14,6 @@
 use super::ListQuery;
 use super::cursor::{Cursor, KeyValue};
 use super::filter::{TextItem, compile_filter, fts5_match, tsquery};
-use super::order::{KeyKind, SortExpr, keyset_condition};
 use super::sql::{Builder, Dialect, Part, SqlValue, whole_rows};
 use crate::StoreError;
 use dueflow_domain::query::Context;
@@ -92,7 +92,7 @@ pub fn tiers(
         let filter = compile_filter(&mut b, &q.filter, ctx, user_id, true);
         let m = b.bind(SqlValue::Text(tier_match(dialect, user_id, text, tier)));
         let base = tier * TIER;
-        let page = match dialect {
+        let (page, column, id_dir) = match dialect {
             Dialect::Sqlite => {
                 // The key is unique, so "after the cursor" is a row bound
                 // that FTS5 seeks to.
@@ -102,38 +102,42 @@ pub fn tiers(
                     }
                     None => String::new(),
                 };
-                format!(
-                    "SELECT t.id AS pid, {base} - t.seq AS k0 FROM tasks_fts \
+                let page = format!(
+                    "SELECT t.seq AS pid, {base} - t.seq AS k0 FROM tasks_fts \
                      CROSS JOIN tasks t ON t.seq = tasks_fts.rowid \
                      WHERE tasks_fts MATCH {m} AND t.user_id = {user} AND {filter}{bound} \
                      ORDER BY tasks_fts.rowid DESC LIMIT {limit}"
-                )
+                );
+                // Whole rows are found by row number, one lookup fewer.
+                (page, "seq", "ASC")
             }
+            // Newest first is the order of the (user_id, created_at, id)
+            // index (migration 0007), so the planner may walk it backwards
+            // and stop at the page size when a word is common, or collect
+            // the matches from the GIN index when it is rare.
             Dialect::Postgres => {
-                let key = format!("({base} - t.created_at)");
                 let after = match (&q.cursor, within) {
-                    (Some(c), Some(_)) => {
-                        let expr = SortExpr {
-                            expr: key.clone(),
-                            descending: false,
-                            kind: KeyKind::Int,
-                        };
+                    (Some(c), Some(v)) => {
+                        let created = b.bind(SqlValue::Int(base - v));
+                        let id = b.bind(SqlValue::Text(c.id.clone()));
                         format!(
-                            " AND {}",
-                            keyset_condition(&mut b, &[expr], "t.id", &c.keys, &c.id)?
+                            " AND (t.created_at < {created} \
+                             OR (t.created_at = {created} AND t.id < {id}))"
                         )
                     }
                     _ => String::new(),
                 };
-                format!(
-                    "SELECT t.id AS pid, {key} AS k0 FROM tasks t WHERE t.user_id = {user} \
+                let page = format!(
+                    "SELECT t.id AS pid, {base} - t.created_at AS k0 FROM tasks t \
+                     WHERE t.user_id = {user} \
                      AND t.search @@ to_tsquery('simple', dueflow_unaccent({m})) \
-                     AND {filter}{after} ORDER BY k0, t.id LIMIT {limit}"
-                )
+                     AND {filter}{after} ORDER BY t.created_at DESC, t.id DESC LIMIT {limit}"
+                );
+                (page, "id", "DESC")
             }
         };
         parts.push(Part {
-            sql: whole_rows(&page, 1, "p.k0 ASC, ", "ASC"),
+            sql: whole_rows(&page, column, 1, "p.k0 ASC, ", id_dir),
             params: b.params,
         });
     }

@@ -67,14 +67,14 @@ pub struct Statement {
     pub now_ms: i64,
 }
 
-/// Whole task rows for the ids and keys that `page` selected (`pid`,
-/// `k0`…), in the order `order` (`p.k0 ASC, …`) then `p.pid id_dir`. Lists
-/// sort and cut the page on ids and keys alone, so the sorter never carries
-/// notes and tags.
-pub fn whole_rows(page: &str, keys: usize, order: &str, id_dir: &str) -> String {
+/// Whole task rows for the rows and keys that `page` selected (`pid`, which
+/// is `t.{column}`, then `k0`…), in the order `order` (`p.k0 ASC, …`) then
+/// `p.pid id_dir`. Lists sort and cut the page on ids and keys alone, so the
+/// sorter never carries notes and tags.
+pub fn whole_rows(page: &str, column: &str, keys: usize, order: &str, id_dir: &str) -> String {
     let outer_keys: String = (0..keys).map(|i| format!(", p.k{i}")).collect();
     format!(
-        "SELECT {TASK_COLUMNS}{outer_keys} FROM ({page}) p JOIN tasks t ON t.id = p.pid \
+        "SELECT {TASK_COLUMNS}{outer_keys} FROM ({page}) p JOIN tasks t ON t.{column} = p.pid \
          ORDER BY {order}p.pid {id_dir}"
     )
 }
@@ -180,7 +180,7 @@ pub fn build(dialect: Dialect, user_id: &str, q: &ListQuery) -> Result<Statement
     );
     Ok(Statement {
         parts: vec![Part {
-            sql: whole_rows(&page, exprs.len(), &order("p."), id_dir),
+            sql: whole_rows(&page, "id", exprs.len(), &order("p."), id_dir),
             params: b.params,
         }],
         key_kinds: exprs.iter().map(|e| e.kind).collect(),

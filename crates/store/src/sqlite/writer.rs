@@ -4,7 +4,9 @@
 //! flush, so writes that queue up while one commits are committed together.
 //! Each write runs in its own savepoint, so a failing write rolls back alone;
 //! every caller hears back only after the commit that holds its write. The
-//! blocking work stays off the async runtime's threads.
+//! blocking work stays off the async runtime's threads. When the queue runs
+//! dry the thread does deferred housekeeping a small step at a time, each
+//! step its own transaction, so a write waits for one step at most.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
@@ -17,6 +19,10 @@ use crate::{Result, StoreError};
 /// At most this many writes share one transaction, which bounds how long the
 /// first of them waits for its commit.
 const MAX_BATCH: usize = 256;
+
+/// One step of housekeeping, run while no write is queued; returns whether
+/// more remains.
+pub type IdleStep = Box<dyn FnMut(&Transaction<'_>) -> rusqlite::Result<bool> + Send>;
 
 /// Delivers a write's outcome once its batch has ended; the argument is the
 /// error that ended the batch, if any.
@@ -71,12 +77,13 @@ pub struct Writer {
 
 impl Writer {
     /// Move `conn` onto a new writer thread, which ends when the writer is
-    /// dropped and the queue is empty.
-    pub fn start(conn: Connection) -> std::io::Result<Self> {
+    /// dropped and the queue is empty. After each batch `idle` runs while
+    /// the queue is empty, until it reports that nothing remains.
+    pub fn start(conn: Connection, idle: IdleStep) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, &queue))?;
+            .spawn(move || run(conn, &queue, idle))?;
         Ok(Self { jobs })
     }
 
@@ -97,13 +104,48 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>) {
-    while let Ok(first) = queue.recv() {
+fn run(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, mut idle: IdleStep) {
+    // Nothing to tidy until something was written (the schema may not even
+    // exist yet: migrations run after the store opens).
+    let mut housekeeping = false;
+    loop {
+        let first = if housekeeping {
+            match queue.try_recv() {
+                Ok(job) => job,
+                Err(mpsc::TryRecvError::Empty) => {
+                    housekeeping = idle_step(&mut conn, &mut idle);
+                    continue;
+                }
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        } else {
+            match queue.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            }
+        };
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
         run_batch(&mut conn, batch);
+        housekeeping = true;
     }
+}
+
+/// Whether more housekeeping remains; a failed step is logged and retried
+/// after the next write.
+fn idle_step(conn: &mut Connection, idle: &mut IdleStep) -> bool {
+    let step = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|tx| {
+            let more = idle(&tx)?;
+            tx.commit()?;
+            Ok(more)
+        });
+    step.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "housekeeping step failed");
+        false
+    })
 }
 
 fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
@@ -168,7 +210,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)")
             .expect("schema");
-        Writer::start(conn).expect("start")
+        Writer::start(conn, Box::new(|_| Ok(false))).expect("start")
     }
 
     async fn rows(w: &Writer) -> Vec<i64> {
