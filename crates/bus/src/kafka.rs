@@ -13,11 +13,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rdkafka::ClientConfig;
 use rdkafka::Message as _;
-use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, ClientContext, Statistics};
 use tokio_util::sync::CancellationToken;
 
 use crate::health::BusHealth;
@@ -121,6 +121,38 @@ impl Publisher for KafkaPublisher {
     }
 }
 
+/// How often librdkafka reports statistics, from which consumer lag is read.
+const STATISTICS_INTERVAL: &str = "5000";
+
+/// Publishes `dueflow_consumer_lag`: for each partition assigned to this
+/// consumer, how many messages lie after its group's committed offset, as
+/// librdkafka last saw the partition's end.
+struct LagReporter {
+    group: String,
+}
+
+impl ClientContext for LagReporter {
+    fn stats(&self, statistics: Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in &t.partitions {
+                // -1: the internal unassigned partition, or a lag not yet known.
+                if *partition < 0 || p.consumer_lag < 0 {
+                    continue;
+                }
+                metrics::gauge!(
+                    "dueflow_consumer_lag",
+                    "group" => self.group.clone(),
+                    "topic" => topic.clone(),
+                    "partition" => partition.to_string()
+                )
+                .set(p.consumer_lag as f64);
+            }
+        }
+    }
+}
+
+impl ConsumerContext for LagReporter {}
+
 /// Where a consumer group without committed offsets starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Start {
@@ -141,9 +173,10 @@ pub async fn consume(
     health: Arc<BusHealth>,
     shutdown: CancellationToken,
 ) -> Result<(), BusError> {
-    let consumer: StreamConsumer = config
+    let consumer: StreamConsumer<LagReporter> = config
         .client()
         .set("group.id", &group)
+        .set("statistics.interval.ms", STATISTICS_INTERVAL)
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", "200")
         .set("enable.auto.offset.store", "false")
@@ -160,7 +193,9 @@ pub async fn consume(
             "heartbeat.interval.ms",
             (config.session_timeout_ms / 5).max(100).to_string(),
         )
-        .create()
+        .create_with_context(LagReporter {
+            group: group.clone(),
+        })
         .map_err(|e| BusError::Unavailable(format!("cannot create Kafka consumer: {e}")))?;
     let topics: Vec<String> = topics
         .iter()

@@ -420,6 +420,40 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
             assert!(e["data"]["late_ms"].as_i64().unwrap() >= 1000, "{e}");
         }
     }
+
+    // The audit process has caught up: its consumer lag reaches zero on
+    // both of its topics. (One user's events all share a partition; lag is
+    // reported for partitions where the group has committed an offset.)
+    let metrics = format!("http://127.0.0.1:{audit_port}/metrics");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = api
+            .http
+            .get(&metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let lags: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("dueflow_consumer_lag{"))
+            .collect();
+        let partitions = |topic: &str| {
+            lags.iter()
+                .filter(|l| l.contains(&format!("topic=\"{topic}\"")))
+                .count()
+        };
+        if partitions("task-events") >= 1
+            && partitions("reminders") >= 1
+            && lags.iter().all(|l| l.ends_with(" 0"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "audit lag: {lags:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 #[test]
