@@ -364,7 +364,10 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     let mut scheduler = role(&db, "scheduler", broker.port, scheduler_port);
     let notifier_port = free_port();
     let mut notifier = role(&db, "notifier", broker.port, notifier_port);
-    let at = chrono::Utc::now() + chrono::Duration::seconds(3);
+    // Reminder instants are kept to the millisecond, so the test's is too:
+    // "not early" is checked against the instant as stored.
+    let at =
+        chrono::SubsecRound::trunc_subsecs(chrono::Utc::now() + chrono::Duration::seconds(3), 3);
     let mut reminded = Vec::new();
     for i in 0..20 {
         let task = json!({"title": format!("remind {i}"), "reminders": [{"at": at.to_rfc3339()}]});
