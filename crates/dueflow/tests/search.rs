@@ -213,39 +213,13 @@ async fn pagination_survives_changes(s: &TestServer) {
         )
         .await;
     }
-    let page = |cursor: Option<String>| {
-        let mut q = vec![
-            ("limit", "6".to_owned()),
-            ("sort", "-priority,due".to_owned()),
-        ];
-        if let Some(c) = cursor {
-            q.push(("cursor", c));
-        }
-        send(s.req(&ann, Method::GET, "/api/v1/tasks").query(&q))
-    };
-    let (_, first) = page(None).await;
-    let mut seen: Vec<String> = first["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap().to_owned())
-        .collect();
+    let params = [("limit", "6"), ("sort", "-priority,due")];
     // Tasks added before the cursor position do not shift the next pages.
-    s.create(&ann, json!({"title": "late high", "priority": "urgent"}))
-        .await;
-    let mut cursor = first["next_cursor"].as_str().map(str::to_owned);
-    while let Some(c) = cursor {
-        let (st, v) = page(Some(c)).await;
-        assert_eq!(st, StatusCode::OK, "{v}");
-        seen.extend(
-            v["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["title"].as_str().unwrap().to_owned()),
-        );
-        cursor = v["next_cursor"].as_str().map(str::to_owned);
-    }
+    let seen = paged_titles(s, &ann, &params, async || {
+        s.create(&ann, json!({"title": "late high", "priority": "urgent"}))
+            .await;
+    })
+    .await;
     let mut expected: Vec<String> = (0..20).map(|i| format!("t{i:02}")).collect();
     expected.sort();
     assert_eq!(
@@ -254,7 +228,7 @@ async fn pagination_survives_changes(s: &TestServer) {
         "every task exactly once: {seen:?}"
     );
     // A cursor from one sort is refused by another.
-    let (_, v) = page(None).await;
+    let (_, v) = send(s.req(&ann, Method::GET, "/api/v1/tasks").query(&params)).await;
     let c = v["next_cursor"].as_str().unwrap();
     let (st, _) = send(
         s.req(&ann, Method::GET, "/api/v1/tasks")
@@ -311,23 +285,31 @@ async fn relevance(s: &TestServer) {
 
     // A task added while paging lands before the cursor: the following
     // pages neither show it nor repeat anything.
-    let first = |cursor: Option<String>| {
-        let mut q = vec![("q", "needle".to_owned()), ("limit", "2".to_owned())];
-        q.extend(cursor.map(|c| ("cursor", c)));
-        send(s.req(&ann, Method::GET, "/api/v1/tasks").query(&q))
-    };
-    let (_, v) = first(None).await;
-    let mut seen: Vec<String> = v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["title"].as_str().unwrap().to_owned())
-        .collect();
-    s.create(&ann, json!({"title": "needle added while paging"}))
-        .await;
-    let mut cursor = v["next_cursor"].as_str().map(str::to_owned);
-    while let Some(c) = cursor {
-        let (st, v) = first(Some(c)).await;
+    let params = [("q", "needle"), ("limit", "2")];
+    let seen = paged_titles(s, &ann, &params, async || {
+        s.create(&ann, json!({"title": "needle added while paging"}))
+            .await;
+    })
+    .await;
+    assert_eq!(seen, ranked);
+}
+
+/// The titles on every page of the task list with `params`, following
+/// `next_cursor`; `between` runs after the first page.
+async fn paged_titles(
+    s: &TestServer,
+    who: &common::Session,
+    params: &[(&str, &str)],
+    between: impl AsyncFnOnce(),
+) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut between = Some(between);
+    loop {
+        let mut q: Vec<(&str, String)> =
+            params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        q.extend(cursor.take().map(|c| ("cursor", c)));
+        let (st, v) = send(s.req(who, Method::GET, "/api/v1/tasks").query(&q)).await;
         assert_eq!(st, StatusCode::OK, "{v}");
         seen.extend(
             v["items"]
@@ -336,9 +318,14 @@ async fn relevance(s: &TestServer) {
                 .iter()
                 .map(|t| t["title"].as_str().unwrap().to_owned()),
         );
-        cursor = v["next_cursor"].as_str().map(str::to_owned);
+        if let Some(f) = between.take() {
+            f().await;
+        }
+        match v["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return seen,
+        }
     }
-    assert_eq!(seen, ranked);
 }
 
 both_backends!(filters, sorting, pagination_survives_changes, relevance);
