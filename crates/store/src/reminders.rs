@@ -78,6 +78,25 @@ impl RawReminder {
     }
 }
 
+/// A stored reminder state, or why the row is unreadable.
+pub(crate) fn parse_state(state: &str) -> Result<ReminderState> {
+    ReminderState::parse(state)
+        .ok_or_else(|| crate::StoreError::Corrupt(format!("reminder state {state}")))
+}
+
+/// The row [`ADD`] inserts for `task_id` at `at` (ms): pending, due at its
+/// own instant.
+pub(crate) fn new_pending(task_id: &str, at: i64) -> Result<ScheduledReminder> {
+    Ok(ScheduledReminder {
+        id: dueflow_domain::ids::new_id(dueflow_domain::ids::IdKind::Reminder),
+        task_id: task_id.to_owned(),
+        at: ms(at)?,
+        fire_at: ms(at)?,
+        state: ReminderState::Pending,
+        fired_at: None,
+    })
+}
+
 pub(crate) const EXISTING: &str = "SELECT at, state FROM reminders WHERE task_id = $1";
 pub(crate) const REMOVE: &str = "DELETE FROM reminders WHERE task_id = $1 AND at = $2";
 pub(crate) const ADD: &str = "INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \

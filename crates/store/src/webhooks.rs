@@ -168,6 +168,33 @@ pub(crate) const LEASE: &str = "UPDATE webhook_deliveries SET attempts = attempt
 pub(crate) const ENDPOINT: &str = "SELECT url, secret, enabled FROM webhooks WHERE id = $1";
 /// What a claimed delivery of a disabled endpoint ends as.
 pub(crate) const ENDPOINT_DISABLED: &str = "the endpoint is disabled";
+
+/// A leased delivery (`LEASE`: id, webhook id, payload, attempts) and its
+/// endpoint (`ENDPOINT`: url, secret, enabled): the job to send, or, when
+/// the endpoint is gone or disabled, the outcome that ends the delivery.
+pub(crate) fn claimed(
+    (id, webhook_id, payload, attempts): (String, String, String, i64),
+    endpoint: Option<(String, String, bool)>,
+) -> std::result::Result<DeliveryJob, (String, Outcome)> {
+    match endpoint {
+        Some((url, secret, true)) => Ok(DeliveryJob {
+            id,
+            webhook_id,
+            url,
+            secret,
+            payload,
+            attempts,
+        }),
+        _ => Err((
+            id,
+            Outcome::Failed {
+                status: None,
+                error: ENDPOINT_DISABLED.into(),
+                disable: false,
+            },
+        )),
+    }
+}
 pub(crate) const FINISH: &str = "UPDATE webhook_deliveries SET state = $2, next_attempt_at = $3, \
      last_status = $4, last_error = $5, updated_at = $6 WHERE id = $1 \
      RETURNING webhook_id";

@@ -5,19 +5,18 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
-use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder};
 use dueflow_domain::task::Task;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{PgStore, Tx, insert_events, raw_task};
+use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
     ADD, DISMISS, EXISTING, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders,
-    SNOOZE, due_sql, list_sql,
+    SNOOZE, due_sql, list_sql, new_pending, parse_state,
 };
-use crate::{Result, StoreError};
 
 fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx::Error> {
     Ok(RawReminder {
@@ -50,8 +49,7 @@ pub(super) async fn sync(
             .fetch_all(&mut **tx)
             .await?;
         for (at, state) in rows {
-            let state = ReminderState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("reminder state {state}")))?;
+            let state = parse_state(&state)?;
             existing.push((at, state));
         }
     }
@@ -66,14 +64,7 @@ pub(super) async fn sync(
     }
     let mut events = Vec::with_capacity(add.len());
     for at in add {
-        let r = ScheduledReminder {
-            id: new_id(IdKind::Reminder),
-            task_id: task.id.clone(),
-            at: ms(at)?,
-            fire_at: ms(at)?,
-            state: ReminderState::Pending,
-            fired_at: None,
-        };
+        let r = new_pending(&task.id, at)?;
         sqlx::query(ADD)
             .bind(&r.id)
             .bind(user_id)

@@ -12,9 +12,9 @@ use super::PgStore;
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    ENDPOINT_DISABLED, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome,
-    REDELIVER, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, finish_values,
-    list_deliveries_sql, wants,
+    FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER, RawDelivery,
+    RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed, finish_values, list_deliveries_sql,
+    wants,
 };
 
 fn raw_webhook(row: &PgRow) -> std::result::Result<RawWebhook, sqlx::Error> {
@@ -176,23 +176,9 @@ impl Webhooks for PgStore {
                 .bind(&webhook_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            match endpoint {
-                Some((url, secret, true)) => jobs.push(DeliveryJob {
-                    id,
-                    webhook_id,
-                    url,
-                    secret,
-                    payload,
-                    attempts,
-                }),
-                _ => {
-                    let gone = Outcome::Failed {
-                        status: None,
-                        error: ENDPOINT_DISABLED.into(),
-                        disable: false,
-                    };
-                    finish(&mut tx, &id, &gone, now_ms).await?;
-                }
+            match claimed((id, webhook_id, payload, attempts), endpoint) {
+                Ok(job) => jobs.push(job),
+                Err((id, gone)) => finish(&mut tx, &id, &gone, now_ms).await?,
             }
         }
         tx.commit().await?;

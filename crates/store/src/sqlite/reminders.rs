@@ -5,19 +5,18 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
-use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder};
 use dueflow_domain::task::Task;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::{SqliteStore, insert_events, raw_task, sql};
+use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
     ADD, DISMISS, EXISTING, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders, SNOOZE,
-    due_sql, list_sql,
+    due_sql, list_sql, new_pending, parse_state,
 };
-use crate::{Result, StoreError};
 
 fn raw_reminder(row: &Row<'_>, at: usize) -> rusqlite::Result<RawReminder> {
     Ok(RawReminder {
@@ -52,8 +51,7 @@ pub(super) fn sync(
         })?;
         rows.map(|r| {
             let (at, state) = r?;
-            let state = ReminderState::parse(&state)
-                .ok_or_else(|| StoreError::Corrupt(format!("reminder state {state}")))?;
+            let state = parse_state(&state)?;
             Ok((at, state))
         })
         .collect::<Result<Vec<_>>>()?
@@ -66,14 +64,7 @@ pub(super) fn sync(
     }
     let mut events = Vec::with_capacity(add.len());
     for at in add {
-        let r = ScheduledReminder {
-            id: new_id(IdKind::Reminder),
-            task_id: task.id.clone(),
-            at: ms(at)?,
-            fire_at: ms(at)?,
-            state: ReminderState::Pending,
-            fired_at: None,
-        };
+        let r = new_pending(&task.id, at)?;
         tx.prepare_cached(&sql(ADD))?
             .execute(params![r.id, user_id, r.task_id, at])?;
         events.push(Event::reminder_scheduled(user_id, &r, now));

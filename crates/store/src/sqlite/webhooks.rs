@@ -10,9 +10,9 @@ use super::{SqliteStore, sql};
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    ENDPOINT_DISABLED, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome,
-    REDELIVER, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, finish_values,
-    list_deliveries_sql, wants,
+    FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER, RawDelivery,
+    RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed, finish_values, list_deliveries_sql,
+    wants,
 };
 
 fn raw_webhook(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
@@ -176,23 +176,9 @@ impl Webhooks for SqliteStore {
                     .prepare_cached(&sql(ENDPOINT))?
                     .query_row([&webhook_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                     .optional()?;
-                match endpoint {
-                    Some((url, secret, true)) => jobs.push(DeliveryJob {
-                        id,
-                        webhook_id,
-                        url,
-                        secret,
-                        payload,
-                        attempts,
-                    }),
-                    _ => {
-                        let gone = Outcome::Failed {
-                            status: None,
-                            error: ENDPOINT_DISABLED.into(),
-                            disable: false,
-                        };
-                        finish(tx, &id, &gone, now_ms)?;
-                    }
+                match claimed((id, webhook_id, payload, attempts), endpoint) {
+                    Ok(job) => jobs.push(job),
+                    Err((id, gone)) => finish(tx, &id, &gone, now_ms)?,
                 }
             }
             Ok(jobs)
