@@ -6,6 +6,7 @@
 
 mod http;
 mod load;
+mod pipeline;
 mod reminders;
 mod report;
 mod seed;
@@ -36,6 +37,9 @@ enum Cmd {
     Run(RunArgs),
     /// Start a server, schedule many reminders, report how late they fired.
     Reminders(reminders::ReminderArgs),
+    /// Start a broker and every role as its own process over Kafka and
+    /// PostgreSQL; measure the event pipeline end to end.
+    Pipeline(pipeline::PipelineArgs),
 }
 
 #[derive(clap::Args)]
@@ -96,9 +100,18 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
 
-fn start_server(bin: &Path, dir: &Path, database: Option<&str>) -> anyhow::Result<Server> {
+/// `dueflow serve` with `dir` as its data directory, on `database` (or
+/// SQLite in `dir`) with `extra` arguments, logging to `dir/NAME.log`;
+/// returned once it accepts connections.
+fn start_server(
+    bin: &Path,
+    dir: &Path,
+    database: Option<&str>,
+    name: &str,
+    extra: &[&str],
+) -> anyhow::Result<Server> {
     let addr = free_port()?;
-    let log = dir.join("server.log");
+    let log = dir.join(format!("{name}.log"));
     let mut cmd = Command::new(bin);
     cmd.arg("serve")
         .arg("--data-dir")
@@ -108,7 +121,8 @@ fn start_server(bin: &Path, dir: &Path, database: Option<&str>) -> anyhow::Resul
     if let Some(url) = database {
         cmd.arg("--database").arg(url);
     }
-    cmd.stdin(Stdio::null())
+    cmd.args(extra)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(File::create(&log)?);
     let mut server = Server {
@@ -232,7 +246,7 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
         t.elapsed().as_secs_f64()
     );
 
-    let server = start_server(&args.bin, dir, database)?;
+    let server = start_server(&args.bin, dir, database, "server", &[])?;
     let addr = server.addr;
     let pid = server.child.id();
     let counts: Vec<usize> = std::iter::once(args.tasks_a)
@@ -334,5 +348,6 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Cmd::Run(args) => run(args),
         Cmd::Reminders(args) => reminders::run(args),
+        Cmd::Pipeline(args) => pipeline::run(args),
     }
 }

@@ -129,7 +129,7 @@ pub fn run(args: ReminderArgs) -> anyhow::Result<()> {
         database,
     };
     let token = cli.user_with_token("usera")?;
-    let server = start_server(&args.bin, &dir, database)?;
+    let server = start_server(&args.bin, &dir, database, "server", &[])?;
     let (addr, pid) = (server.addr, server.child.id());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

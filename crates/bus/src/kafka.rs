@@ -10,11 +10,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer, ConsumerContext, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, ClientContext, Statistics};
@@ -26,13 +27,15 @@ use crate::{BusError, Handler, HandlerError, Message, Publisher};
 pub const CONTENT_TYPE: &str = "application/cloudevents+json; charset=UTF-8";
 /// Attempts per message before it is dead-lettered.
 const ATTEMPTS: u32 = 5;
+/// How long a message may wait for room in librdkafka's local queue.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 pub struct KafkaConfig {
     /// `host:port,host:port`.
     pub brokers: String,
-    /// Extra librdkafka properties (`security.protocol`, `sasl.*`, `ssl.*`, …).
+    /// Extra librdkafka properties (`security.protocol`, `sasl.*`, `ssl.*`,
+    /// or tunings such as `fetch.wait.max.ms`).
     pub properties: BTreeMap<String, String>,
     /// Consumer session timeout; short values make group joins fast.
     pub session_timeout_ms: u32,
@@ -41,11 +44,20 @@ pub struct KafkaConfig {
 }
 
 impl KafkaConfig {
-    fn client(&self) -> ClientConfig {
+    /// A client's settings: `tunables` (which the operator's properties
+    /// may override), the operator's properties, then `fixed`, which the
+    /// delivery guarantees rest on.
+    fn client(&self, tunables: &[(&str, &str)], fixed: &[(&str, &str)]) -> ClientConfig {
         let mut c = ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers);
+        for (k, v) in tunables {
+            c.set(*k, *v);
+        }
         for (k, v) in &self.properties {
             c.set(k, v);
+        }
+        for (k, v) in fixed {
+            c.set(*k, *v);
         }
         c
     }
@@ -53,11 +65,18 @@ impl KafkaConfig {
 
 fn producer(config: &KafkaConfig) -> Result<FutureProducer, BusError> {
     config
-        .client()
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "2")
-        .set("message.timeout.ms", "30000")
+        .client(
+            &[
+                ("linger.ms", "2"),
+                // librdkafka's default, spelled out: a broker outage shorter
+                // than this only delays messages. One that times out is
+                // published again by the relay, and librdkafka bumps the
+                // producer epoch for it (KIP-360), which not every
+                // Kafka-protocol broker supports.
+                ("message.timeout.ms", "300000"),
+            ],
+            &[("enable.idempotence", "true"), ("acks", "all")],
+        )
         .create()
         .map_err(|e| BusError::Unavailable(format!("cannot create Kafka producer: {e}")))
 }
@@ -93,29 +112,41 @@ fn headers(extra: &[(&str, &str)]) -> OwnedHeaders {
 #[async_trait]
 impl Publisher for KafkaPublisher {
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
-        // Enqueued in order; the idempotent producer keeps that order per
-        // partition even across retries.
-        let topics: Vec<String> = messages
-            .iter()
-            .map(|m| format!("{}{}", self.topic_prefix, m.topic))
-            .collect();
-        let sends: Vec<_> = messages
-            .iter()
-            .zip(&topics)
-            .map(|(m, topic)| {
-                self.producer.send(
-                    FutureRecord::to(topic)
-                        .key(&m.key)
-                        .payload(&m.payload)
-                        .headers(headers(&[])),
-                    SEND_TIMEOUT,
-                )
-            })
-            .collect();
-        for (m, send) in messages.iter().zip(sends) {
-            send.await.map_err(|(e, _)| {
-                BusError::Unavailable(format!("publishing {} to {}: {e}", m.id, m.topic))
-            })?;
+        // Every message is enqueued first, in order, so that librdkafka
+        // batches them; the idempotent producer keeps that order per
+        // partition even across retries. Then all deliveries are awaited.
+        let unavailable = |m: &Message, e: &dyn std::fmt::Display| {
+            BusError::Unavailable(format!("publishing {} to {}: {e}", m.id, m.topic))
+        };
+        let mut deliveries = Vec::with_capacity(messages.len());
+        for m in messages {
+            let topic = format!("{}{}", self.topic_prefix, m.topic);
+            let mut record = FutureRecord::to(&topic)
+                .key(&m.key)
+                .payload(&m.payload)
+                .headers(headers(&[]));
+            let give_up = Instant::now() + SEND_TIMEOUT;
+            let delivery = loop {
+                match self.producer.send_result(record) {
+                    Ok(delivery) => break delivery,
+                    // A full local queue empties as earlier messages are delivered.
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r))
+                        if Instant::now() < give_up =>
+                    {
+                        record = r;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err((e, _)) => return Err(unavailable(m, &e)),
+                }
+            };
+            deliveries.push((m, delivery));
+        }
+        for (m, delivery) in deliveries {
+            match delivery.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => return Err(unavailable(m, &e)),
+                Err(e) => return Err(unavailable(m, &e)),
+            }
         }
         Ok(())
     }
@@ -162,8 +193,9 @@ pub enum Start {
     Latest,
 }
 
-/// Consume `topics` as `group` until `shutdown`, handing each message to
-/// `handler` and committing it only afterwards.
+/// Consume `topics` as `group` until `shutdown`, handing the messages to
+/// `handler` in batches of what has arrived, and committing each only
+/// after it was handled.
 pub async fn consume(
     config: KafkaConfig,
     topics: &[&str],
@@ -173,25 +205,34 @@ pub async fn consume(
     health: Arc<BusHealth>,
     shutdown: CancellationToken,
 ) -> Result<(), BusError> {
+    let session_timeout = config.session_timeout_ms.to_string();
+    let heartbeat = (config.session_timeout_ms / 5).max(100).to_string();
     let consumer: StreamConsumer<LagReporter> = config
-        .client()
-        .set("group.id", &group)
-        .set("statistics.interval.ms", STATISTICS_INTERVAL)
-        .set("enable.auto.commit", "true")
-        .set("auto.commit.interval.ms", "200")
-        .set("enable.auto.offset.store", "false")
-        .set(
-            "auto.offset.reset",
-            if start == Start::Latest {
-                "latest"
-            } else {
-                "earliest"
-            },
-        )
-        .set("session.timeout.ms", config.session_timeout_ms.to_string())
-        .set(
-            "heartbeat.interval.ms",
-            (config.session_timeout_ms / 5).max(100).to_string(),
+        .client(
+            &[
+                ("statistics.interval.ms", STATISTICS_INTERVAL),
+                ("auto.commit.interval.ms", "200"),
+                // How long a fetch may wait for new messages. Kafka answers
+                // as soon as some arrive; brokers that look again only after
+                // the wait (such as tansu) would otherwise add up to
+                // librdkafka's 500 ms default to every event's way.
+                ("fetch.wait.max.ms", "10"),
+            ],
+            &[
+                ("group.id", &group),
+                ("enable.auto.commit", "true"),
+                ("enable.auto.offset.store", "false"),
+                (
+                    "auto.offset.reset",
+                    if start == Start::Latest {
+                        "latest"
+                    } else {
+                        "earliest"
+                    },
+                ),
+                ("session.timeout.ms", &session_timeout),
+                ("heartbeat.interval.ms", &heartbeat),
+            ],
         )
         .create_with_context(LagReporter {
             group: group.clone(),
@@ -210,7 +251,7 @@ pub async fn consume(
             () = shutdown.cancelled() => break,
             r = consumer.recv() => r,
         };
-        let msg = match received {
+        let first = match received {
             Ok(m) => {
                 health.ok();
                 m
@@ -222,34 +263,78 @@ pub async fn consume(
                 continue;
             }
         };
-        let payload = msg
-            .payload_view::<str>()
-            .and_then(Result::ok)
-            .unwrap_or("")
-            .to_owned();
-        let key = msg
-            .key_view::<str>()
-            .and_then(Result::ok)
-            .unwrap_or("")
-            .to_owned();
-        let id = event_id(&payload);
-        let m = Message {
-            id,
-            topic: msg.topic().to_owned(),
-            key,
-            payload,
-        };
-        if let Err(reason) = handle_with_retries(handler.as_ref(), &m, &group, &shutdown).await {
-            if shutdown.is_cancelled() {
-                break;
+        // Whatever else has arrived already goes along in the same batch.
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match tokio::time::timeout(Duration::ZERO, consumer.recv()).await {
+                Ok(Ok(m)) => batch.push(m),
+                _ => break,
             }
-            dead_letter(&dlq, &m, &group, &reason).await;
         }
-        if let Err(e) = consumer.store_offset_from_message(&msg) {
-            tracing::warn!(topic = %m.topic, error = %e, "could not store offset");
+        let messages: Vec<Message> = batch.iter().map(message).collect();
+        if !handle(handler.as_ref(), &messages, &dlq, &group, &shutdown).await {
+            break;
+        }
+        for msg in &batch {
+            if let Err(e) = consumer.store_offset_from_message(msg) {
+                tracing::warn!(topic = %msg.topic(), error = %e, "could not store offset");
+            }
         }
     }
     Ok(())
+}
+
+/// Most messages handed to a handler at once.
+const MAX_BATCH: usize = 256;
+
+fn message(msg: &rdkafka::message::BorrowedMessage<'_>) -> Message {
+    let payload = msg
+        .payload_view::<str>()
+        .and_then(Result::ok)
+        .unwrap_or("")
+        .to_owned();
+    let key = msg
+        .key_view::<str>()
+        .and_then(Result::ok)
+        .unwrap_or("")
+        .to_owned();
+    Message {
+        id: event_id(&payload),
+        topic: msg.topic().to_owned(),
+        key,
+        payload,
+    }
+}
+
+/// Handle a batch: at once if the handler can, else (or after its failure)
+/// one by one with retries, dead-lettering what keeps failing. `false` when
+/// shutting down before all were handled.
+async fn handle(
+    handler: &dyn Handler,
+    messages: &[Message],
+    dlq: &FutureProducer,
+    group: &str,
+    shutdown: &CancellationToken,
+) -> bool {
+    if messages.len() > 1 && handler.handle_batch(messages).await.is_ok() {
+        for m in messages {
+            consumed(m, group);
+        }
+        return true;
+    }
+    for m in messages {
+        if let Err(reason) = handle_with_retries(handler, m, group, shutdown).await {
+            if shutdown.is_cancelled() {
+                return false;
+            }
+            dead_letter(dlq, m, group, &reason).await;
+        }
+    }
+    true
+}
+
+fn consumed(m: &Message, group: &str) {
+    metrics::counter!("dueflow_consumed_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
 }
 
 /// The CloudEvents id of a payload, for logs (empty when unreadable).
@@ -270,7 +355,7 @@ async fn handle_with_retries(
     for attempt in 1..=ATTEMPTS {
         match handler.handle(m).await {
             Ok(()) => {
-                metrics::counter!("dueflow_consumed_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
+                consumed(m, group);
                 return Ok(());
             }
             Err(HandlerError::Reject(reason)) => return Err(reason),

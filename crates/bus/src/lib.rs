@@ -51,4 +51,15 @@ pub trait Publisher: Send + Sync {
 #[async_trait]
 pub trait Handler: Send + Sync {
     async fn handle(&self, message: &Message) -> Result<(), HandlerError>;
+
+    /// Handle messages that arrived together, in order, as one piece of
+    /// work where a role can do it cheaper than one by one (the default).
+    /// On an error the transport hands each message to [`Handler::handle`]
+    /// again, so a failing one is retried or dead-lettered alone.
+    async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
+        for m in messages {
+            self.handle(m).await?;
+        }
+        Ok(())
+    }
 }

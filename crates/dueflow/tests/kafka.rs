@@ -1,254 +1,20 @@
 //! Each role as its own OS process over a real Kafka-protocol broker (tansu)
 //! and a real PostgreSQL: the `api` process writes and relays, the `audit`,
-//! `recurring`, `scheduler` and `notifier` processes consume. Killing a consumer with
-//! SIGKILL mid-run loses nothing and doubles nothing; a scheduler that was
-//! down fires what it missed once, marked late.
+//! `recurring`, `scheduler` and `notifier` processes consume. Killing a
+//! consumer (audit, recurring, notifier) with SIGKILL mid-run loses nothing
+//! and doubles nothing; a scheduler that was down fires what it missed
+//! once, marked late.
 
 mod common;
 
-use std::collections::HashSet;
 use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::process::{Proc, free_port, serve, user_with_token, wait_for_port};
+use common::kafka::{Api, Broker, env, migrate, role};
+use common::process::{free_port, user_with_token};
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher};
 use dueflow_bus::{Message, Publisher};
-
 use serde_json::{Value, json};
-
-/// The broker binary: `DUEFLOW_TEST_TANSU` (set by scripts/test), else the
-/// first `tansu` on PATH or in ~/.cargo/bin.
-fn tansu() -> PathBuf {
-    if let Some(p) = std::env::var_os("DUEFLOW_TEST_TANSU") {
-        return PathBuf::from(p);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
-    std::env::split_paths(&path)
-        .chain(cargo_bin)
-        .map(|d| d.join("tansu"))
-        .find(|p| p.is_file())
-        .expect("the tansu broker is required: run scripts/test, which installs it")
-}
-
-struct Broker {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl Broker {
-    fn start(&self) -> Proc {
-        let url = format!("tcp://127.0.0.1:{}", self.port);
-        // tansu 0.6 wants a relative path for its SQLite storage.
-        let child = Command::new(tansu())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "sqlite://broker.db"])
-            .current_dir(&self.dir)
-            .env_clear()
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the tansu broker");
-        wait_for_port(self.port, "broker");
-        Proc(child)
-    }
-
-    fn create_topic(&self, name: &str, partitions: &str) {
-        let ok = Command::new(tansu())
-            .args([
-                "topic",
-                "create",
-                name,
-                "--broker",
-                &format!("tcp://127.0.0.1:{}", self.port),
-            ])
-            .args(["--partitions", partitions])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "create topic {name}");
-    }
-}
-
-fn env(db: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("DUEFLOW_DATABASE_URL", db.to_owned()),
-        ("DUEFLOW_KAFKA_SESSION_TIMEOUT_MS", "2000".to_owned()),
-    ]
-}
-
-fn role(db: &str, roles: &str, brokers: u16, listen: u16) -> Proc {
-    let brokers = format!("127.0.0.1:{brokers}");
-    serve(
-        &env(db),
-        listen,
-        &[
-            "--roles",
-            roles,
-            "--bus",
-            "kafka",
-            "--kafka-brokers",
-            &brokers,
-        ],
-    )
-}
-
-fn migrate(db: &str) {
-    assert!(
-        common::process::dueflow(&env(db), &["migrate"])
-            .status()
-            .unwrap()
-            .success()
-    );
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    async fn create(&self, title: &str) -> String {
-        self.create_with(json!({ "title": title })).await
-    }
-
-    async fn create_with(&self, task: Value) -> String {
-        let res = self
-            .http
-            .post(format!("{}/api/v1/tasks", self.base))
-            .bearer_auth(&self.token)
-            .json(&task)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            res.status(),
-            201,
-            "writes are acknowledged whatever the broker does"
-        );
-        res.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn complete(&self, id: &str) {
-        let res = self
-            .http
-            .post(format!("{}/api/v1/tasks/{id}/complete", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-    }
-
-    /// The open task titled `title` that is none of `not`, once it exists.
-    async fn wait_next(&self, title: &str, not: &[String]) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let page: Value = self
-                .http
-                .get(format!("{}/api/v1/tasks", self.base))
-                .bearer_auth(&self.token)
-                .query(&[("q", "status:open"), ("limit", "200")])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let found = page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|t| t["title"] == title && !not.iter().any(|n| t["id"] == n.as_str()));
-            if let Some(t) = found {
-                return t["id"].as_str().unwrap().to_owned();
-            }
-            assert!(Instant::now() < deadline, "no next occurrence of {title}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    async fn rename(&self, id: &str, title: &str) {
-        let res = self
-            .http
-            .patch(format!("{}/api/v1/tasks/{id}", self.base))
-            .bearer_auth(&self.token)
-            .json(&json!({ "title": title }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-    }
-
-    /// Every activity event of one type, oldest first.
-    async fn activity(&self, kind: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut req = self
-                .http
-                .get(format!("{}/api/v1/activity", self.base))
-                .bearer_auth(&self.token)
-                .query(&[("limit", "200"), ("type", kind)]);
-            if let Some(c) = &cursor {
-                req = req.query(&[("cursor", c)]);
-            }
-            let page: Value = req.send().await.unwrap().json().await.unwrap();
-            out.extend(page["items"].as_array().unwrap().iter().cloned());
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
-        out.reverse();
-        out
-    }
-
-    /// Wait until the activity log holds exactly `expected` subjects for
-    /// `kind`, each once; fail on a duplicate or on timeout.
-    async fn expect_exactly_once(&self, kind: &str, expected: &[String], within: Duration) {
-        let want: HashSet<&String> = expected.iter().collect();
-        let deadline = Instant::now() + within;
-        loop {
-            let events = self.activity(kind).await;
-            let ids: HashSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
-            assert_eq!(ids.len(), events.len(), "an event was recorded twice");
-            let subjects: Vec<String> = events
-                .iter()
-                .map(|e| e["subject"].as_str().unwrap().to_owned())
-                .collect();
-            let got: HashSet<&String> = subjects.iter().collect();
-            assert_eq!(
-                got.len(),
-                subjects.len(),
-                "{kind} recorded twice for one task"
-            );
-            if got == want {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{kind}: {} of {} events arrived",
-                got.intersection(&want).count(),
-                want.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_as_processes_over_kafka_lose_nothing() {
@@ -257,24 +23,16 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         dir: tmp.path().to_path_buf(),
         port: free_port(),
     };
-    let _broker = broker.start();
-    for topic in ["task-events", "reminders", "task-updates"] {
-        broker.create_topic(topic, "3");
-        broker.create_topic(&format!("{topic}.dlq"), "1");
-    }
+    let _broker = broker.start_with_topics(3);
 
     let db = common::fresh_pg_database().await;
     migrate(&db);
     let token = user_with_token(&env(&db));
     let api_port = free_port();
-    let _api = role(&db, "api", broker.port, api_port);
+    let _api = role(&db, "api", &broker, api_port);
     let audit_port = free_port();
-    let mut audit = role(&db, "audit", broker.port, audit_port);
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: format!("http://127.0.0.1:{api_port}"),
-        token,
-    };
+    let mut audit = role(&db, "audit", &broker, audit_port);
+    let api = Api::new(api_port, token);
 
     // Events flow from the api process through the broker to the audit process.
     let mut created = Vec::new();
@@ -292,7 +50,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         api.rename(id, &format!("renamed {i}")).await;
         renamed.push(id.clone());
     }
-    let _audit = role(&db, "audit", broker.port, audit_port);
+    let _audit = role(&db, "audit", &broker, audit_port);
     api.expect_exactly_once("task.created", &created, Duration::from_secs(60))
         .await;
     api.expect_exactly_once("task.updated", &renamed, Duration::from_secs(30))
@@ -301,7 +59,8 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     // The recurring role in its own process: the next occurrence of a
     // completed daily task exists soon after, once, even when the broker
     // hands the same completion over again and again; COUNT=3 ends it.
-    let _recurring = role(&db, "recurring", broker.port, free_port());
+    let recurring_port = free_port();
+    let mut recurring = role(&db, "recurring", &broker, recurring_port);
     let first = api
         .create_with(json!({"title": "Standup", "due": "2026-12-01", "recurrence": {"rrule": "FREQ=DAILY;COUNT=3"}}))
         .await;
@@ -332,7 +91,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let publisher = KafkaPublisher::new(&KafkaConfig {
-        brokers: format!("127.0.0.1:{}", broker.port),
+        brokers: broker.brokers(),
         properties: Default::default(),
         session_timeout_ms: 2000,
         topic_prefix: String::new(),
@@ -345,7 +104,12 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         payload: completion.to_string(),
     };
     publisher.publish(&vec![replay; 5]).await.unwrap();
+    // SIGKILL the recurring process right after a completion (before or
+    // after it handled it): the restarted one creates the next occurrence
+    // exactly once all the same.
     api.complete(&second).await;
+    recurring.kill();
+    let _recurring = role(&db, "recurring", &broker, recurring_port);
     let third = api
         .wait_next("Standup", &[first.clone(), second.clone()])
         .await;
@@ -361,9 +125,9 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     // Reminders across processes: the scheduler fires them, the notifier
     // (killed with SIGKILL before they fire, restarted after) delivers each once.
     let scheduler_port = free_port();
-    let mut scheduler = role(&db, "scheduler", broker.port, scheduler_port);
+    let mut scheduler = role(&db, "scheduler", &broker, scheduler_port);
     let notifier_port = free_port();
-    let mut notifier = role(&db, "notifier", broker.port, notifier_port);
+    let mut notifier = role(&db, "notifier", &broker, notifier_port);
     // Reminder instants are kept to the millisecond, so the test's is too:
     // "not early" is checked against the instant as stored.
     let at =
@@ -384,7 +148,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
             .unwrap();
         assert!(fired >= at, "fired early: {e}");
     }
-    let _notifier = role(&db, "notifier", broker.port, notifier_port);
+    let _notifier = role(&db, "notifier", &broker, notifier_port);
     api.expect_exactly_once("reminder.delivered", &reminded, Duration::from_secs(60))
         .await;
     let notes: Value = api
@@ -412,7 +176,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         missed.push(api.create_with(task).await);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let _scheduler = role(&db, "scheduler", broker.port, scheduler_port);
+    let _scheduler = role(&db, "scheduler", &broker, scheduler_port);
     let mut all = reminded.clone();
     all.extend(missed.iter().cloned());
     api.expect_exactly_once("reminder.due", &all, Duration::from_secs(30))
@@ -467,7 +231,11 @@ fn metrics_and_probes_on_a_consumer_only_process() {
     let db = rt.block_on(common::fresh_pg_database());
     migrate(&db);
     let port = free_port();
-    let _p = role(&db, "audit", free_port(), port);
+    let nowhere = Broker {
+        dir: std::path::PathBuf::new(),
+        port: free_port(),
+    };
+    let _p = role(&db, "audit", &nowhere, port);
     let get = |path: &str| {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         write!(

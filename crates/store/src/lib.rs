@@ -88,8 +88,9 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
     /// How many messages wait to be published.
     async fn outbox_backlog(&self) -> Result<i64>;
 
-    /// Record an event in the activity log; `false` if it was there already.
-    async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool>;
+    /// Record events (each with its CloudEvents JSON) in the activity log,
+    /// in one transaction; events recorded already are left as they are.
+    async fn record_activity(&self, events: &[(Event, String)]) -> Result<()>;
     /// A user's activity, newest first, as stored CloudEvents JSON.
     async fn list_activity(
         &self,

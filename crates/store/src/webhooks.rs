@@ -27,6 +27,13 @@ pub struct Webhook {
     pub created_at: DateTime<Utc>,
 }
 
+impl Webhook {
+    /// Whether the endpoint is on and subscribed to events of this short type.
+    pub fn wants(&self, short_type: &str) -> bool {
+        self.enabled && self.events.iter().any(|e| e == short_type)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -303,9 +310,4 @@ impl RawDelivery {
             last_error: self.last_error,
         })
     }
-}
-
-/// Whether an endpoint subscribed to events of this short type.
-pub(crate) fn wants(w: &Webhook, short_type: &str) -> bool {
-    w.enabled && w.events.iter().any(|e| e == short_type)
 }

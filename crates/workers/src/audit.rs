@@ -1,5 +1,6 @@
-//! The audit role: writes every event once into the activity log. The
-//! event id is the row's key, so redelivered events change nothing.
+//! The audit role: writes every event once into the activity log, a
+//! batch of events in one insert. The event id is the row's key, so
+//! redelivered events change nothing.
 
 use std::sync::Arc;
 
@@ -18,16 +19,25 @@ impl Audit {
     }
 }
 
+fn parse(m: &Message) -> Result<(Event, String), HandlerError> {
+    let doc: serde_json::Value = serde_json::from_str(&m.payload)
+        .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
+    let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;
+    Ok((event, m.payload.clone()))
+}
+
 #[async_trait]
 impl Handler for Audit {
     async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
-        let doc: serde_json::Value = serde_json::from_str(&m.payload)
-            .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
-        let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;
+        self.handle_batch(std::slice::from_ref(m)).await
+    }
+
+    /// One insert for the whole batch.
+    async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
+        let events = messages.iter().map(parse).collect::<Result<Vec<_>, _>>()?;
         self.store
-            .record_activity(&event, &m.payload)
+            .record_activity(&events)
             .await
-            .map_err(|e| HandlerError::Retry(e.to_string()))?;
-        Ok(())
+            .map_err(|e| HandlerError::Retry(e.to_string()))
     }
 }

@@ -5,6 +5,7 @@
 //! event a user's webhook endpoints subscribed to is queued for them (once
 //! per endpoint) and sent by [`crate::webhook::Sender`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -13,7 +14,7 @@ use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::{Event, EventType};
 use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_domain::reminder::schedule::ScheduledReminder;
-use dueflow_store::{Notification, Notifications, QueuedEmail, Webhooks};
+use dueflow_store::{Notification, Notifications, QueuedEmail, Webhook, Webhooks};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -93,40 +94,74 @@ impl Notifier {
     }
 }
 
-#[async_trait]
-impl Handler for Notifier {
-    async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
-        let doc: Value = serde_json::from_str(&m.payload)
-            .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
-        let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;
-        if event.kind == EventType::ReminderDue {
-            let (n, reminder) = notification(&event)?;
-            let delivered =
-                Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at);
-            if self
-                .notifications
-                .notify_in_app(&event.user_id, &n, &delivered)
-                .await
-                .map_err(retry)?
-            {
-                metrics::counter!("dueflow_notifications_total", "channel" => "in_app")
-                    .increment(1);
-            }
-            if let Some(wake) = &self.mail {
-                self.queue_mail(&event, &n, wake).await?;
-            }
+impl Notifier {
+    /// A fired reminder's in-app notification (with its `reminder.delivered`
+    /// event) and, where the user has an address, its mail.
+    async fn announce(&self, event: &Event) -> Result<(), HandlerError> {
+        let (n, reminder) = notification(event)?;
+        let delivered =
+            Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at);
+        if self
+            .notifications
+            .notify_in_app(&event.user_id, &n, &delivered)
+            .await
+            .map_err(retry)?
+        {
+            metrics::counter!("dueflow_notifications_total", "channel" => "in_app").increment(1);
         }
+        if let Some(wake) = &self.mail {
+            self.queue_mail(event, &n, wake).await?;
+        }
+        Ok(())
+    }
+
+    /// Queue `event` for its owner's endpoints that subscribed to it; how
+    /// many deliveries were queued.
+    async fn queue_webhooks(&self, event: &Event) -> Result<usize, HandlerError> {
         let body = json!({
             "type": event.kind.short(),
             "timestamp": event.time.to_rfc3339_opts(SecondsFormat::Millis, true),
             "data": event.data,
         })
         .to_string();
-        let queued = self
-            .webhooks
-            .enqueue_deliveries(&event, &body, Utc::now())
+        self.webhooks
+            .enqueue_deliveries(event, &body, Utc::now())
             .await
-            .map_err(retry)?;
+            .map_err(retry)
+    }
+}
+
+#[async_trait]
+impl Handler for Notifier {
+    async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
+        self.handle_batch(std::slice::from_ref(m)).await
+    }
+
+    /// Each user's endpoints are read once per batch: most events are of
+    /// users (or types) without any, and then cost no further query.
+    async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
+        let mut endpoints: HashMap<String, Vec<Webhook>> = HashMap::new();
+        let mut queued = 0;
+        for m in messages {
+            let doc: Value = serde_json::from_str(&m.payload)
+                .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
+            let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;
+            if event.kind == EventType::ReminderDue {
+                self.announce(&event).await?;
+            }
+            if !endpoints.contains_key(&event.user_id) {
+                let mine = self
+                    .webhooks
+                    .list_webhooks(&event.user_id)
+                    .await
+                    .map_err(retry)?;
+                endpoints.insert(event.user_id.clone(), mine);
+            }
+            let short = event.kind.short();
+            if endpoints[&event.user_id].iter().any(|w| w.wants(short)) {
+                queued += self.queue_webhooks(&event).await?;
+            }
+        }
         if queued > 0 {
             self.wake.notify_one();
         }

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 pub const BATCH: u32 = 500;
 /// How often an idle relay looks for new rows.
-pub const IDLE_POLL: Duration = Duration::from_millis(20);
+pub const IDLE_POLL: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Publish one batch; how many messages went out.

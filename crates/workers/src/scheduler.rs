@@ -1,6 +1,6 @@
 //! The scheduler role: fires reminders at their instant. A timer sleeps
-//! until the soonest pending reminder; events about tasks and reminders
-//! wake it early, because they may have brought a sooner one. Firing is a
+//! until the soonest pending reminder; a reminder scheduled or snoozed
+//! wakes it early, because it may be sooner. Firing is a
 //! store transaction (mark fired + `reminder.due` in the outbox), so a
 //! reminder fires once however many schedulers run, and one missed while
 //! no scheduler ran fires on the next start, marked late.
@@ -11,6 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use dueflow_bus::{Handler, HandlerError, Message};
+use dueflow_domain::event::EventType;
 use dueflow_store::Reminders;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -23,19 +24,25 @@ const MAX_SLEEP: Duration = Duration::from_secs(2);
 const RETRY: Duration = Duration::from_secs(1);
 const CONTENDED: Duration = Duration::from_millis(50);
 
-/// Wakes the scheduler timer; consumes task and reminder events.
+/// Wakes the scheduler timer on the events that may bring a reminder
+/// sooner than the one it sleeps for (scheduled or snoozed); others only
+/// ever remove reminders, and the timer finds that out when it wakes.
 pub struct Wake(pub Arc<Notify>);
+
+const WAKING: [EventType; 2] = [EventType::ReminderScheduled, EventType::ReminderSnoozed];
 
 #[async_trait]
 impl Handler for Wake {
-    async fn handle(&self, _: &Message) -> Result<(), HandlerError> {
-        self.0.notify_one();
+    async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
+        let doc: serde_json::Value = serde_json::from_str(&m.payload)
+            .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
+        if WAKING.iter().any(|t| doc["type"] == t.as_str()) {
+            self.0.notify_one();
+        }
         Ok(())
     }
 }
 
-/// Fire everything due now; how long to sleep before looking again. The
-/// soonest instant is read first, so an idle tick takes no write lock.
 async fn tick(store: &dyn Reminders) -> Duration {
     loop {
         let now = Utc::now();

@@ -28,6 +28,8 @@ use crate::state::AppState;
 use hub::{Item, StreamHub};
 
 pub const RESET: &str = "dueflow.stream.reset";
+/// Read buffer and largest accepted message of a WebSocket, in bytes.
+const READ_BUFFER: usize = 4096;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -134,7 +136,13 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
             .await
             .map_err(|e| ApiError::invalid("Upgrade", e.body_text()))?;
         let events = connection(&state, user.id, after);
-        return Ok(ws.on_upgrade(move |socket| websocket(socket, events)));
+        // Clients only ever send control frames: small buffers keep ten
+        // thousand idle connections cheap (the defaults reserve 128 KiB).
+        return Ok(ws
+            .read_buffer_size(READ_BUFFER)
+            .max_message_size(READ_BUFFER)
+            .max_frame_size(READ_BUFFER)
+            .on_upgrade(move |socket| websocket(socket, events)));
     }
     let events = ReceiverStream::new(connection(&state, user.id, after)).map(|item| {
         let mut e = SseEvent::default()

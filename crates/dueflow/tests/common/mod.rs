@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod kafka;
 pub mod process;
 
 use std::net::SocketAddr;

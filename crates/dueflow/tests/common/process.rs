@@ -69,7 +69,12 @@ pub fn serve(env: &[(&str, String)], port: u16, extra: &[&str]) -> Proc {
 
 /// Create the user `ann` (password "correct horse") and a new API token.
 pub fn user_with_token(env: &[(&str, String)]) -> String {
-    let mut add = dueflow(env, &["user", "add", "ann", "--password-stdin"])
+    named_user_with_token(env, "ann")
+}
+
+/// Create the user `name` (password "correct horse") and a new API token.
+pub fn named_user_with_token(env: &[(&str, String)], name: &str) -> String {
+    let mut add = dueflow(env, &["user", "add", name, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -80,7 +85,7 @@ pub fn user_with_token(env: &[(&str, String)]) -> String {
         .write_all(b"correct horse\n")
         .unwrap();
     assert!(add.wait().unwrap().success(), "user add");
-    let out = dueflow(env, &["token", "create", "ann"]).output().unwrap();
+    let out = dueflow(env, &["token", "create", name]).output().unwrap();
     assert!(out.status.success(), "token create");
     String::from_utf8(out.stdout)
         .unwrap()

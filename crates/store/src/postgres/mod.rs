@@ -6,6 +6,8 @@ mod notifications;
 mod reminders;
 mod webhooks;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use dueflow_domain::event::Event;
@@ -182,27 +184,59 @@ async fn replace_task(
     reminders::sync(tx, user_id, task, false).await.map(Some)
 }
 
-/// Append events to the outbox within the caller's transaction, each with
-/// the next number of its user's sequence (the row lock orders one user's
-/// concurrent writers).
+/// Append events to the outbox within the caller's transaction, each
+/// numbered with the next position of its user's sequence. The user row's
+/// lock orders one user's concurrent writers: it is taken once per user
+/// for all of the transaction's events, users in id order (so two writers
+/// never wait on each other in a cycle), and rows go in with one insert.
 async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut by_user: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
     for e in events {
-        let mut e = e.clone();
-        e.sequence = sqlx::query_scalar(
-            "UPDATE users SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+        by_user.entry(&e.user_id).or_default().push(e);
+    }
+    let n = events.len();
+    let (mut ids, mut topics, mut keys) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut payloads, mut times) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (user, mine) in by_user {
+        let last: i64 = sqlx::query_scalar(
+            "UPDATE users SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq",
         )
-        .bind(&e.user_id)
+        .bind(user)
+        .bind(mine.len() as i64)
         .fetch_one(&mut **tx)
         .await?;
-        sqlx::query("INSERT INTO outbox (id, topic, partition_key, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&e.id)
-            .bind(e.kind.topic())
-            .bind(&e.user_id)
-            .bind(e.to_cloudevent().to_string())
-            .bind(e.time.timestamp_millis())
-            .execute(&mut **tx)
-            .await?;
+        let first = last - mine.len() as i64 + 1;
+        for (e, sequence) in mine.into_iter().zip(first..) {
+            let mut e = e.clone();
+            e.sequence = sequence;
+            payloads.push(e.to_cloudevent().to_string());
+            topics.push(e.kind.topic());
+            times.push(e.time.timestamp_millis());
+            ids.push(e.id);
+            keys.push(e.user_id);
+        }
     }
+    // Rows are numbered (outbox.seq) in the order given.
+    sqlx::query(
+        "INSERT INTO outbox (id, topic, partition_key, payload, created_at) \
+         SELECT id, topic, partition_key, payload, created_at \
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
+         WITH ORDINALITY AS e(id, topic, partition_key, payload, created_at, n) ORDER BY n",
+    )
+    .bind(ids)
+    .bind(topics)
+    .bind(keys)
+    .bind(payloads)
+    .bind(times)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -360,8 +394,7 @@ impl Store for PgStore {
         let scheduled = insert_task(&mut tx, user_id, task, false)
             .await?
             .unwrap_or_default();
-        insert_events(&mut tx, events).await?;
-        insert_events(&mut tx, &scheduled).await?;
+        insert_events(&mut tx, &[events, &scheduled].concat()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -388,8 +421,7 @@ impl Store for PgStore {
         let Some(scheduled) = replace_task(&mut tx, user_id, task, prev_version).await? else {
             return Ok(false);
         };
-        insert_events(&mut tx, events).await?;
-        insert_events(&mut tx, &scheduled).await?;
+        insert_events(&mut tx, &[events, &scheduled].concat()).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -399,8 +431,7 @@ impl Store for PgStore {
         let Some(scheduled) = insert_task(&mut tx, user_id, task, true).await? else {
             return Ok(false);
         };
-        insert_events(&mut tx, std::slice::from_ref(event)).await?;
-        insert_events(&mut tx, &scheduled).await?;
+        insert_events(&mut tx, &[std::slice::from_ref(event), &scheduled].concat()).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -504,21 +535,26 @@ impl Store for PgStore {
             .await?)
     }
 
-    async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool> {
-        let n = sqlx::query(
+    async fn record_activity(&self, events: &[(Event, String)]) -> Result<()> {
+        let column = |f: fn(&(Event, String)) -> &str| events.iter().map(f).collect::<Vec<_>>();
+        let times: Vec<i64> = events
+            .iter()
+            .map(|(e, _)| e.time.timestamp_millis())
+            .collect();
+        sqlx::query(
             "INSERT INTO activity (id, user_id, type, subject, time, payload) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[]) \
+             ON CONFLICT DO NOTHING",
         )
-        .bind(&event.id)
-        .bind(&event.user_id)
-        .bind(event.kind.as_str())
-        .bind(&event.subject)
-        .bind(event.time.timestamp_millis())
-        .bind(payload)
+        .bind(column(|(e, _)| &e.id))
+        .bind(column(|(e, _)| &e.user_id))
+        .bind(column(|(e, _)| e.kind.as_str()))
+        .bind(column(|(e, _)| &e.subject))
+        .bind(times)
+        .bind(column(|(_, p)| p))
         .execute(&self.pool)
-        .await?
-        .rows_affected();
-        Ok(n == 1)
+        .await?;
+        Ok(())
     }
 
     async fn list_activity(

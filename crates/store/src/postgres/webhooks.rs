@@ -14,7 +14,6 @@ use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
     FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER, RawDelivery,
     RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed, finish_values, list_deliveries_sql,
-    wants,
 };
 
 fn raw_webhook(row: &PgRow) -> std::result::Result<RawWebhook, sqlx::Error> {
@@ -131,7 +130,7 @@ impl Webhooks for PgStore {
         let short = event.kind.short();
         let mut n = 0;
         for w in self.list_webhooks(&event.user_id).await? {
-            if !wants(&w, short) {
+            if !w.wants(short) {
                 continue;
             }
             n += sqlx::query(INSERT_DELIVERY)

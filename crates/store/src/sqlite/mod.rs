@@ -612,15 +612,15 @@ impl Store for SqliteStore {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
     }
 
-    async fn record_activity(&self, event: &Event, payload: &str) -> Result<bool> {
-        let (event, payload) = (event.clone(), payload.to_owned());
+    async fn record_activity(&self, events: &[(Event, String)]) -> Result<()> {
+        let events = events.to_vec();
         self.write(move |tx| {
-            let n = tx
-                .prepare_cached(
-                    "INSERT INTO activity (id, user_id, type, subject, time, payload) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                )?
-                .execute(params![
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO activity (id, user_id, type, subject, time, payload) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+            )?;
+            for (event, payload) in &events {
+                insert.execute(params![
                     event.id,
                     event.user_id,
                     event.kind.as_str(),
@@ -628,7 +628,8 @@ impl Store for SqliteStore {
                     event.time.timestamp_millis(),
                     payload
                 ])?;
-            Ok(n == 1)
+            }
+            Ok(())
         })
         .await
     }

@@ -12,7 +12,6 @@ use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
     FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER, RawDelivery,
     RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed, finish_values, list_deliveries_sql,
-    wants,
 };
 
 fn raw_webhook(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
@@ -127,7 +126,7 @@ impl Webhooks for SqliteStore {
         let targets: Vec<Webhook> = self
             .read(|c| webhooks_of(c, &event.user_id))?
             .into_iter()
-            .filter(|w| wants(w, short))
+            .filter(|w| w.wants(short))
             .collect();
         if targets.is_empty() {
             return Ok(0);

@@ -1,0 +1,276 @@
+//! Multi-process scenarios over a real Kafka-protocol broker (tansu) and a
+//! real PostgreSQL: the broker process (stopped and started again when a
+//! scenario needs an outage), `dueflow serve --roles …` processes on the
+//! Kafka bus, and an API client that waits for what the consumers recorded.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::process::{Proc, dueflow, serve, wait_for_port};
+
+/// The broker binary: `DUEFLOW_TEST_TANSU` (set by scripts/test), else the
+/// first `tansu` on PATH or in ~/.cargo/bin.
+fn tansu() -> PathBuf {
+    if let Some(p) = std::env::var_os("DUEFLOW_TEST_TANSU") {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let cargo_bin = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&path)
+        .chain(cargo_bin)
+        .map(|d| d.join("tansu"))
+        .find(|p| p.is_file())
+        .expect("the tansu broker is required: run scripts/test, which installs it")
+}
+
+/// A tansu broker on a loopback port, keeping its messages and committed
+/// offsets in a SQLite file in `dir`, so that it can be stopped and
+/// started again without losing what it had accepted.
+pub struct Broker {
+    pub dir: PathBuf,
+    pub port: u16,
+}
+
+impl Broker {
+    pub fn start(&self) -> Proc {
+        let url = format!("tcp://127.0.0.1:{}", self.port);
+        // tansu 0.6 wants a relative path for its SQLite storage.
+        let child = Command::new(tansu())
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
+            .args(["--storage-engine", "sqlite://broker.db"])
+            .current_dir(&self.dir)
+            .env_clear()
+            .env("RUST_BACKTRACE", "1")
+            .stdout(Stdio::null())
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(format!("/tmp/broker-{}.log", self.port))
+                    .unwrap(),
+            )
+            .spawn()
+            .expect("start the tansu broker");
+        wait_for_port(self.port, "broker");
+        Proc(child)
+    }
+
+    /// Start the broker with dueflow's topics (`partitions` each) and their
+    /// dead-letter topics; tansu does not create topics on demand.
+    pub fn start_with_topics(&self, partitions: u32) -> Proc {
+        let proc = self.start();
+        for topic in ["task-events", "reminders", "task-updates"] {
+            self.create_topic(topic, partitions);
+            self.create_topic(&format!("{topic}.dlq"), 1);
+        }
+        proc
+    }
+
+    fn create_topic(&self, name: &str, partitions: u32) {
+        let ok = Command::new(tansu())
+            .args([
+                "topic",
+                "create",
+                name,
+                "--broker",
+                &format!("tcp://127.0.0.1:{}", self.port),
+            ])
+            .args(["--partitions", &partitions.to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "create topic {name}");
+    }
+
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+/// The environment of every dueflow process of a scenario.
+pub fn env(db: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("DUEFLOW_DATABASE_URL", db.to_owned()),
+        ("DUEFLOW_KAFKA_SESSION_TIMEOUT_MS", "2000".to_owned()),
+        ("DUEFLOW_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
+    ]
+}
+
+/// `dueflow serve --roles ROLES` on the Kafka bus, listening on `listen`.
+pub fn role(db: &str, roles: &str, broker: &Broker, listen: u16) -> Proc {
+    serve(
+        &env(db),
+        listen,
+        &[
+            "--roles",
+            roles,
+            "--bus",
+            "kafka",
+            "--kafka-brokers",
+            &broker.brokers(),
+        ],
+    )
+}
+
+pub fn migrate(db: &str) {
+    assert!(dueflow(&env(db), &["migrate"]).status().unwrap().success());
+}
+
+/// One user's view of the API of an `api` process.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: String,
+}
+
+impl Api {
+    pub fn new(port: u16, token: String) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: format!("http://127.0.0.1:{port}"),
+            token,
+        }
+    }
+
+    pub async fn create(&self, title: &str) -> String {
+        self.create_with(json!({ "title": title })).await
+    }
+
+    pub async fn create_with(&self, task: Value) -> String {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/tasks", self.base))
+            .bearer_auth(&self.token)
+            .json(&task)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            201,
+            "writes are acknowledged whatever the broker does"
+        );
+        res.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn complete(&self, id: &str) {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/tasks/{id}/complete", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+
+    /// The open task titled `title` that is none of `not`, once it exists.
+    pub async fn wait_next(&self, title: &str, not: &[String]) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let page: Value = self
+                .http
+                .get(format!("{}/api/v1/tasks", self.base))
+                .bearer_auth(&self.token)
+                .query(&[("q", "status:open"), ("limit", "200")])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let found = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["title"] == title && !not.iter().any(|n| t["id"] == n.as_str()));
+            if let Some(t) = found {
+                return t["id"].as_str().unwrap().to_owned();
+            }
+            assert!(Instant::now() < deadline, "no next occurrence of {title}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn rename(&self, id: &str, title: &str) {
+        let res = self
+            .http
+            .patch(format!("{}/api/v1/tasks/{id}", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+
+    /// Every activity event of one type, oldest first.
+    pub async fn activity(&self, kind: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut req = self
+                .http
+                .get(format!("{}/api/v1/activity", self.base))
+                .bearer_auth(&self.token)
+                .query(&[("limit", "200"), ("type", kind)]);
+            if let Some(c) = &cursor {
+                req = req.query(&[("cursor", c)]);
+            }
+            let page: Value = req.send().await.unwrap().json().await.unwrap();
+            out.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        out.reverse();
+        out
+    }
+
+    /// Wait until the activity log holds exactly `expected` subjects for
+    /// `kind`, each once; fail on a duplicate or on timeout.
+    pub async fn expect_exactly_once(&self, kind: &str, expected: &[String], within: Duration) {
+        let want: HashSet<&String> = expected.iter().collect();
+        let deadline = Instant::now() + within;
+        loop {
+            let events = self.activity(kind).await;
+            let ids: HashSet<&str> = events.iter().map(|e| e["id"].as_str().unwrap()).collect();
+            assert_eq!(ids.len(), events.len(), "an event was recorded twice");
+            let subjects: Vec<String> = events
+                .iter()
+                .map(|e| e["subject"].as_str().unwrap().to_owned())
+                .collect();
+            let got: HashSet<&String> = subjects.iter().collect();
+            assert_eq!(
+                got.len(),
+                subjects.len(),
+                "{kind} recorded twice for one task"
+            );
+            if got == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{kind}: {} of {} events arrived",
+                got.intersection(&want).count(),
+                want.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! 1,000 reminders due over 10 s, with the `api`, `scheduler` and
+//! `notifier` roles as their own processes over a real Kafka-protocol
+//! broker and PostgreSQL: each reminder reaches the user's in-app
+//! notifications once and a webhook receiver once, none early, and 99 % of
+//! them within a second of their time.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, SubsecRound, Utc};
+use common::kafka::{Api, Broker, migrate, role};
+use common::process::{free_port, user_with_token};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+const REMINDERS: usize = 1_000;
+const SPREAD: Duration = Duration::from_secs(10);
+
+/// What the webhook receiver got: (task id, when it arrived, the body).
+type Received = Arc<Mutex<Vec<(String, DateTime<Utc>, Value)>>>;
+
+async fn hook(State(got): State<Received>, body: Bytes) -> StatusCode {
+    let at = Utc::now();
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    let task = v["data"]["task"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    got.lock().unwrap().push((task, at, v));
+    StatusCode::NO_CONTENT
+}
+
+async fn receiver() -> (Received, String) {
+    let got = Received::default();
+    let app = Router::new()
+        .route("/hook", axum::routing::post(hook))
+        .with_state(got.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (got, url)
+}
+
+/// Every in-app notification of the user, through the API's pages.
+async fn notifications(api: &Api) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut req = api
+            .http
+            .get(format!("{}/api/v1/notifications", api.base))
+            .bearer_auth(&api.token)
+            .query(&[("limit", "200")]);
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c)]);
+        }
+        let page: Value = req.send().await.unwrap().json().await.unwrap();
+        out.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+/// The median and the 99th percentile.
+fn percentiles(mut ms: Vec<i64>) -> (i64, i64) {
+    ms.sort_unstable();
+    let at = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
+    (at(0.5), at(0.99))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_reminders_reach_both_channels_once_and_on_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broker = Broker {
+        dir: tmp.path().to_path_buf(),
+        port: free_port(),
+    };
+    let _broker = broker.start_with_topics(3);
+    let db = common::fresh_pg_database().await;
+    migrate(&db);
+    let token = user_with_token(&common::kafka::env(&db));
+    let api_port = free_port();
+    let _api = role(&db, "api", &broker, api_port);
+    let _scheduler = role(&db, "scheduler", &broker, free_port());
+    let _notifier = role(&db, "notifier", &broker, free_port());
+    let api = Api::new(api_port, token);
+
+    let (received, url) = receiver().await;
+    let res = api
+        .http
+        .post(format!("{}/api/v1/webhooks", api.base))
+        .bearer_auth(&api.token)
+        .json(&json!({"url": url, "events": ["reminder.due"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    // Reminder instants are kept to the millisecond: so are the test's.
+    let first = (Utc::now() + chrono::Duration::seconds(8)).trunc_subsecs(3);
+    let step = SPREAD.as_millis() as i64 / REMINDERS as i64;
+    let created = Instant::now();
+    let due: HashMap<String, DateTime<Utc>> = futures_util::stream::iter(0..REMINDERS)
+        .map(|i| {
+            let at = first + chrono::Duration::milliseconds(step * i as i64);
+            let task =
+                json!({"title": format!("remind {i}"), "reminders": [{"at": at.to_rfc3339()}]});
+            let api = &api;
+            async move { (api.create_with(task).await, at) }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    eprintln!("{REMINDERS} tasks created in {:?}", created.elapsed());
+    assert!(
+        Utc::now() < first,
+        "creating the tasks took until after the first reminder's time"
+    );
+
+    // Wait for the last one (and a little longer, for any duplicate).
+    let deadline = Instant::now() + SPREAD + Duration::from_secs(60);
+    while received.lock().unwrap().len() < REMINDERS {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {REMINDERS} webhooks arrived",
+            received.lock().unwrap().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // The webhook: once per reminder, none early, p99 lateness ≤ 1 s.
+    let got = received.lock().unwrap().clone();
+    let tasks: HashSet<&str> = got.iter().map(|(t, ..)| t.as_str()).collect();
+    assert_eq!(got.len(), REMINDERS, "a reminder reached the webhook twice");
+    assert_eq!(
+        tasks.len(),
+        REMINDERS,
+        "a reminder reached the webhook twice"
+    );
+    let mut lateness = Vec::new();
+    for (task, arrived, body) in &got {
+        let at = due
+            .get(task)
+            .unwrap_or_else(|| panic!("a webhook for an unknown task: {body}"));
+        let fired: DateTime<Utc> = body["timestamp"].as_str().unwrap().parse().unwrap();
+        assert!(fired >= *at, "fired early: {body}");
+        lateness.push((*arrived - *at).num_milliseconds());
+    }
+    let (p50, p99) = percentiles(lateness);
+    eprintln!("webhook arrival after the reminder's time: p50 {p50} ms, p99 {p99} ms");
+    assert!(p99 <= 1000, "webhooks: p99 lateness {p99} ms");
+
+    // In-app: one notification per reminder.
+    let notes = notifications(&api).await;
+    let mut per_task: HashMap<&str, usize> = HashMap::new();
+    for n in &notes {
+        *per_task.entry(n["task_id"].as_str().unwrap()).or_default() += 1;
+    }
+    assert_eq!(
+        per_task.len(),
+        REMINDERS,
+        "reminders without a notification"
+    );
+    assert!(
+        per_task.values().all(|&n| n == 1),
+        "a reminder notified twice"
+    );
+    assert!(per_task.keys().all(|t| due.contains_key(*t)));
+    let (p50, p99) = percentiles(
+        notes
+            .iter()
+            .map(|n| {
+                let created: DateTime<Utc> = n["created_at"].as_str().unwrap().parse().unwrap();
+                (created - due[n["task_id"].as_str().unwrap()]).num_milliseconds()
+            })
+            .collect(),
+    );
+    eprintln!("in-app notification after the reminder's time: p50 {p50} ms, p99 {p99} ms");
+    assert!(p99 <= 1000, "in-app: p99 lateness {p99} ms");
+}
