@@ -1,5 +1,6 @@
 //! In-process transport, the default of `dueflow serve`: publishing hands
-//! each message, in order, to every subscribed consumer group and returns
+//! each message, in order (runs of them as one batch), to every subscribed
+//! consumer group and returns
 //! only when all of them handled it, so the relay acknowledges the outbox
 //! row only after delivery — the same at-least-once contract as a broker.
 //! A handler that keeps failing makes the publish fail (the relay retries
@@ -34,12 +35,16 @@ impl InProcBus {
     }
 }
 
+fn consumed(group: &str, m: &Message) {
+    metrics::counter!("dueflow_consumed_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
+}
+
 async fn deliver(group: &str, handler: &dyn Handler, m: &Message) -> Result<(), BusError> {
     let mut backoff = Duration::from_millis(20);
     for attempt in 1..=ATTEMPTS {
         match handler.handle(m).await {
             Ok(()) => {
-                metrics::counter!("dueflow_consumed_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
+                consumed(group, m);
                 return Ok(());
             }
             Err(HandlerError::Reject(reason)) => {
@@ -87,8 +92,32 @@ impl Publisher for InProcBus {
         for (group, work) in groups {
             let messages = messages.clone();
             running.spawn(async move {
-                for (i, handler) in work {
-                    deliver(&group, handler.as_ref(), &messages[i]).await?;
+                // Consecutive messages for the same handler go as one batch;
+                // if that fails, one by one, with retries.
+                let same = |a: &Arc<dyn Handler>, b: &Arc<dyn Handler>| {
+                    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+                };
+                let mut start = 0;
+                while start < work.len() {
+                    let handler = &work[start].1;
+                    let end = work[start..]
+                        .iter()
+                        .position(|(_, h)| !same(h, handler))
+                        .map_or(work.len(), |n| start + n);
+                    let batch: Vec<Message> = work[start..end]
+                        .iter()
+                        .map(|(i, _)| messages[*i].clone())
+                        .collect();
+                    if batch.len() > 1 && handler.handle_batch(&batch).await.is_ok() {
+                        for m in &batch {
+                            consumed(&group, m);
+                        }
+                    } else {
+                        for m in &batch {
+                            deliver(&group, handler.as_ref(), m).await?;
+                        }
+                    }
+                    start = end;
                 }
                 Ok::<(), BusError>(())
             });

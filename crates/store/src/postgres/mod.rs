@@ -7,16 +7,18 @@ mod reminders;
 mod webhooks;
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use dueflow_domain::event::Event;
+use dueflow_domain::reminder::schedule;
 use dueflow_domain::task::Task;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
 
-use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
+use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::{
     ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User,
@@ -83,7 +85,51 @@ const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5,
      recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
      version = $20 WHERE id = $1 AND user_id = $2 AND version = $21";
 
+/// A new task (`$1`…`$20` as for [`INSERT_TASK`]), its tags (`$21`), its
+/// reminders (ids `$22`, instants `$23`) and its events (`$24`…`$28`, see
+/// [`append_events`]) in one statement.
+static CREATE_TASK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH task AS ({INSERT_TASK}), \
+         tags AS (INSERT INTO task_tags (task_id, user_id, name) \
+         SELECT $1, $2, unnest($21::text[])), \
+         reminders AS (INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \
+         SELECT r.id, $2, $1, r.at, r.at, 'pending' FROM unnest($22::text[], $23::bigint[]) \
+         AS r(id, at)), {}",
+        append_events(2, 24)
+    )
+});
+
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
+
+/// `q` with a task's twenty column values bound as `$1`…`$20`.
+fn bind_task<'q>(
+    q: Query<'q, Postgres, PgArguments>,
+    user_id: &'q str,
+    task: &'q Task,
+    e: &'q EncodedTask,
+) -> Query<'q, Postgres, PgArguments> {
+    q.bind(&task.id)
+        .bind(user_id)
+        .bind(&task.title)
+        .bind(&task.notes)
+        .bind(e.status)
+        .bind(e.priority)
+        .bind(&e.due)
+        .bind(e.due_at)
+        .bind(e.overdue_at)
+        .bind(task.tz.name())
+        .bind(&e.tags)
+        .bind(task.tags.len() as i64)
+        .bind(&e.recurrence)
+        .bind(&e.reminders)
+        .bind(&task.series_id)
+        .bind(i64::from(task.occurrence))
+        .bind(e.created_at)
+        .bind(e.updated_at)
+        .bind(e.completed_at)
+        .bind(task.version)
+}
 
 /// Execute `sql` with a task's twenty column values (and any `extra`).
 async fn execute_task(
@@ -95,27 +141,7 @@ async fn execute_task(
 ) -> Result<u64> {
     let e = encode(task);
     // `sql` is one of the constants above, never built from input.
-    let mut q = sqlx::query(AssertSqlSafe(sql))
-        .bind(&task.id)
-        .bind(user_id)
-        .bind(&task.title)
-        .bind(&task.notes)
-        .bind(e.status)
-        .bind(e.priority)
-        .bind(e.due)
-        .bind(e.due_at)
-        .bind(e.overdue_at)
-        .bind(task.tz.name())
-        .bind(e.tags)
-        .bind(task.tags.len() as i64)
-        .bind(e.recurrence)
-        .bind(e.reminders)
-        .bind(&task.series_id)
-        .bind(i64::from(task.occurrence))
-        .bind(e.created_at)
-        .bind(e.updated_at)
-        .bind(e.completed_at)
-        .bind(task.version);
+    let mut q = bind_task(sqlx::query(AssertSqlSafe(sql)), user_id, task, &e);
     if let Some(v) = extra {
         q = q.bind(v);
     }
@@ -184,59 +210,80 @@ async fn replace_task(
     reminders::sync(tx, user_id, task, false).await.map(Some)
 }
 
-/// Append events to the outbox within the caller's transaction, each
-/// numbered with the next position of its user's sequence. The user row's
-/// lock orders one user's concurrent writers: it is taken once per user
-/// for all of the transaction's events, users in id order (so two writers
-/// never wait on each other in a cycle), and rows go in with one insert.
-async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
-    if events.is_empty() {
-        return Ok(());
+/// The tail of a statement that appends one user's events to the outbox:
+/// a `seq` CTE, then the insert. `$user` is the user, `$first` how many
+/// events, and the next four their ids, topics, CloudEvents documents and
+/// times, in order ([`EventColumns::bind`]). It takes the next numbers of
+/// the user's sequence (the row lock orders one user's concurrent writers)
+/// and writes each into its document, whose `usersequence` is still 0:
+/// serde_json escapes the quotes inside strings, so only that member can
+/// match.
+fn append_events(user: u32, first: u32) -> String {
+    let [n, ids, topics, payloads, times] = [0, 1, 2, 3, 4].map(|i| first + i);
+    format!(
+        "seq AS (UPDATE users SET event_seq = event_seq + ${n} WHERE id = ${user} \
+         RETURNING event_seq) \
+         INSERT INTO outbox (id, topic, partition_key, payload, created_at) \
+         SELECT e.id, e.topic, ${user}, replace(e.payload, '\"usersequence\":0', \
+         '\"usersequence\":' || (seq.event_seq - ${n} + e.n)), e.created_at \
+         FROM seq, unnest(${ids}::text[], ${topics}::text[], ${payloads}::text[], ${times}::bigint[]) \
+         WITH ORDINALITY AS e(id, topic, payload, created_at, n) ORDER BY e.n"
+    )
+}
+
+/// One user's events as the arrays [`append_events`] binds.
+struct EventColumns {
+    ids: Vec<String>,
+    topics: Vec<&'static str>,
+    payloads: Vec<String>,
+    times: Vec<i64>,
+}
+
+impl EventColumns {
+    fn of<'a>(events: impl ExactSizeIterator<Item = &'a Event>) -> Self {
+        let n = events.len();
+        let mut c = EventColumns {
+            ids: Vec::with_capacity(n),
+            topics: Vec::with_capacity(n),
+            payloads: Vec::with_capacity(n),
+            times: Vec::with_capacity(n),
+        };
+        for e in events {
+            debug_assert_eq!(e.sequence, 0, "numbered by the statement");
+            c.ids.push(e.id.clone());
+            c.topics.push(e.kind.topic());
+            c.payloads.push(e.to_cloudevent().to_string());
+            c.times.push(e.time.timestamp_millis());
+        }
+        c
     }
+
+    /// Bind the count and the four arrays after whatever `q` has bound.
+    fn bind<'q>(self, q: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+        q.bind(self.ids.len() as i64)
+            .bind(self.ids)
+            .bind(self.topics)
+            .bind(self.payloads)
+            .bind(self.times)
+    }
+}
+
+/// Append events to the outbox within the caller's transaction, one
+/// statement per user (users in id order, so that two writers never wait
+/// on each other in a cycle).
+async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
     let mut by_user: BTreeMap<&str, Vec<&Event>> = BTreeMap::new();
     for e in events {
         by_user.entry(&e.user_id).or_default().push(e);
     }
-    let n = events.len();
-    let (mut ids, mut topics, mut keys) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut payloads, mut times) = (Vec::with_capacity(n), Vec::with_capacity(n));
     for (user, mine) in by_user {
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE users SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq",
-        )
-        .bind(user)
-        .bind(mine.len() as i64)
-        .fetch_one(&mut **tx)
-        .await?;
-        let first = last - mine.len() as i64 + 1;
-        for (e, sequence) in mine.into_iter().zip(first..) {
-            let mut e = e.clone();
-            e.sequence = sequence;
-            payloads.push(e.to_cloudevent().to_string());
-            topics.push(e.kind.topic());
-            times.push(e.time.timestamp_millis());
-            ids.push(e.id);
-            keys.push(e.user_id);
-        }
+        let sql = format!("WITH {}", append_events(1, 2));
+        let q = sqlx::query(AssertSqlSafe(sql)).bind(user);
+        EventColumns::of(mine.into_iter())
+            .bind(q)
+            .execute(&mut **tx)
+            .await?;
     }
-    // Rows are numbered (outbox.seq) in the order given.
-    sqlx::query(
-        "INSERT INTO outbox (id, topic, partition_key, payload, created_at) \
-         SELECT id, topic, partition_key, payload, created_at \
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) \
-         WITH ORDINALITY AS e(id, topic, partition_key, payload, created_at, n) ORDER BY n",
-    )
-    .bind(ids)
-    .bind(topics)
-    .bind(keys)
-    .bind(payloads)
-    .bind(times)
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 
@@ -389,13 +436,28 @@ impl Store for PgStore {
         Ok(n == 1)
     }
 
+    /// One statement, so one round trip and no explicit transaction: the
+    /// task, its tags, its reminders and every event.
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        let scheduled = insert_task(&mut tx, user_id, task, false)
-            .await?
-            .unwrap_or_default();
-        insert_events(&mut tx, &[events, &scheduled].concat()).await?;
-        tx.commit().await?;
+        let now = task.updated_at;
+        let mut all = events.to_vec();
+        let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
+        for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
+            let r = crate::reminders::new_pending(&task.id, at)?;
+            all.push(Event::reminder_scheduled(user_id, &r, now));
+            reminder_ids.push(r.id);
+            reminder_ats.push(at);
+        }
+        let e = encode(task);
+        let q = sqlx::query(AssertSqlSafe(CREATE_TASK.as_str()));
+        let q = bind_task(q, user_id, task, &e)
+            .bind(&task.tags)
+            .bind(reminder_ids)
+            .bind(reminder_ats);
+        EventColumns::of(all.iter())
+            .bind(q)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
