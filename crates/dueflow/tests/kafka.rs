@@ -10,28 +10,20 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::kafka::{Api, Broker, env, migrate, role};
+use common::kafka::{Api, Broker, Cluster, env, migrate, role};
 use common::process::{free_port, user_with_token};
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher};
 use dueflow_bus::{Message, Publisher};
-use serde_json::{Value, json};
+use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_as_processes_over_kafka_lose_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let broker = Broker {
-        dir: tmp.path().to_path_buf(),
-        port: free_port(),
-    };
-    let _broker = broker.start_with_topics(3);
-
-    let db = common::fresh_pg_database().await;
-    migrate(&db);
-    let token = user_with_token(&env(&db));
+    let c = Cluster::start().await;
+    let token = user_with_token(&env(&c.db));
     let api_port = free_port();
-    let _api = role(&db, "api", &broker, api_port);
+    let _api = c.role("api", api_port);
     let audit_port = free_port();
-    let mut audit = role(&db, "audit", &broker, audit_port);
+    let mut audit = c.role("audit", audit_port);
     let api = Api::new(api_port, token);
 
     // Events flow from the api process through the broker to the audit process.
@@ -50,7 +42,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         api.rename(id, &format!("renamed {i}")).await;
         renamed.push(id.clone());
     }
-    let _audit = role(&db, "audit", &broker, audit_port);
+    let _audit = c.role("audit", audit_port);
     api.expect_exactly_once("task.created", &created, Duration::from_secs(60))
         .await;
     api.expect_exactly_once("task.updated", &renamed, Duration::from_secs(30))
@@ -60,7 +52,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     // completed daily task exists soon after, once, even when the broker
     // hands the same completion over again and again; COUNT=3 ends it.
     let recurring_port = free_port();
-    let mut recurring = role(&db, "recurring", &broker, recurring_port);
+    let mut recurring = c.role("recurring", recurring_port);
     let first = api
         .create_with(json!({"title": "Standup", "due": "2026-12-01", "recurrence": {"rrule": "FREQ=DAILY;COUNT=3"}}))
         .await;
@@ -91,7 +83,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let publisher = KafkaPublisher::new(&KafkaConfig {
-        brokers: broker.brokers(),
+        brokers: c.broker.brokers(),
         properties: Default::default(),
         session_timeout_ms: 2000,
         topic_prefix: String::new(),
@@ -109,7 +101,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     // exactly once all the same.
     api.complete(&second).await;
     recurring.kill();
-    let _recurring = role(&db, "recurring", &broker, recurring_port);
+    let _recurring = c.role("recurring", recurring_port);
     let third = api
         .wait_next("Standup", &[first.clone(), second.clone()])
         .await;
@@ -125,9 +117,9 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     // Reminders across processes: the scheduler fires them, the notifier
     // (killed with SIGKILL before they fire, restarted after) delivers each once.
     let scheduler_port = free_port();
-    let mut scheduler = role(&db, "scheduler", &broker, scheduler_port);
+    let mut scheduler = c.role("scheduler", scheduler_port);
     let notifier_port = free_port();
-    let mut notifier = role(&db, "notifier", &broker, notifier_port);
+    let mut notifier = c.role("notifier", notifier_port);
     // Reminder instants are kept to the millisecond, so the test's is too:
     // "not early" is checked against the instant as stored.
     let at =
@@ -148,24 +140,10 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
             .unwrap();
         assert!(fired >= at, "fired early: {e}");
     }
-    let _notifier = role(&db, "notifier", &broker, notifier_port);
+    let _notifier = c.role("notifier", notifier_port);
     api.expect_exactly_once("reminder.delivered", &reminded, Duration::from_secs(60))
         .await;
-    let notes: Value = api
-        .http
-        .get(format!("{}/api/v1/notifications?limit=200", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        notes["items"].as_array().unwrap().len(),
-        reminded.len(),
-        "{notes}"
-    );
+    assert_eq!(api.notifications().await.len(), reminded.len());
 
     // A scheduler down past several reminders fires each once on restart, late.
     scheduler.kill();
@@ -176,7 +154,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         missed.push(api.create_with(task).await);
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let _scheduler = role(&db, "scheduler", &broker, scheduler_port);
+    let _scheduler = c.role("scheduler", scheduler_port);
     let mut all = reminded.clone();
     all.extend(missed.iter().cloned());
     api.expect_exactly_once("reminder.due", &all, Duration::from_secs(30))

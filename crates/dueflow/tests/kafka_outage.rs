@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use common::kafka::{Api, Broker, env, migrate, role};
+use common::kafka::{Api, Cluster, env};
 use common::process::{free_port, named_user_with_token};
 use dueflow_bus::health::BusHealth;
 use dueflow_bus::kafka::{KafkaConfig, Start, consume};
@@ -77,22 +77,15 @@ async fn keep_writing(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_delays_events_and_loses_none() {
-    let tmp = tempfile::tempdir().unwrap();
-    let broker = Broker {
-        dir: tmp.path().to_path_buf(),
-        port: free_port(),
-    };
-    let mut broker_proc = broker.start_with_topics(3);
-    let db = common::fresh_pg_database().await;
-    migrate(&db);
+    let mut c = Cluster::start().await;
     let api_port = free_port();
-    let _api = role(&db, "api", &broker, api_port);
+    let _api = c.role("api", api_port);
 
     let recorder = Arc::new(Recorder::default());
     let shutdown = CancellationToken::new();
     let observer = tokio::spawn(consume(
         KafkaConfig {
-            brokers: broker.brokers(),
+            brokers: c.broker.brokers(),
             properties: Default::default(),
             session_timeout_ms: 2000,
             topic_prefix: String::new(),
@@ -110,7 +103,7 @@ async fn a_broker_outage_delays_events_and_loses_none() {
     let mut writers = Vec::new();
     let mut users = Vec::new();
     for name in ["ann", "bob", "cyd"] {
-        let api = Arc::new(Api::new(api_port, named_user_with_token(&env(&db), name)));
+        let api = Arc::new(Api::new(api_port, named_user_with_token(&env(&c.db), name)));
         users.push(api.clone());
         writers.push(tokio::spawn(keep_writing(
             api,
@@ -121,7 +114,7 @@ async fn a_broker_outage_delays_events_and_loses_none() {
 
     // Writes flow; then the broker goes away for 30 s while they continue.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    broker_proc.kill();
+    c.broker_proc.kill();
     let before_outage = acknowledged.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(30)).await;
     let during_outage = acknowledged.load(Ordering::Relaxed) - before_outage;
@@ -129,7 +122,7 @@ async fn a_broker_outage_delays_events_and_loses_none() {
         during_outage >= 100,
         "writes stalled while the broker was down: {during_outage} acknowledged in 30 s"
     );
-    let _broker_proc = broker.start();
+    c.broker_proc = c.broker.start();
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, Ordering::Relaxed);
     let mut written: HashMap<String, Vec<String>> = HashMap::new();

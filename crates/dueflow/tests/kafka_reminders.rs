@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
-use common::kafka::{Api, Broker, migrate, role};
+use common::kafka::{Api, Cluster};
 use common::process::{free_port, user_with_token};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
@@ -50,28 +50,6 @@ async fn receiver() -> (Received, String) {
     (got, url)
 }
 
-/// Every in-app notification of the user, through the API's pages.
-async fn notifications(api: &Api) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut req = api
-            .http
-            .get(format!("{}/api/v1/notifications", api.base))
-            .bearer_auth(&api.token)
-            .query(&[("limit", "200")]);
-        if let Some(c) = &cursor {
-            req = req.query(&[("cursor", c)]);
-        }
-        let page: Value = req.send().await.unwrap().json().await.unwrap();
-        out.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => return out,
-        }
-    }
-}
-
 /// The median and the 99th percentile.
 fn percentiles(mut ms: Vec<i64>) -> (i64, i64) {
     ms.sort_unstable();
@@ -81,19 +59,12 @@ fn percentiles(mut ms: Vec<i64>) -> (i64, i64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_reminders_reach_both_channels_once_and_on_time() {
-    let tmp = tempfile::tempdir().unwrap();
-    let broker = Broker {
-        dir: tmp.path().to_path_buf(),
-        port: free_port(),
-    };
-    let _broker = broker.start_with_topics(3);
-    let db = common::fresh_pg_database().await;
-    migrate(&db);
-    let token = user_with_token(&common::kafka::env(&db));
+    let c = Cluster::start().await;
+    let token = user_with_token(&common::kafka::env(&c.db));
     let api_port = free_port();
-    let _api = role(&db, "api", &broker, api_port);
-    let _scheduler = role(&db, "scheduler", &broker, free_port());
-    let _notifier = role(&db, "notifier", &broker, free_port());
+    let _api = c.role("api", api_port);
+    let _scheduler = c.role("scheduler", free_port());
+    let _notifier = c.role("notifier", free_port());
     let api = Api::new(api_port, token);
 
     let (received, url) = receiver().await;
@@ -163,7 +134,7 @@ async fn a_thousand_reminders_reach_both_channels_once_and_on_time() {
     assert!(p99 <= 1000, "webhooks: p99 lateness {p99} ms");
 
     // In-app: one notification per reminder.
-    let notes = notifications(&api).await;
+    let notes = api.notifications().await;
     let mut per_task: HashMap<&str, usize> = HashMap::new();
     for n in &notes {
         *per_task.entry(n["task_id"].as_str().unwrap()).or_default() += 1;

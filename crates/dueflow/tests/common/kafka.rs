@@ -98,6 +98,40 @@ impl Broker {
     }
 }
 
+/// What every scenario starts from: a broker with dueflow's topics (three
+/// partitions each) and a fresh, migrated PostgreSQL database.
+pub struct Cluster {
+    pub broker: Broker,
+    /// The broker process; a scenario may stop it and start another.
+    pub broker_proc: Proc,
+    pub db: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub async fn start() -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = Broker {
+            dir: dir.path().to_path_buf(),
+            port: super::process::free_port(),
+        };
+        let broker_proc = broker.start_with_topics(3);
+        let db = super::fresh_pg_database().await;
+        migrate(&db);
+        Cluster {
+            broker,
+            broker_proc,
+            db,
+            _dir: dir,
+        }
+    }
+
+    /// `dueflow serve --roles ROLES` against this cluster.
+    pub fn role(&self, roles: &str, listen: u16) -> Proc {
+        role(&self.db, roles, &self.broker, listen)
+    }
+}
+
 /// The environment of every dueflow process of a scenario.
 pub fn env(db: &str) -> Vec<(&'static str, String)> {
     vec![
@@ -218,16 +252,18 @@ impl Api {
         assert_eq!(res.status(), 200);
     }
 
-    /// Every activity event of one type, oldest first.
-    pub async fn activity(&self, kind: &str) -> Vec<Value> {
+    /// Every item of a paginated list (`limit` 200, following
+    /// `next_cursor`), in the order the API gives them.
+    pub async fn all_pages(&self, path: &str, query: &[(&str, &str)]) -> Vec<Value> {
         let mut out = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let mut req = self
                 .http
-                .get(format!("{}/api/v1/activity", self.base))
+                .get(format!("{}{path}", self.base))
                 .bearer_auth(&self.token)
-                .query(&[("limit", "200"), ("type", kind)]);
+                .query(&[("limit", "200")])
+                .query(query);
             if let Some(c) = &cursor {
                 req = req.query(&[("cursor", c)]);
             }
@@ -235,11 +271,21 @@ impl Api {
             out.extend(page["items"].as_array().unwrap().iter().cloned());
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_owned()),
-                None => break,
+                None => return out,
             }
         }
-        out.reverse();
-        out
+    }
+
+    /// Every activity event of one type, oldest first.
+    pub async fn activity(&self, kind: &str) -> Vec<Value> {
+        let mut events = self.all_pages("/api/v1/activity", &[("type", kind)]).await;
+        events.reverse();
+        events
+    }
+
+    /// Every in-app notification, newest first.
+    pub async fn notifications(&self) -> Vec<Value> {
+        self.all_pages("/api/v1/notifications", &[]).await
     }
 
     /// Wait until the activity log holds exactly `expected` subjects for
