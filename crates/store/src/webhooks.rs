@@ -117,7 +117,8 @@ pub enum Outcome {
 #[async_trait]
 pub trait Webhooks: Send + Sync {
     async fn insert_webhook(&self, w: &Webhook) -> Result<()>;
-    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<Webhook>>;
+    /// The endpoints of these users, oldest first.
+    async fn list_webhooks(&self, user_ids: &[&str]) -> Result<Vec<Webhook>>;
     async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool>;
     /// Queue `event` (its webhook body `payload`) for every enabled endpoint
     /// of its owner that subscribed to its type; an endpoint that has it

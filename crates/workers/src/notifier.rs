@@ -5,7 +5,6 @@
 //! event a user's webhook endpoints subscribed to is queued for them (once
 //! per endpoint) and sent by [`crate::webhook::Sender`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -14,7 +13,7 @@ use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::{Event, EventType};
 use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_domain::reminder::schedule::ScheduledReminder;
-use dueflow_store::{Notification, Notifications, QueuedEmail, Webhook, Webhooks};
+use dueflow_store::{Notification, Notifications, QueuedEmail, Webhooks};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -137,29 +136,30 @@ impl Handler for Notifier {
         self.handle_batch(std::slice::from_ref(m)).await
     }
 
-    /// Each user's endpoints are read once per batch: most events are of
-    /// users (or types) without any, and then cost no further query.
+    /// The batch's users' endpoints are read with one query: most events
+    /// are of users (or types) without any, and then cost nothing more.
     async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
-        let mut endpoints: HashMap<String, Vec<Webhook>> = HashMap::new();
-        let mut queued = 0;
+        let mut events = Vec::with_capacity(messages.len());
         for m in messages {
             let doc: Value = serde_json::from_str(&m.payload)
                 .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
-            let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;
+            events.push(Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?);
+        }
+        let mut users: Vec<&str> = events.iter().map(|e| e.user_id.as_str()).collect();
+        users.sort_unstable();
+        users.dedup();
+        let endpoints = self.webhooks.list_webhooks(&users).await.map_err(retry)?;
+        let mut queued = 0;
+        for event in &events {
             if event.kind == EventType::ReminderDue {
-                self.announce(&event).await?;
-            }
-            if !endpoints.contains_key(&event.user_id) {
-                let mine = self
-                    .webhooks
-                    .list_webhooks(&event.user_id)
-                    .await
-                    .map_err(retry)?;
-                endpoints.insert(event.user_id.clone(), mine);
+                self.announce(event).await?;
             }
             let short = event.kind.short();
-            if endpoints[&event.user_id].iter().any(|w| w.wants(short)) {
-                queued += self.queue_webhooks(&event).await?;
+            if endpoints
+                .iter()
+                .any(|w| w.user_id == event.user_id && w.wants(short))
+            {
+                queued += self.queue_webhooks(event).await?;
             }
         }
         if queued > 0 {

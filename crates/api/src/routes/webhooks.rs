@@ -117,7 +117,7 @@ pub async fn create(
     Json(n): Json<NewWebhook>,
 ) -> Result<(StatusCode, axum::Json<NewWebhookInfo>), ApiError> {
     let (events, secret) = validate(&n, state.config.webhooks_allow_private)?;
-    if state.store.list_webhooks(&user.id).await?.len() >= MAX_ENDPOINTS {
+    if state.store.list_webhooks(&[&user.id]).await?.len() >= MAX_ENDPOINTS {
         return Err(ApiError::Conflict(format!(
             "a user has at most {MAX_ENDPOINTS} webhook endpoints; delete one first"
         )));
@@ -148,7 +148,7 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<axum::Json<Vec<WebhookInfo>>, ApiError> {
-    let hooks = state.store.list_webhooks(&user.id).await?;
+    let hooks = state.store.list_webhooks(&[&user.id]).await?;
     Ok(axum::Json(hooks.into_iter().map(Into::into).collect()))
 }
 

@@ -92,11 +92,11 @@ impl Webhooks for PgStore {
         Ok(())
     }
 
-    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<Webhook>> {
+    async fn list_webhooks(&self, user_ids: &[&str]) -> Result<Vec<Webhook>> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = $1 ORDER BY created_at, id"
+            "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = ANY($1) ORDER BY created_at, id"
         )))
-        .bind(user_id)
+        .bind(user_ids)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| raw_webhook(r)?.decode()).collect()
@@ -129,7 +129,7 @@ impl Webhooks for PgStore {
     ) -> Result<usize> {
         let short = event.kind.short();
         let mut n = 0;
-        for w in self.list_webhooks(&event.user_id).await? {
+        for w in self.list_webhooks(&[&event.user_id]).await? {
             if !w.wants(short) {
                 continue;
             }

@@ -43,11 +43,13 @@ fn raw_delivery(row: &Row<'_>) -> rusqlite::Result<RawDelivery> {
     })
 }
 
-fn webhooks_of(c: &Connection, user_id: &str) -> Result<Vec<Webhook>> {
+fn webhooks_of(c: &Connection, user_ids: &[&str]) -> Result<Vec<Webhook>> {
     let mut stmt = c.prepare_cached(&format!(
-        "SELECT {WEBHOOK_COLUMNS} FROM webhooks WHERE user_id = ?1 ORDER BY created_at, id"
+        "SELECT {WEBHOOK_COLUMNS} FROM webhooks \
+         WHERE user_id IN (SELECT value FROM json_each(?1)) ORDER BY created_at, id"
     ))?;
-    let rows = stmt.query_map([user_id], raw_webhook)?;
+    let users = serde_json::to_string(user_ids).expect("strings serialise");
+    let rows = stmt.query_map([users], raw_webhook)?;
     rows.map(|r| r?.decode()).collect()
 }
 
@@ -95,8 +97,8 @@ impl Webhooks for SqliteStore {
         .await
     }
 
-    async fn list_webhooks(&self, user_id: &str) -> Result<Vec<Webhook>> {
-        self.read(|c| webhooks_of(c, user_id))
+    async fn list_webhooks(&self, user_ids: &[&str]) -> Result<Vec<Webhook>> {
+        self.read(|c| webhooks_of(c, user_ids))
     }
 
     async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool> {
@@ -124,7 +126,7 @@ impl Webhooks for SqliteStore {
         let short = event.kind.short();
         // Most users have no endpoints: find out on a reader first.
         let targets: Vec<Webhook> = self
-            .read(|c| webhooks_of(c, &event.user_id))?
+            .read(|c| webhooks_of(c, &[&event.user_id]))?
             .into_iter()
             .filter(|w| w.wants(short))
             .collect();
