@@ -268,6 +268,9 @@ impl EventColumns {
     }
 }
 
+/// One user's events (`$1` the user, then as for [`append_events`]).
+static APPEND_EVENTS: LazyLock<String> = LazyLock::new(|| format!("WITH {}", append_events(1, 2)));
+
 /// Append events to the outbox within the caller's transaction, one
 /// statement per user (users in id order, so that two writers never wait
 /// on each other in a cycle).
@@ -277,8 +280,7 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
         by_user.entry(&e.user_id).or_default().push(e);
     }
     for (user, mine) in by_user {
-        let sql = format!("WITH {}", append_events(1, 2));
-        let q = sqlx::query(AssertSqlSafe(sql)).bind(user);
+        let q = sqlx::query(AssertSqlSafe(APPEND_EVENTS.as_str())).bind(user);
         EventColumns::of(mine.into_iter())
             .bind(q)
             .execute(&mut **tx)
