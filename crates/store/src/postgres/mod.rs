@@ -39,6 +39,43 @@ impl PgStore {
     }
 }
 
+impl PgStore {
+    /// A new task, its tags, its reminders and its events (plus those of
+    /// the reminders) in one statement: one round trip, and atomic without
+    /// `BEGIN`/`COMMIT`. `false` when `skip_existing` and the task's series
+    /// position is taken: then nothing was written.
+    async fn create_task(
+        &self,
+        user_id: &str,
+        task: &Task,
+        events: &[Event],
+        skip_existing: bool,
+    ) -> Result<bool> {
+        let now = task.updated_at;
+        let mut all = events.to_vec();
+        let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
+        for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
+            let r = crate::reminders::new_pending(&task.id, at)?;
+            all.push(Event::reminder_scheduled(user_id, &r, now));
+            reminder_ids.push(r.id);
+            reminder_ats.push(at);
+        }
+        let e = encode(task);
+        let sql = CREATE_TASK[usize::from(skip_existing)].as_str();
+        let q = bind_task(sqlx::query(AssertSqlSafe(sql)), user_id, task, &e)
+            .bind(&task.tags)
+            .bind(reminder_ids)
+            .bind(reminder_ats);
+        // Every new task has at least its `task.created` event.
+        let written = EventColumns::of(all.iter())
+            .bind(q)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(written > 0)
+    }
+}
+
 fn user(row: &PgRow) -> Result<User> {
     let tz: String = row.try_get("tz")?;
     let id: String = row.try_get("id")?;
@@ -87,18 +124,27 @@ const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5,
 
 /// A new task (`$1`…`$20` as for [`INSERT_TASK`]), its tags (`$21`), its
 /// reminders (ids `$22`, instants `$23`) and its events (`$24`…`$28`, see
-/// [`append_events`]) in one statement.
-static CREATE_TASK: LazyLock<String> = LazyLock::new(|| {
+/// [`append_events`]) in one statement. With `skip_existing`, a task whose
+/// series position is taken is not inserted, and then nothing else is.
+fn create_task_sql(skip_existing: bool) -> String {
+    let conflict = if skip_existing {
+        " ON CONFLICT DO NOTHING"
+    } else {
+        ""
+    };
     format!(
-        "WITH task AS ({INSERT_TASK}), \
+        "WITH task AS ({INSERT_TASK}{conflict} RETURNING id), \
          tags AS (INSERT INTO task_tags (task_id, user_id, name) \
-         SELECT $1, $2, unnest($21::text[])), \
+         SELECT task.id, $2, unnest($21::text[]) FROM task), \
          reminders AS (INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \
-         SELECT r.id, $2, $1, r.at, r.at, 'pending' FROM unnest($22::text[], $23::bigint[]) \
-         AS r(id, at)), {}",
-        append_events(2, 24)
+         SELECT r.id, $2, task.id, r.at, r.at, 'pending' \
+         FROM task, unnest($22::text[], $23::bigint[]) AS r(id, at)), {}",
+        append_events(2, 24, " AND EXISTS (SELECT 1 FROM task)")
     )
-});
+}
+
+static CREATE_TASK: LazyLock<[String; 2]> =
+    LazyLock::new(|| [create_task_sql(false), create_task_sql(true)]);
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
@@ -131,44 +177,6 @@ fn bind_task<'q>(
         .bind(task.version)
 }
 
-/// Execute `sql` with a task's twenty column values (and any `extra`).
-async fn execute_task(
-    tx: &mut Tx<'_>,
-    sql: String,
-    user_id: &str,
-    task: &Task,
-    extra: Option<i64>,
-) -> Result<u64> {
-    let e = encode(task);
-    // `sql` is one of the constants above, never built from input.
-    let mut q = bind_task(sqlx::query(AssertSqlSafe(sql)), user_id, task, &e);
-    if let Some(v) = extra {
-        q = q.bind(v);
-    }
-    Ok(q.execute(&mut **tx).await?.rows_affected())
-}
-
-/// Insert a task, its tags and its reminders, returning the events of the
-/// reminders scheduled; with `skip_existing`, a task whose series position
-/// is taken already is not inserted (`None`).
-async fn insert_task(
-    tx: &mut Tx<'_>,
-    user_id: &str,
-    task: &Task,
-    skip_existing: bool,
-) -> Result<Option<Vec<Event>>> {
-    let sql = if skip_existing {
-        format!("{INSERT_TASK} ON CONFLICT DO NOTHING")
-    } else {
-        INSERT_TASK.to_owned()
-    };
-    if execute_task(tx, sql, user_id, task, None).await? == 0 {
-        return Ok(None);
-    }
-    insert_tags(tx, user_id, task).await?;
-    reminders::sync(tx, user_id, task, true).await.map(Some)
-}
-
 async fn insert_tags(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<()> {
     if task.tags.is_empty() {
         return Ok(());
@@ -190,16 +198,13 @@ async fn replace_task(
     task: &Task,
     prev_version: i64,
 ) -> Result<Option<Vec<Event>>> {
-    if execute_task(
-        tx,
-        UPDATE_TASK.to_owned(),
-        user_id,
-        task,
-        Some(prev_version),
-    )
-    .await?
-        == 0
-    {
+    let e = encode(task);
+    let updated = bind_task(sqlx::query(UPDATE_TASK), user_id, task, &e)
+        .bind(prev_version)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
         return Ok(None);
     }
     sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
@@ -207,21 +212,22 @@ async fn replace_task(
         .execute(&mut **tx)
         .await?;
     insert_tags(tx, user_id, task).await?;
-    reminders::sync(tx, user_id, task, false).await.map(Some)
+    reminders::sync(tx, user_id, task).await.map(Some)
 }
 
 /// The tail of a statement that appends one user's events to the outbox:
-/// a `seq` CTE, then the insert. `$user` is the user, `$first` how many
+/// a `seq` CTE (updating the user row where `condition` holds, too), then
+/// the insert. `$user` is the user, `$first` how many
 /// events, and the next four their ids, topics, CloudEvents documents and
 /// times, in order ([`EventColumns::bind`]). It takes the next numbers of
 /// the user's sequence (the row lock orders one user's concurrent writers)
 /// and writes each into its document, whose `usersequence` is still 0:
 /// serde_json escapes the quotes inside strings, so only that member can
 /// match.
-fn append_events(user: u32, first: u32) -> String {
+fn append_events(user: u32, first: u32, condition: &str) -> String {
     let [n, ids, topics, payloads, times] = [0, 1, 2, 3, 4].map(|i| first + i);
     format!(
-        "seq AS (UPDATE users SET event_seq = event_seq + ${n} WHERE id = ${user} \
+        "seq AS (UPDATE users SET event_seq = event_seq + ${n} WHERE id = ${user}{condition} \
          RETURNING event_seq) \
          INSERT INTO outbox (id, topic, partition_key, payload, created_at) \
          SELECT e.id, e.topic, ${user}, replace(e.payload, '\"usersequence\":0', \
@@ -269,7 +275,8 @@ impl EventColumns {
 }
 
 /// One user's events (`$1` the user, then as for [`append_events`]).
-static APPEND_EVENTS: LazyLock<String> = LazyLock::new(|| format!("WITH {}", append_events(1, 2)));
+static APPEND_EVENTS: LazyLock<String> =
+    LazyLock::new(|| format!("WITH {}", append_events(1, 2, "")));
 
 /// Append events to the outbox within the caller's transaction, one
 /// statement per user (users in id order, so that two writers never wait
@@ -438,28 +445,8 @@ impl Store for PgStore {
         Ok(n == 1)
     }
 
-    /// One statement, so one round trip and no explicit transaction: the
-    /// task, its tags, its reminders and every event.
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
-        let now = task.updated_at;
-        let mut all = events.to_vec();
-        let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
-        for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
-            let r = crate::reminders::new_pending(&task.id, at)?;
-            all.push(Event::reminder_scheduled(user_id, &r, now));
-            reminder_ids.push(r.id);
-            reminder_ats.push(at);
-        }
-        let e = encode(task);
-        let q = sqlx::query(AssertSqlSafe(CREATE_TASK.as_str()));
-        let q = bind_task(q, user_id, task, &e)
-            .bind(&task.tags)
-            .bind(reminder_ids)
-            .bind(reminder_ats);
-        EventColumns::of(all.iter())
-            .bind(q)
-            .execute(&self.pool)
-            .await?;
+        self.create_task(user_id, task, events, false).await?;
         Ok(())
     }
 
@@ -491,13 +478,8 @@ impl Store for PgStore {
     }
 
     async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let Some(scheduled) = insert_task(&mut tx, user_id, task, true).await? else {
-            return Ok(false);
-        };
-        insert_events(&mut tx, &[std::slice::from_ref(event), &scheduled].concat()).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.create_task(user_id, task, std::slice::from_ref(event), true)
+            .await
     }
 
     async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool> {

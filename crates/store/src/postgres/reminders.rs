@@ -31,27 +31,16 @@ fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx
 
 /// Bring `task`'s reminder rows in line with its reminders (see
 /// [`schedule::plan`]); returns the `reminder.scheduled` events of the rows
-/// added. `is_new`: the task was just inserted, so it has no rows yet.
-pub(super) async fn sync(
-    tx: &mut Tx<'_>,
-    user_id: &str,
-    task: &Task,
-    is_new: bool,
-) -> Result<Vec<Event>> {
+/// added. (A new task's rows are written with it, by its insert.)
+pub(super) async fn sync(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<Vec<Event>> {
     let wanted = schedule::instants(task);
-    if is_new && wanted.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut existing = Vec::new();
-    if !is_new {
-        let rows: Vec<(i64, String)> = sqlx::query_as(EXISTING)
-            .bind(&task.id)
-            .fetch_all(&mut **tx)
-            .await?;
-        for (at, state) in rows {
-            let state = parse_state(&state)?;
-            existing.push((at, state));
-        }
+    let rows: Vec<(i64, String)> = sqlx::query_as(EXISTING)
+        .bind(&task.id)
+        .fetch_all(&mut **tx)
+        .await?;
+    for (at, state) in rows {
+        existing.push((at, parse_state(&state)?));
     }
     let now = task.updated_at;
     let (remove, add) = schedule::plan(&existing, &wanted, now.timestamp_millis());
