@@ -9,39 +9,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::kafka::{Api, Cluster, env};
+use common::live::{Ws, connect, next};
 use common::process::{free_port, named_user_with_token};
-use futures_util::StreamExt;
 use serde_json::Value;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(port: u16, token: &str, after: Option<i64>) -> Ws {
-    let mut url = format!("ws://127.0.0.1:{port}/api/v1/stream");
-    if let Some(a) = after {
-        url.push_str(&format!("?after={a}"));
-    }
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(req)
-        .await
-        .expect("websocket")
-        .0
-}
-
-/// The next event on `ws`, or `None` after `wait`.
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(wait, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
-            Ok(Some(Ok(_))) => continue,
-            _ => return None,
-        }
-    }
-}
 
 /// Read `ws` until the event about `subject` arrives (within `wait`).
 async fn until(ws: &mut Ws, subject: &str, wait: Duration) -> Option<Value> {
@@ -66,9 +36,9 @@ async fn clients_on_two_api_replicas_see_each_other() {
         Api::new(port1, ann_token.clone()),
         Api::new(port2, ann_token.clone()),
     );
-    let mut ws1 = connect(port1, &ann_token, None).await;
-    let mut ws2 = connect(port2, &ann_token, None).await;
-    let mut bob = connect(port2, &bob_token, None).await;
+    let mut ws1 = connect(&ann1.base, &ann_token, None).await;
+    let mut ws2 = connect(&ann2.base, &ann_token, None).await;
+    let mut bob = connect(&ann2.base, &bob_token, None).await;
 
     // Each replica's stream consumer joins its own group and reads from
     // then on: write until both replicas pass changes on.
@@ -127,7 +97,7 @@ async fn clients_on_two_api_replicas_see_each_other() {
             .await
             .expect("replica 2 has the change");
     }
-    let mut back = connect(port2, &ann_token, Some(last)).await;
+    let mut back = connect(&ann2.base, &ann_token, Some(last)).await;
     let mut got = Vec::new();
     while let Some(e) = next(&mut back, Duration::from_millis(500)).await {
         got.push(e);

@@ -9,46 +9,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::TestServer;
-use futures_util::StreamExt;
+use common::live::{connect, next};
 use reqwest::Method;
-use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(s: &TestServer, token: &str, after: Option<i64>) -> Ws {
-    let mut url = format!("{}/api/v1/stream", s.base.replace("http://", "ws://"));
-    if let Some(a) = after {
-        url.push_str(&format!("?after={a}"));
-    }
-    let mut req = url.into_client_request().unwrap();
-    req.headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    tokio_tungstenite::connect_async(req)
-        .await
-        .expect("websocket")
-        .0
-}
-
-/// The next event on `ws`, or `None` after `wait`.
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
-    loop {
-        match tokio::time::timeout(wait, ws.next()).await {
-            Ok(Some(Ok(Message::Text(t)))) => return Some(serde_json::from_str(&t).unwrap()),
-            Ok(Some(Ok(_))) => continue,
-            _ => return None,
-        }
-    }
-}
+use serde_json::json;
 
 async fn live_updates(s: &TestServer) {
     let ann = s.user("ann").await;
     let bob = s.user("bob").await;
-    let mut a1 = connect(s, &ann.token, None).await;
-    let mut a2 = connect(s, &ann.token, None).await;
-    let mut b = connect(s, &bob.token, None).await;
+    let mut a1 = connect(&s.base, &ann.token, None).await;
+    let mut a2 = connect(&s.base, &ann.token, None).await;
+    let mut b = connect(&s.base, &bob.token, None).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     let started = Instant::now();
@@ -95,7 +65,7 @@ async fn live_updates(s: &TestServer) {
         );
     }
     assert_eq!(seqs_a1, vec![2, 3, 4]);
-    let mut a2 = connect(s, &ann.token, Some(last_seen)).await;
+    let mut a2 = connect(&s.base, &ann.token, Some(last_seen)).await;
     let mut replayed = Vec::new();
     while let Some(e) = next(&mut a2, Duration::from_millis(500)).await {
         replayed.push((

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod kafka;
+pub mod live;
 pub mod process;
 
 use std::net::SocketAddr;
