@@ -82,6 +82,8 @@ async fn filters(s: &TestServer) {
     );
     assert_eq!(q("\"train night\"").await, Vec::<String>::new());
     assert_eq!(q("cafe").await, ["Café reservation"], "diacritics fold");
+    assert_eq!(q("CAFÉ").await, ["Café reservation"], "in the query too");
+    assert_eq!(q("réserv").await, ["Café reservation"], "and in prefixes");
     // The owner's id is in the SQLite index but is never searchable text.
     let (_, me) = s.call(ann, Method::GET, "/api/v1/me", None).await;
     let hex = me["id"].as_str().unwrap().trim_start_matches("usr_");

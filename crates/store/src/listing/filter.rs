@@ -233,7 +233,7 @@ fn term(b: &mut Builder, t: &Term, sc: &Scope<'_>) -> String {
                 }
                 Dialect::Postgres => {
                     let p = b.bind(SqlValue::Text(tsquery_item(&item, None)));
-                    format!("t.search @@ to_tsquery('simple', dueflow_unaccent({p}))")
+                    format!("t.search @@ to_tsquery('dueflow', {p})")
                 }
             }
         }

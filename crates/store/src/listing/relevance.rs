@@ -53,7 +53,7 @@ pub fn key_expr(b: &mut Builder, owner: &str, text: &[TextItem]) -> String {
              THEN 0 ELSE {TIER} END - t.seq)"
         ),
         Dialect::Postgres => format!(
-            "(CASE WHEN t.search @@ to_tsquery('simple', dueflow_unaccent({m})) \
+            "(CASE WHEN t.search @@ to_tsquery('dueflow', {m}) \
              THEN 0 ELSE {TIER} END - t.created_at)"
         ),
     }
@@ -130,7 +130,7 @@ pub fn tiers(
                 let page = format!(
                     "SELECT t.id AS pid, {base} - t.created_at AS k0 FROM tasks t \
                      WHERE t.user_id = {user} \
-                     AND t.search @@ to_tsquery('simple', dueflow_unaccent({m})) \
+                     AND t.search @@ to_tsquery('dueflow', {m}) \
                      AND {filter}{after} ORDER BY t.created_at DESC, t.id DESC LIMIT {limit}"
                 );
                 (page, "id", "DESC")

@@ -16,7 +16,7 @@ use dueflow_domain::reminder::schedule;
 use dueflow_domain::task::Task;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::query::Query;
-use sqlx::{AssertSqlSafe, PgPool, Postgres, Row};
+use sqlx::{AssertSqlSafe, Connection, PgPool, Postgres, Row};
 
 use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
@@ -28,11 +28,26 @@ pub struct PgStore {
     pool: PgPool,
 }
 
+/// A pooled connection idle for longer is pinged before it is used.
+const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(std::time::Duration::from_secs(5))
+            // sqlx pings every connection it hands out by default: a round
+            // trip as dear as the statement itself. Only a connection that
+            // sat idle long enough to have been dropped is checked.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > IDLE_BEFORE_PING {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await?;
         Ok(Self { pool })
@@ -61,11 +76,18 @@ impl PgStore {
             reminder_ats.push(at);
         }
         let e = encode(task);
-        let sql = CREATE_TASK[usize::from(skip_existing)].as_str();
-        let q = bind_task(sqlx::query(AssertSqlSafe(sql)), user_id, task, &e)
-            .bind(&task.tags)
-            .bind(reminder_ids)
-            .bind(reminder_ats);
+        let shape = CreateShape {
+            skip_existing,
+            tags: !task.tags.is_empty(),
+            reminders: !reminder_ids.is_empty(),
+        };
+        let mut q = bind_task(sqlx::query(AssertSqlSafe(shape.sql())), user_id, task, &e);
+        if shape.tags {
+            q = q.bind(&task.tags);
+        }
+        if shape.reminders {
+            q = q.bind(reminder_ids).bind(reminder_ats);
+        }
         // Every new task has at least its `task.created` event.
         let written = EventColumns::of(all.iter())
             .bind(q)
@@ -122,29 +144,68 @@ const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5,
      recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
      version = $20 WHERE id = $1 AND user_id = $2 AND version = $21";
 
-/// A new task (`$1`…`$20` as for [`INSERT_TASK`]), its tags (`$21`), its
-/// reminders (ids `$22`, instants `$23`) and its events (`$24`…`$28`, see
-/// [`append_events`]) in one statement. With `skip_existing`, a task whose
-/// series position is taken is not inserted, and then nothing else is.
-fn create_task_sql(skip_existing: bool) -> String {
-    let conflict = if skip_existing {
-        " ON CONFLICT DO NOTHING"
-    } else {
-        ""
-    };
-    format!(
-        "WITH task AS ({INSERT_TASK}{conflict} RETURNING id), \
-         tags AS (INSERT INTO task_tags (task_id, user_id, name) \
-         SELECT task.id, $2, unnest($21::text[]) FROM task), \
-         reminders AS (INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \
-         SELECT r.id, $2, task.id, r.at, r.at, 'pending' \
-         FROM task, unnest($22::text[], $23::bigint[]) AS r(id, at)), {}",
-        append_events(2, 24, " AND EXISTS (SELECT 1 FROM task)")
-    )
+/// Which parts the statement creating a task needs. A part left out costs
+/// nothing: no executor node, no index opened, no lock taken.
+#[derive(Clone, Copy)]
+struct CreateShape {
+    /// A task whose series position is taken is not inserted, and then
+    /// nothing else is.
+    skip_existing: bool,
+    tags: bool,
+    reminders: bool,
 }
 
-static CREATE_TASK: LazyLock<[String; 2]> =
-    LazyLock::new(|| [create_task_sql(false), create_task_sql(true)]);
+impl CreateShape {
+    fn sql(self) -> &'static str {
+        let i = usize::from(self.skip_existing)
+            | usize::from(self.tags) << 1
+            | usize::from(self.reminders) << 2;
+        CREATE_TASK[i].as_str()
+    }
+
+    /// A new task (`$1`…`$20` as for [`INSERT_TASK`]), then, where present,
+    /// its tags (one array) and its reminders (ids, instants), then its
+    /// events (see [`append_events`]), in one statement.
+    fn build(self) -> String {
+        let conflict = if self.skip_existing {
+            " ON CONFLICT DO NOTHING"
+        } else {
+            ""
+        };
+        let mut parts = vec![format!("task AS ({INSERT_TASK}{conflict} RETURNING id)")];
+        let mut next = 21;
+        if self.tags {
+            parts.push(format!(
+                "tags AS (INSERT INTO task_tags (task_id, user_id, name) \
+                 SELECT task.id, $2, unnest(${next}::text[]) FROM task)"
+            ));
+            next += 1;
+        }
+        if self.reminders {
+            parts.push(format!(
+                "reminders AS (INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \
+                 SELECT r.id, $2, task.id, r.at, r.at, 'pending' \
+                 FROM task, unnest(${next}::text[], ${}::bigint[]) AS r(id, at))",
+                next + 1
+            ));
+            next += 2;
+        }
+        parts.push(append_events(2, next, " AND EXISTS (SELECT 1 FROM task)"));
+        format!("WITH {}", parts.join(", "))
+    }
+}
+
+/// Every [`CreateShape`]'s statement, indexed as [`CreateShape::sql`] does.
+static CREATE_TASK: LazyLock<[String; 8]> = LazyLock::new(|| {
+    std::array::from_fn(|i| {
+        CreateShape {
+            skip_existing: i & 1 != 0,
+            tags: i & 2 != 0,
+            reminders: i & 4 != 0,
+        }
+        .build()
+    })
+});
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
