@@ -6,6 +6,7 @@ use std::sync::Arc;
 use dueflow_bus::health::BusHealth;
 use dueflow_store::Store;
 
+use crate::auth::cache::TokenCache;
 use crate::auth::limiter::LoginLimiter;
 use crate::stream::hub::StreamHub;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<ApiConfig>,
     pub limiter: Arc<LoginLimiter>,
+    /// Tokens looked up a moment ago.
+    pub tokens: Arc<TokenCache>,
     /// Live events for this process's stream connections.
     pub hub: Arc<StreamHub>,
     /// Whether this process's relay and consumers reach the event bus.
@@ -53,6 +56,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
+            tokens: Arc::new(TokenCache::default()),
             hub: Arc::new(StreamHub::default()),
             bus: Arc::new(BusHealth::default()),
         }

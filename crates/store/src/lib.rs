@@ -26,7 +26,9 @@ use dueflow_domain::task::Task;
 
 pub use error::StoreError;
 pub use listing::{ListQuery, Page};
-pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenRecord, User};
+pub use model::{
+    ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenOwner, TokenRecord, User,
+};
 pub use notifications::{MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail};
 pub use reminders::{ReminderQuery, Reminders};
 pub use webhooks::{Delivery, DeliveryJob, DeliveryState, Outcome, Webhook, Webhooks};
@@ -55,7 +57,7 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
 
     async fn insert_token(&self, token: &TokenRecord, digest: &[u8; 32]) -> Result<()>;
     /// The user a live token belongs to.
-    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>>;
+    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>>;
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>>;
     async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool>;
 

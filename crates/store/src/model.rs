@@ -15,6 +15,14 @@ pub struct User {
     pub email: Option<String>,
 }
 
+/// Whom a live token authenticates, and until when (unix ms; `None`:
+/// until revoked).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenOwner {
+    pub user: User,
+    pub expires_at_ms: Option<i64>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {

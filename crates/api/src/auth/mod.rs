@@ -1,6 +1,8 @@
 //! Who is calling: a bearer token (API token or login session) or the web
-//! session cookie, resolved to a user through the token's fast digest.
+//! session cookie, resolved to a user through the token's fast digest (and
+//! [`cache`], which spares the database most of those lookups).
 
+pub mod cache;
 pub mod limiter;
 pub mod password;
 pub mod secret;
@@ -43,11 +45,17 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
         let digest = secret::digest(token);
         let now = chrono::Utc::now().timestamp_millis();
-        state
+        if let Some(user) = state.tokens.get(&digest, now) {
+            return Ok(CurrentUser(user));
+        }
+        let ticket = state.tokens.ticket();
+        let owner = state
             .store
             .user_by_token(&digest, now)
             .await?
-            .map(CurrentUser)
-            .ok_or(ApiError::Unauthorized)
+            .ok_or(ApiError::Unauthorized)?;
+        let user = owner.user.clone();
+        state.tokens.put(ticket, digest, owner);
+        Ok(CurrentUser(user))
     }
 }

@@ -258,5 +258,7 @@ pub async fn update_me(
             .await?
             .ok_or(ApiError::NotFound)?;
     }
+    // After the change, so that no lookup can put the old profile back.
+    state.tokens.forget_user(&user.id);
     Ok(axum::Json(user.into()))
 }

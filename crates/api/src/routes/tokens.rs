@@ -114,6 +114,7 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if state.store.revoke_token(&user.id, &id).await? {
+        state.tokens.forget_user(&user.id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

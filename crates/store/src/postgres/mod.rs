@@ -21,7 +21,8 @@ use sqlx::{AssertSqlSafe, Connection, PgPool, Postgres, Row};
 use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::{
-    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User,
+    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenOwner,
+    TokenRecord, User,
 };
 
 pub struct PgStore {
@@ -473,16 +474,23 @@ impl Store for PgStore {
         Ok(())
     }
 
-    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>> {
+    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.tz, u.created_at, u.email FROM tokens k JOIN users u ON u.id = k.user_id \
+            "SELECT u.id, u.name, u.tz, u.created_at, u.email, k.expires_at \
+             FROM tokens k JOIN users u ON u.id = k.user_id \
              WHERE k.digest = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",
         )
         .bind(&digest[..])
         .bind(now_ms)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(user).transpose()
+        row.map(|r| {
+            Ok(TokenOwner {
+                user: user(&r)?,
+                expires_at_ms: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
     }
 
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>> {

@@ -24,7 +24,8 @@ use thread_local::ThreadLocal;
 use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::{
-    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenRecord, User,
+    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenOwner,
+    TokenRecord, User,
 };
 
 pub struct SqliteStore {
@@ -404,16 +405,25 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<User>> {
+    async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT u.id, u.name, u.tz, u.created_at, u.email FROM tokens k JOIN users u ON u.id = k.user_id \
+                "SELECT u.id, u.name, u.tz, u.created_at, u.email, k.expires_at \
+                 FROM tokens k JOIN users u ON u.id = k.user_id \
                  WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
             )?
-            .query_row(params![&digest[..], now_ms], user_row)
+            .query_row(params![&digest[..], now_ms], |r| {
+                Ok((user_row(r)?, r.get(5)?))
+            })
             .optional()?)
         })?;
-        row.map(user).transpose()
+        row.map(|(u, expires_at_ms)| {
+            Ok(TokenOwner {
+                user: user(u)?,
+                expires_at_ms,
+            })
+        })
+        .transpose()
     }
 
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>> {
