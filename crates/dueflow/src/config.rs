@@ -1,10 +1,13 @@
 //! Server configuration, layered: defaults, then a TOML file, then
-//! `DUEFLOW_*` environment variables, then flags. Validated once at
-//! start-up; the database URL's password is redacted whenever it is shown.
+//! `DUEFLOW_*` environment variables (a secret may instead come from the
+//! file named by `DUEFLOW_<KEY>_FILE`, as Kubernetes and Docker mount
+//! them), then flags. Validated once at start-up; the database URL's
+//! password is redacted whenever it is shown.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use figment::Figment;
@@ -35,6 +38,10 @@ pub struct Config {
     pub kafka_brokers: String,
     /// Extra librdkafka properties, e.g. `security.protocol`, `sasl.username`.
     pub kafka_properties: BTreeMap<String, String>,
+    /// A Java-style properties file of librdkafka settings (`key=value`
+    /// lines, such as the `client.properties` a managed Kafka hands out);
+    /// `kafka_properties` override it. Empty: none.
+    pub kafka_properties_file: String,
     /// Prepended to topic names.
     pub topic_prefix: String,
     pub kafka_session_timeout_ms: u32,
@@ -72,6 +79,7 @@ impl Default for Config {
             bus: "inproc".into(),
             kafka_brokers: String::new(),
             kafka_properties: BTreeMap::new(),
+            kafka_properties_file: String::new(),
             topic_prefix: String::new(),
             kafka_session_timeout_ms: 6000,
             dapr_http_endpoint: "http://127.0.0.1:3500".into(),
@@ -105,7 +113,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 22] = [
+const ENV_KEYS: [&str; 23] = [
     "data_dir",
     "database_url",
     "listen",
@@ -115,6 +123,7 @@ const ENV_KEYS: [&str; 22] = [
     "roles",
     "bus",
     "kafka_brokers",
+    "kafka_properties_file",
     "topic_prefix",
     "kafka_session_timeout_ms",
     "dapr_http_endpoint",
@@ -130,6 +139,60 @@ const ENV_KEYS: [&str; 22] = [
     "smtp_from",
 ];
 
+/// Settings that may be read from the file `DUEFLOW_<KEY>_FILE` names.
+const SECRET_KEYS: [&str; 4] = [
+    "database_url",
+    "smtp_password",
+    "dapr_api_token",
+    "dapr_app_token",
+];
+
+/// The secrets given as files: key → the file's text without its final
+/// line break. `var` reads the environment.
+fn secret_files(
+    var: impl Fn(&str) -> Option<OsString>,
+) -> anyhow::Result<BTreeMap<&'static str, String>> {
+    let mut out = BTreeMap::new();
+    for key in SECRET_KEYS {
+        let name = format!("DUEFLOW_{}", key.to_uppercase());
+        let Some(path) = var(&format!("{name}_FILE")) else {
+            continue;
+        };
+        if var(&name).is_some() {
+            bail!("invalid configuration: both {name} and {name}_FILE are set; use one");
+        }
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "invalid configuration: {name}_FILE: cannot read {}",
+                Path::new(&path).display()
+            )
+        })?;
+        out.insert(key, text.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    Ok(out)
+}
+
+/// `key=value` (or `key: value`) lines of a Java-style properties file;
+/// blank lines and lines starting with `#` or `!` are skipped.
+fn parse_properties(text: &str, path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', '!']) {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(['=', ':']) else {
+            bail!(
+                "invalid configuration: kafka_properties_file {} line {}: expected key=value",
+                path.display(),
+                n + 1
+            );
+        };
+        out.insert(key.trim().to_owned(), value.trim().to_owned());
+    }
+    Ok(out)
+}
+
 impl Config {
     pub fn load(args: &ServerArgs) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
@@ -141,6 +204,7 @@ impl Config {
         }
         fig = fig
             .merge(Env::prefixed("DUEFLOW_").only(&ENV_KEYS))
+            .merge(Serialized::globals(secret_files(|k| std::env::var_os(k))?))
             .merge(Serialized::globals(Flags {
                 data_dir: args.data_dir.clone(),
                 database_url: args.database_url.clone(),
@@ -149,11 +213,30 @@ impl Config {
                 bus: args.bus.clone(),
                 kafka_brokers: args.kafka_brokers.clone(),
             }));
-        let config: Config = fig
+        let mut config: Config = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.read_kafka_properties_file()?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Fold the properties file under the `kafka_properties` table.
+    fn read_kafka_properties_file(&mut self) -> anyhow::Result<()> {
+        if self.kafka_properties_file.is_empty() {
+            return Ok(());
+        }
+        let path = Path::new(&self.kafka_properties_file);
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "invalid configuration: cannot read kafka_properties_file {}",
+                path.display()
+            )
+        })?;
+        let mut properties = parse_properties(&text, path)?;
+        properties.append(&mut self.kafka_properties);
+        self.kafka_properties = properties;
+        Ok(())
     }
 
     fn validate(&self) -> anyhow::Result<()> {
@@ -171,9 +254,13 @@ impl Config {
                 self.roles
             ),
             "inproc" => {}
-            "kafka" if self.kafka_brokers.trim().is_empty() => {
+            "kafka"
+                if self.kafka_brokers.trim().is_empty()
+                    && !self.kafka_properties.contains_key("bootstrap.servers") =>
+            {
                 bail!(
-                    "invalid configuration: bus = 'kafka' needs kafka_brokers (DUEFLOW_KAFKA_BROKERS)"
+                    "invalid configuration: bus = 'kafka' needs kafka_brokers (DUEFLOW_KAFKA_BROKERS) \
+                     or bootstrap.servers in kafka_properties"
                 )
             }
             "kafka" => {}
@@ -295,6 +382,50 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite:data/x.db"), "sqlite:data/x.db");
+    }
+
+    #[test]
+    fn secrets_come_from_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("db-url");
+        std::fs::write(&file, "postgres://u:p@h/db\n").unwrap();
+        let only_file = |k: &str| (k == "DUEFLOW_DATABASE_URL_FILE").then(|| file.clone().into());
+        let found = secret_files(only_file).unwrap();
+        assert_eq!(found["database_url"], "postgres://u:p@h/db");
+        assert_eq!(found.len(), 1);
+
+        let both = |k: &str| {
+            k.starts_with("DUEFLOW_DATABASE_URL")
+                .then(|| file.clone().into())
+        };
+        let e = secret_files(both).unwrap_err().to_string();
+        assert!(
+            e.contains("both DUEFLOW_DATABASE_URL and DUEFLOW_DATABASE_URL_FILE"),
+            "{e}"
+        );
+
+        let missing =
+            |k: &str| (k == "DUEFLOW_SMTP_PASSWORD_FILE").then(|| "/nonexistent/x".into());
+        let e = secret_files(missing).unwrap_err().to_string();
+        assert!(
+            e.contains("DUEFLOW_SMTP_PASSWORD_FILE") && e.contains("/nonexistent/x"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn reads_java_properties() {
+        let text = "# Confluent Cloud\nbootstrap.servers=pkc-1.example:9092\n\n\
+                    security.protocol = SASL_SSL\n! old style\nsasl.jaas.config: a=b c=d\n";
+        let p = parse_properties(text, Path::new("client.properties")).unwrap();
+        assert_eq!(p["bootstrap.servers"], "pkc-1.example:9092");
+        assert_eq!(p["security.protocol"], "SASL_SSL");
+        assert_eq!(p["sasl.jaas.config"], "a=b c=d");
+        assert_eq!(p.len(), 3);
+        let e = parse_properties("ok=1\nnonsense\n", Path::new("c.properties"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("c.properties line 2"), "{e}");
     }
 
     #[test]

@@ -209,8 +209,9 @@ fn metrics_and_probes_on_a_consumer_only_process() {
     let db = rt.block_on(common::fresh_pg_database());
     migrate(&db);
     let port = free_port();
+    let dir = tempfile::tempdir().unwrap();
     let nowhere = Broker {
-        dir: std::path::PathBuf::new(),
+        dir: dir.path().to_path_buf(),
         port: free_port(),
     };
     let _p = role(&db, "audit", &nowhere, port);

@@ -26,9 +26,7 @@ use dueflow_domain::task::Task;
 
 pub use error::StoreError;
 pub use listing::{ListQuery, Page};
-pub use model::{
-    ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenOwner, TokenRecord, User,
-};
+pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenOwner, TokenRecord, User};
 pub use notifications::{MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail};
 pub use reminders::{ReminderQuery, Reminders};
 pub use webhooks::{Delivery, DeliveryJob, DeliveryState, Outcome, Webhook, Webhooks};

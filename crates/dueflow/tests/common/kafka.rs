@@ -142,19 +142,29 @@ pub fn env(db: &str) -> Vec<(&'static str, String)> {
 }
 
 /// `dueflow serve --roles ROLES` on the Kafka bus, listening on `listen`.
+/// It is configured as a Kubernetes pod with mounted secrets would be: the
+/// database URL and the Kafka client settings (the broker's address among
+/// them) are files.
 pub fn role(db: &str, roles: &str, broker: &Broker, listen: u16) -> Proc {
-    serve(
-        &env(db),
-        listen,
-        &[
-            "--roles",
-            roles,
-            "--bus",
-            "kafka",
-            "--kafka-brokers",
-            &broker.brokers(),
-        ],
+    let url_file = broker.dir.join("database-url");
+    std::fs::write(&url_file, format!("{db}\n")).unwrap();
+    let properties = broker.dir.join("client.properties");
+    std::fs::write(
+        &properties,
+        format!(
+            "# as a managed Kafka hands it out\nbootstrap.servers={}\n",
+            broker.brokers()
+        ),
     )
+    .unwrap();
+    let mut env = env(db);
+    env.retain(|(k, _)| *k != "DUEFLOW_DATABASE_URL");
+    env.push(("DUEFLOW_DATABASE_URL_FILE", url_file.display().to_string()));
+    env.push((
+        "DUEFLOW_KAFKA_PROPERTIES_FILE",
+        properties.display().to_string(),
+    ));
+    serve(&env, listen, &["--roles", roles, "--bus", "kafka"])
 }
 
 pub fn migrate(db: &str) {
