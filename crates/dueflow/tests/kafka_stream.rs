@@ -2,7 +2,9 @@
 //! `task-updates`: one user's clients on different replicas see each
 //! other's changes within 200 ms, another user's client sees none of them,
 //! and a client that reconnects to the other replica with the last
-//! sequence number it saw gets what it missed, in order, once.
+//! sequence number it saw gets what it missed, in order, once. A token
+//! revoked through one replica stops working there at once and on the
+//! other within the 2 s it may keep a looked-up token.
 
 mod common;
 
@@ -109,4 +111,54 @@ async fn clients_on_two_api_replicas_see_each_other() {
         .map(|e| e["usersequence"].as_i64().unwrap())
         .collect();
     assert_eq!(seqs, vec![last + 1, last + 2, last + 3]);
+
+    // A second token of Ann's, used on both replicas, then revoked
+    // through the first.
+    let res = ann1
+        .http
+        .post(format!("{}/api/v1/tokens", ann1.base))
+        .bearer_auth(&ann_token)
+        .json(&serde_json::json!({"name": "second"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    let (id, secret) = (
+        created["id"].as_str().unwrap(),
+        created["token"].as_str().unwrap(),
+    );
+    let me = |api: &Api| {
+        api.http
+            .get(format!("{}/api/v1/me", api.base))
+            .bearer_auth(secret)
+            .send()
+    };
+    for api in [&ann1, &ann2] {
+        assert_eq!(me(api).await.unwrap().status(), 200);
+    }
+    let res = ann1
+        .http
+        .delete(format!("{}/api/v1/tokens/{id}", ann1.base))
+        .bearer_auth(&ann_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let revoked = Instant::now();
+    assert_eq!(
+        me(&ann1).await.unwrap().status(),
+        401,
+        "at once where revoked"
+    );
+    loop {
+        if me(&ann2).await.unwrap().status() == 401 {
+            break;
+        }
+        assert!(
+            revoked.elapsed() < Duration::from_millis(2500),
+            "the other replica still accepts the revoked token"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
