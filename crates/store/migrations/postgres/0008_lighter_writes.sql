@@ -4,6 +4,7 @@
 -- inserted row; to_tsvector(regconfig, text) is immutable as it is, so the
 -- generated column needs no wrapper. The outbox's event ids are unique by
 -- construction (UUIDv7) and never looked up, so they need no index.
+-- Upgrading rewrites the tasks table and rebuilds its search index once.
 CREATE TEXT SEARCH CONFIGURATION dueflow (COPY = pg_catalog.simple);
 ALTER TEXT SEARCH CONFIGURATION dueflow
     ALTER MAPPING FOR word, numword, hword, numhword, hword_part, hword_numpart,
