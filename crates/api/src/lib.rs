@@ -26,7 +26,6 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 
 /// The whole application router.
 pub fn app(state: AppState) -> Router {
-    metrics::handle();
     let (api, doc) = routes::api();
     let doc = std::sync::Arc::new(doc);
     Router::new()
@@ -48,7 +47,6 @@ pub fn app(state: AppState) -> Router {
 
 /// Probes and metrics only, for processes that run no `api` role.
 pub fn ops_app(state: AppState) -> Router {
-    metrics::handle();
     routes::probes()
         .route("/metrics", get(metrics::render))
         .fallback(problem::no_route)

@@ -4,10 +4,12 @@
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::state::AppState;
 
 const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
@@ -55,6 +57,14 @@ pub async fn track(req: Request, next: Next) -> Response {
     res
 }
 
-pub async fn render() -> String {
+/// The exposition, with `dueflow_bus_up` read from the bus health at the
+/// scrape (so it is right however early in the process the bus failed).
+pub async fn render(State(state): State<AppState>) -> String {
+    let up = if state.bus.failing_for().is_some() {
+        0.0
+    } else {
+        1.0
+    };
+    metrics::gauge!("dueflow_bus_up").set(up);
     handle().render()
 }

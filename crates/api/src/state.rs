@@ -51,7 +51,10 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Also installs the process's metrics recorder, so that it records
+    /// from before the first role starts.
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        crate::metrics::handle();
         Self {
             store,
             config: Arc::new(config),

@@ -20,20 +20,17 @@ fn now_ms() -> i64 {
 
 impl BusHealth {
     pub fn ok(&self) {
-        if self.failing_since_ms.swap(0, Ordering::Relaxed) != 0 {
-            metrics::gauge!("dueflow_bus_up").set(1.0);
-        }
+        self.failing_since_ms.store(0, Ordering::Relaxed);
     }
 
     /// A failure; the first of a run starts the clock.
     pub fn failed(&self) {
-        let started = self
-            .failing_since_ms
-            .compare_exchange(0, now_ms(), Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok();
-        if started {
-            metrics::gauge!("dueflow_bus_up").set(0.0);
-        }
+        let _ = self.failing_since_ms.compare_exchange(
+            0,
+            now_ms(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     /// How long the bus has been failing, if it is.
