@@ -323,11 +323,10 @@ async fn handle(
         return true;
     }
     for m in messages {
-        if let Err(reason) = handle_with_retries(handler, m, group, shutdown).await {
-            if shutdown.is_cancelled() {
-                return false;
-            }
-            dead_letter(dlq, m, group, &reason).await;
+        if let Err(reason) = handle_with_retries(handler, m, group, shutdown).await
+            && (shutdown.is_cancelled() || !dead_letter(dlq, m, group, &reason, shutdown).await)
+        {
+            return false;
         }
     }
     true
@@ -376,18 +375,41 @@ async fn handle_with_retries(
     Err("retries exhausted".into())
 }
 
-async fn dead_letter(dlq: &FutureProducer, m: &Message, group: &str, reason: &str) {
+/// Move `m` to its dead-letter topic, trying until the broker took it:
+/// its offset is stored only after that, so a message is never dropped.
+/// `false` when shutting down first.
+async fn dead_letter(
+    dlq: &FutureProducer,
+    m: &Message,
+    group: &str,
+    reason: &str,
+    shutdown: &CancellationToken,
+) -> bool {
     let topic = format!("{}.dlq", m.topic);
-    tracing::error!(%topic, id = %m.id, %reason, "message dead-lettered");
-    metrics::counter!("dueflow_dead_letters_total", "topic" => m.topic.clone()).increment(1);
-    let record = FutureRecord::to(&topic)
-        .key(&m.key)
-        .payload(&m.payload)
-        .headers(headers(&[
-            ("dueflow-dlq-reason", reason),
-            ("dueflow-dlq-group", group),
-        ]));
-    if let Err((e, _)) = dlq.send(record, SEND_TIMEOUT).await {
-        tracing::error!(%topic, id = %m.id, error = %e, "could not dead-letter message");
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        let record = FutureRecord::to(&topic)
+            .key(&m.key)
+            .payload(&m.payload)
+            .headers(headers(&[
+                ("dueflow-dlq-reason", reason),
+                ("dueflow-dlq-group", group),
+            ]));
+        match dlq.send(record, SEND_TIMEOUT).await {
+            Ok(_) => {
+                tracing::error!(%topic, id = %m.id, %reason, "message dead-lettered");
+                metrics::counter!("dueflow_dead_letters_total", "topic" => m.topic.clone())
+                    .increment(1);
+                return true;
+            }
+            Err((e, _)) => {
+                tracing::error!(%topic, id = %m.id, error = %e, retry_in = ?backoff, "could not dead-letter message");
+            }
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return false,
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
