@@ -10,6 +10,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod stream;
+mod trace;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@ use serde_json::{Map, Value, json};
 use crate::ids::{IdKind, new_id};
 use crate::reminder::schedule::{LATE_AFTER_MS, ScheduledReminder};
 use crate::task::Task;
+use crate::trace::TraceParent;
 
 pub const SPEC_VERSION: &str = "1.0";
 pub const SOURCE: &str = "/dueflow";
@@ -108,6 +109,9 @@ pub struct Event {
     /// Position among this user's events (1, 2, …), assigned by storage in
     /// the writing transaction; 0 until then. Live clients resume from it.
     pub sequence: i64,
+    /// The span of the work that made this event: the request, or the
+    /// handling of the event that caused it.
+    pub trace: TraceParent,
 }
 
 impl Event {
@@ -126,7 +130,14 @@ impl Event {
             time,
             data,
             sequence: 0,
+            trace: TraceParent::root(),
         }
+    }
+
+    /// This event as made by the work `trace` stands for.
+    pub fn in_trace(mut self, trace: TraceParent) -> Event {
+        self.trace = trace;
+        self
     }
 
     fn about(kind: EventType, user_id: &str, task: &Task, extra: Option<(&str, Value)>) -> Event {
@@ -250,6 +261,7 @@ impl Event {
             "datacontenttype": "application/json",
             "partitionkey": self.user_id,
             "usersequence": self.sequence,
+            "traceparent": self.trace.to_string(),
             "data": self.data,
         })
     }
@@ -277,6 +289,12 @@ impl Event {
             time,
             data: v.get("data").cloned().unwrap_or(Value::Null),
             sequence: v.get("usersequence").and_then(Value::as_i64).unwrap_or(0),
+            // Events written before traces were recorded have none.
+            trace: v
+                .get("traceparent")
+                .and_then(Value::as_str)
+                .and_then(TraceParent::parse)
+                .unwrap_or_else(TraceParent::root),
         })
     }
 }

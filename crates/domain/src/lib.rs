@@ -16,6 +16,7 @@ pub mod sort;
 pub mod status;
 pub mod tags;
 pub mod task;
+pub mod trace;
 pub mod urgency;
 pub mod webhook;
 pub mod zone;

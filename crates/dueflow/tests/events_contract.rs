@@ -776,4 +776,101 @@ async fn reminder_events_contract(s: &TestServer) {
     }
 }
 
-both_backends!(event_contract, reminder_events_contract);
+/// `traceparent` fields as (trace id, span id, flags).
+fn trace_of(e: &Value) -> (String, String, String) {
+    let t = e["traceparent"]
+        .as_str()
+        .expect("every event has a traceparent");
+    let f: Vec<&str> = t.split('-').collect();
+    assert_eq!((f.len(), f[0]), (4, "00"), "{t}");
+    (f[1].to_owned(), f[2].to_owned(), f[3].to_owned())
+}
+
+async fn traces_follow_the_request(s: &TestServer) {
+    let ann = s.user("ann").await;
+    let created_in = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    let completed_in = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    let (st, task) = send(
+        s.req(&ann, Method::POST, "/api/v1/tasks")
+            .header("traceparent", created_in)
+            .json(&json!({
+                "title": "Traced",
+                "due": "2026-12-01",
+                "recurrence": {"rrule": "FREQ=DAILY"},
+                "reminders": [{"at": "2030-01-01T09:00:00Z"}]
+            })),
+    )
+    .await;
+    assert_eq!(st, StatusCode::CREATED, "{task}");
+    let id = id_of(&task);
+    let (st, v) = send(
+        s.req(&ann, Method::POST, &format!("/api/v1/tasks/{id}/complete"))
+            .header("traceparent", completed_in),
+    )
+    .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let next = next_occurrence(s, &ann, &task).await;
+    let untraced = s.create(&ann, json!({"title": "No header"})).await;
+    let wanted = [
+        ("dueflow.task.created.v1", id.clone()),
+        ("dueflow.reminder.scheduled.v1", id.clone()),
+        ("dueflow.task.completed.v1", id.clone()),
+        ("dueflow.task.created.v1", id_of(&next)),
+        ("dueflow.task.created.v1", id_of(&untraced)),
+    ];
+    // The audit role logs them in the background.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let events = loop {
+        let got = items(&activity_page(s, &ann, &[("limit", "200")]).await);
+        let all = wanted.iter().all(|(k, id)| {
+            got.iter()
+                .any(|e| e["type"] == *k && e["subject"] == id.as_str())
+        });
+        if all {
+            break got;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "events missing after 5 s: {got:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let find = |kind: &str, subject: &str| {
+        events
+            .iter()
+            .find(|e| e["type"] == kind && e["subject"] == subject)
+            .expect("waited for above")
+            .clone()
+    };
+    let created = trace_of(&find("dueflow.task.created.v1", &id));
+    assert_eq!(
+        created.0, "0af7651916cd43dd8448eb211c80319c",
+        "the caller's trace"
+    );
+    assert_ne!(created.1, "b7ad6b7169203331", "a span of the server's own");
+    assert_eq!(created.2, "01", "the caller's sampling decision");
+    assert_eq!(
+        trace_of(&find("dueflow.reminder.scheduled.v1", &id)),
+        created,
+        "events of one write share its span"
+    );
+    let completed = trace_of(&find("dueflow.task.completed.v1", &id));
+    assert_eq!(completed.0, "4bf92f3577b34da6a3ce929d0e0e4736");
+    let occurrence = trace_of(&find("dueflow.task.created.v1", &id_of(&next)));
+    assert_eq!(
+        occurrence.0, completed.0,
+        "the recurring role stays in the completion's trace"
+    );
+    assert_ne!(occurrence.1, completed.1, "in a span of its own");
+    let fresh = trace_of(&find("dueflow.task.created.v1", &id_of(&untraced)));
+    assert!(
+        fresh.0 != created.0 && fresh.0 != completed.0 && fresh.0 != "0".repeat(32),
+        "a request without a traceparent starts a trace: {fresh:?}"
+    );
+}
+
+both_backends!(
+    event_contract,
+    reminder_events_contract,
+    traces_follow_the_request
+);

@@ -99,7 +99,8 @@ impl Notifier {
     async fn announce(&self, event: &Event) -> Result<(), HandlerError> {
         let (n, reminder) = notification(event)?;
         let delivered =
-            Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at);
+            Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at)
+                .in_trace(event.trace.child());
         if self
             .notifications
             .notify_in_app(&event.user_id, &n, &delivered)

@@ -20,6 +20,7 @@ use crate::auth::CurrentUser;
 use crate::json::{Json, Query};
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::trace::RequestTrace;
 
 /// How often a write is retried when a concurrent change moved the version.
 const WRITE_ATTEMPTS: usize = 8;
@@ -39,12 +40,17 @@ fn with_etag(task: &Task, status: StatusCode) -> Response {
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
     Json(input): Json<NewTask>,
 ) -> Result<Response, ApiError> {
     let task = Task::create(input, user.tz, Utc::now())?;
     state
         .store
-        .insert_task(&user.id, &task, &[Event::task_created(&user.id, &task)])
+        .insert_task(
+            &user.id,
+            &task,
+            &[Event::task_created(&user.id, &task).in_trace(trace)],
+        )
         .await?;
     let mut res = with_etag(&task, StatusCode::CREATED);
     res.headers_mut().insert(
@@ -166,6 +172,7 @@ fn stale(current: i64, header: bool) -> ApiError {
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
     headers: HeaderMap,
     Json(patch): Json<TaskPatch>,
@@ -185,7 +192,7 @@ pub async fn update(
         let Some(next) = task.apply(patch.clone(), Utc::now())? else {
             return Ok(with_etag(&task, StatusCode::OK));
         };
-        let event = Event::task_updated(&user.id, &task, &next);
+        let event = Event::task_updated(&user.id, &task, &next).in_trace(trace);
         if state
             .store
             .replace_task(&user.id, &next, task.version, &[event])
@@ -207,9 +214,10 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let event = Event::task_deleted(&user.id, &id, Utc::now());
+    let event = Event::task_deleted(&user.id, &id, Utc::now()).in_trace(trace);
     if state.store.delete_task(&user.id, &id, &event).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -224,6 +232,7 @@ pub async fn delete(
 pub async fn complete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
@@ -235,7 +244,7 @@ pub async fn complete(
         let Some(done) = task.complete(Utc::now()) else {
             return Ok(with_etag(&task, StatusCode::OK));
         };
-        let event = Event::task_completed(&user.id, &done);
+        let event = Event::task_completed(&user.id, &done).in_trace(trace);
         if state
             .store
             .replace_task(&user.id, &done, task.version, &[event])
@@ -254,6 +263,7 @@ pub async fn complete(
 pub async fn reopen(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     for _ in 0..WRITE_ATTEMPTS {
@@ -265,7 +275,7 @@ pub async fn reopen(
         let Some(open) = task.reopen(Utc::now()) else {
             return Ok(with_etag(&task, StatusCode::OK));
         };
-        let event = Event::task_reopened(&user.id, &open);
+        let event = Event::task_reopened(&user.id, &open).in_trace(trace);
         if state
             .store
             .replace_task(&user.id, &open, task.version, &[event])

@@ -14,6 +14,7 @@ use chrono_tz::Tz;
 use dueflow_domain::event::Event;
 use dueflow_domain::reminder::schedule;
 use dueflow_domain::task::Task;
+use dueflow_domain::trace::TraceParent;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection, PgPool, Postgres, Row};
@@ -72,7 +73,7 @@ impl PgStore {
         let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
         for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
             let r = crate::reminders::new_pending(&task.id, at)?;
-            all.push(Event::reminder_scheduled(user_id, &r, now));
+            all.push(Event::reminder_scheduled(user_id, &r, now).in_trace(events[0].trace));
             reminder_ids.push(r.id);
             reminder_ats.push(at);
         }
@@ -259,6 +260,7 @@ async fn replace_task(
     user_id: &str,
     task: &Task,
     prev_version: i64,
+    trace: TraceParent,
 ) -> Result<Option<Vec<Event>>> {
     let e = encode(task);
     let updated = bind_task(sqlx::query(UPDATE_TASK), user_id, task, &e)
@@ -274,7 +276,7 @@ async fn replace_task(
         .execute(&mut **tx)
         .await?;
     insert_tags(tx, user_id, task).await?;
-    reminders::sync(tx, user_id, task).await.map(Some)
+    reminders::sync(tx, user_id, task, trace).await.map(Some)
 }
 
 /// The tail of a statement that appends one user's events to the outbox:
@@ -538,7 +540,9 @@ impl Store for PgStore {
         events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let Some(scheduled) = replace_task(&mut tx, user_id, task, prev_version).await? else {
+        let Some(scheduled) =
+            replace_task(&mut tx, user_id, task, prev_version, events[0].trace).await?
+        else {
             return Ok(false);
         };
         insert_events(&mut tx, &[events, &scheduled].concat()).await?;

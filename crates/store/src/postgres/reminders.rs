@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
 use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder};
 use dueflow_domain::task::Task;
+use dueflow_domain::trace::TraceParent;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
@@ -32,7 +33,12 @@ fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx
 /// Bring `task`'s reminder rows in line with its reminders (see
 /// [`schedule::plan`]); returns the `reminder.scheduled` events of the rows
 /// added. (A new task's rows are written with it, by its insert.)
-pub(super) async fn sync(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<Vec<Event>> {
+pub(super) async fn sync(
+    tx: &mut Tx<'_>,
+    user_id: &str,
+    task: &Task,
+    trace: TraceParent,
+) -> Result<Vec<Event>> {
     let wanted = schedule::instants(task);
     let mut existing = Vec::new();
     let rows: Vec<(i64, String)> = sqlx::query_as(EXISTING)
@@ -61,7 +67,7 @@ pub(super) async fn sync(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<
             .bind(at)
             .execute(&mut **tx)
             .await?;
-        events.push(Event::reminder_scheduled(user_id, &r, now));
+        events.push(Event::reminder_scheduled(user_id, &r, now).in_trace(trace));
     }
     Ok(events)
 }

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use chrono_tz::Tz;
 use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
+use dueflow_domain::trace::TraceParent;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use thread_local::ThreadLocal;
@@ -232,6 +233,7 @@ fn insert_task(
     user_id: &str,
     task: &Task,
     skip_existing: bool,
+    trace: TraceParent,
 ) -> Result<Option<Vec<Event>>> {
     let n = if skip_existing {
         execute_task(
@@ -248,7 +250,7 @@ fn insert_task(
         return Ok(None);
     }
     insert_tags(tx, user_id, task)?;
-    reminders::sync(tx, user_id, task, true).map(Some)
+    reminders::sync(tx, user_id, task, true, trace).map(Some)
 }
 
 fn insert_tags(tx: &Transaction<'_>, user_id: &str, task: &Task) -> Result<()> {
@@ -267,6 +269,7 @@ fn replace_task(
     user_id: &str,
     task: &Task,
     prev_version: i64,
+    trace: TraceParent,
 ) -> Result<Option<Vec<Event>>> {
     if execute_task(tx, UPDATE_TASK, user_id, task, Some(prev_version))? == 0 {
         return Ok(None);
@@ -274,7 +277,7 @@ fn replace_task(
     tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
         .execute([&task.id])?;
     insert_tags(tx, user_id, task)?;
-    reminders::sync(tx, user_id, task, false).map(Some)
+    reminders::sync(tx, user_id, task, false, trace).map(Some)
 }
 
 /// Append events to the outbox within the caller's transaction, each with
@@ -472,7 +475,8 @@ impl Store for SqliteStore {
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
         self.write(move |tx| {
-            let scheduled = insert_task(tx, &user_id, &task, false)?.unwrap_or_default();
+            let scheduled =
+                insert_task(tx, &user_id, &task, false, events[0].trace)?.unwrap_or_default();
             insert_events(tx, &events)?;
             insert_events(tx, &scheduled)
         })
@@ -499,7 +503,8 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
         self.write(move |tx| {
-            let Some(scheduled) = replace_task(tx, &user_id, &task, prev_version)? else {
+            let Some(scheduled) = replace_task(tx, &user_id, &task, prev_version, events[0].trace)?
+            else {
                 return Ok(false);
             };
             insert_events(tx, &events)?;
@@ -512,7 +517,7 @@ impl Store for SqliteStore {
     async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
         let (user_id, task, event) = (user_id.to_owned(), task.clone(), event.clone());
         self.write(move |tx| {
-            let Some(scheduled) = insert_task(tx, &user_id, &task, true)? else {
+            let Some(scheduled) = insert_task(tx, &user_id, &task, true, event.trace)? else {
                 return Ok(false);
             };
             insert_events(tx, std::slice::from_ref(&event))?;

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
 use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder};
 use dueflow_domain::task::Task;
+use dueflow_domain::trace::TraceParent;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -31,12 +32,14 @@ fn raw_reminder(row: &Row<'_>, at: usize) -> rusqlite::Result<RawReminder> {
 
 /// Bring `task`'s reminder rows in line with its reminders (see
 /// [`schedule::plan`]); returns the `reminder.scheduled` events of the rows
-/// added. `is_new`: the task was just inserted, so it has no rows yet.
+/// added, in the write's `trace`. `is_new`: the task was just inserted, so
+/// it has no rows yet.
 pub(super) fn sync(
     tx: &Transaction<'_>,
     user_id: &str,
     task: &Task,
     is_new: bool,
+    trace: TraceParent,
 ) -> Result<Vec<Event>> {
     let wanted = schedule::instants(task);
     if is_new && wanted.is_empty() {
@@ -67,7 +70,7 @@ pub(super) fn sync(
         let r = new_pending(&task.id, at)?;
         tx.prepare_cached(&sql(ADD))?
             .execute(params![r.id, user_id, r.task_id, at])?;
-        events.push(Event::reminder_scheduled(user_id, &r, now));
+        events.push(Event::reminder_scheduled(user_id, &r, now).in_trace(trace));
     }
     Ok(events)
 }
