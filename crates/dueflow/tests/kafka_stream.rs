@@ -33,7 +33,7 @@ async fn clients_on_two_api_replicas_see_each_other() {
     let bob_token = named_user_with_token(&env(&c.db), "bob");
     let (port1, port2) = (free_port(), free_port());
     let _api1 = c.role("api", port1);
-    let _api2 = c.role("api", port2);
+    let api2 = c.role("api", port2);
     let (ann1, ann2) = (
         Api::new(port1, ann_token.clone()),
         Api::new(port2, ann_token.clone()),
@@ -111,6 +111,28 @@ async fn clients_on_two_api_replicas_see_each_other() {
         .map(|e| e["usersequence"].as_i64().unwrap())
         .collect();
     assert_eq!(seqs, vec![last + 1, last + 2, last + 3]);
+
+    // The second replica restarts while a change happens: the new process
+    // never saw it, so a client resuming there is told to reload rather
+    // than silently missing it; one that had seen everything is not.
+    let seen = last + 3;
+    drop(back);
+    drop(ws2);
+    drop(api2);
+    let while_down = ann1.create("while replica 2 restarts").await;
+    let _api2 = c.role("api", port2);
+    let mut stale = connect(&ann2.base, &ann_token, Some(seen)).await;
+    let first = next(&mut stale, Duration::from_secs(2))
+        .await
+        .expect("a message");
+    assert_eq!(first["type"], "dueflow.stream.reset", "{first}");
+    let mut current = connect(&ann2.base, &ann_token, Some(seen + 1)).await;
+    assert!(
+        next(&mut current, Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing to replay or reset for a client that saw {while_down}"
+    );
 
     // A second token of Ann's, used on both replicas, then revoked
     // through the first.

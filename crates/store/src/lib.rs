@@ -58,6 +58,8 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>>;
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>>;
     async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool>;
+    /// The user's latest event number (`usersequence`); 0 before any.
+    async fn event_sequence(&self, user_id: &str) -> Result<i64>;
 
     // Every write takes the events describing it; they are appended to the
     // outbox in the same transaction, or not at all.

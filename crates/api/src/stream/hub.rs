@@ -25,6 +25,9 @@ struct UserLog {
     recent: VecDeque<Item>,
     live: broadcast::Sender<Item>,
     last: i64,
+    /// The first number this process saw of the user (0: none yet): it
+    /// cannot vouch for what came before (it consumes from its start on).
+    first: i64,
 }
 
 impl UserLog {
@@ -33,8 +36,17 @@ impl UserLog {
             recent: VecDeque::new(),
             live: broadcast::channel(WINDOW).0,
             last: 0,
+            first: 0,
         }
     }
+}
+
+/// Where a reconnecting client resumes: after the last number it saw, and
+/// the user's latest number as the database has it now.
+#[derive(Debug, Clone, Copy)]
+pub struct Resume {
+    pub after: i64,
+    pub latest: i64,
 }
 
 /// What a new connection gets: the missed events, then the live feed.
@@ -59,6 +71,9 @@ impl StreamHub {
             return;
         }
         log.last = item.seq;
+        if log.first == 0 {
+            log.first = item.seq;
+        }
         log.recent.push_back(item.clone());
         if log.recent.len() > WINDOW {
             log.recent.pop_front();
@@ -66,12 +81,15 @@ impl StreamHub {
         let _ = log.live.send(item);
     }
 
-    /// Subscribe `user_id`, replaying what came after `after`.
-    pub fn subscribe(&self, user_id: &str, after: Option<i64>) -> Subscription {
+    /// Subscribe `user_id`, replaying what came after `resume.after`. A gap
+    /// is reported when events after it are no longer held, or may never
+    /// have reached this process (it started, or first heard of the user,
+    /// after them) while the database says there are some.
+    pub fn subscribe(&self, user_id: &str, resume: Option<Resume>) -> Subscription {
         let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
         let log = users.entry(user_id.to_owned()).or_insert_with(UserLog::new);
         let live = log.live.subscribe();
-        let Some(after) = after else {
+        let Some(Resume { after, latest }) = resume else {
             return Subscription {
                 backlog: Vec::new(),
                 live,
@@ -79,6 +97,8 @@ impl StreamHub {
             };
         };
         let oldest = log.recent.front().map_or(log.last + 1, |i| i.seq);
+        let trimmed = after < log.last && oldest > after + 1;
+        let unseen = log.first == 0 || log.first > after + 1;
         Subscription {
             backlog: log
                 .recent
@@ -87,7 +107,7 @@ impl StreamHub {
                 .cloned()
                 .collect(),
             live,
-            gap: after < log.last && oldest > after + 1,
+            gap: trimmed || (unseen && latest > after),
         }
     }
 
@@ -145,13 +165,41 @@ mod tests {
             hub.push("u", item(s));
         }
         hub.push("u", item(3));
-        let sub = hub.subscribe("u", Some(WINDOW as i64 + 5));
+        let at = |after: i64| {
+            Some(Resume {
+                after,
+                latest: WINDOW as i64 + 10,
+            })
+        };
+        let sub = hub.subscribe("u", at(WINDOW as i64 + 5));
         assert_eq!(
             sub.backlog.iter().map(|i| i.seq).collect::<Vec<_>>(),
             (WINDOW as i64 + 6..=WINDOW as i64 + 10).collect::<Vec<_>>()
         );
         assert!(!sub.gap);
-        assert!(hub.subscribe("u", Some(2)).gap, "events 3..10 are gone");
-        assert!(hub.subscribe("other", Some(0)).backlog.is_empty());
+        assert!(hub.subscribe("u", at(2)).gap, "events 3..10 are gone");
+        assert!(hub.subscribe("other", at(0)).backlog.is_empty());
+    }
+
+    #[test]
+    fn a_gap_where_this_process_cannot_vouch_for_what_came_after() {
+        let hub = StreamHub::default();
+        let resume = |after, latest| Some(Resume { after, latest });
+        // Never heard of the user: fine only while nothing happened since.
+        assert!(!hub.subscribe("u", resume(5, 5)).gap);
+        assert!(hub.subscribe("u", resume(5, 7)).gap);
+        // First heard of the user at 10: 6..9 may have passed it by.
+        for s in 10..=12 {
+            hub.push("u", item(s));
+        }
+        assert!(hub.subscribe("u", resume(5, 12)).gap);
+        // From 9 on it saw everything.
+        let sub = hub.subscribe("u", resume(9, 12));
+        assert!(!sub.gap);
+        assert_eq!(sub.backlog.len(), 3);
+        assert!(
+            !hub.subscribe("u", resume(12, 14)).gap,
+            "13, 14 on their way"
+        );
     }
 }

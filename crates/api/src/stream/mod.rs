@@ -2,8 +2,9 @@
 //! Server-Sent Events (`Accept: text/event-stream`). Each message is the
 //! CloudEvents document; its `usersequence` is the position to resume from
 //! with `?after=N` (or SSE's `Last-Event-ID`), within a bounded window. A
-//! client too far behind receives a `dueflow.stream.reset` message and
-//! should reload its data.
+//! client too far behind, or resuming on a process that cannot vouch for
+//! what came after its position (one that started since), receives a
+//! `dueflow.stream.reset` message and should reload its data.
 
 pub mod hub;
 
@@ -25,7 +26,7 @@ use crate::auth::CurrentUser;
 use crate::json::Query;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use hub::{Item, StreamHub};
+use hub::{Item, Resume, StreamHub};
 
 pub const RESET: &str = "dueflow.stream.reset";
 /// Read buffer and largest accepted message of a WebSocket, in bytes.
@@ -40,9 +41,9 @@ pub struct StreamParams {
 
 /// Feed one connection: the backlog, then live events, never a number twice
 /// or out of order.
-async fn pump(hub: &StreamHub, user_id: &str, after: Option<i64>, out: mpsc::Sender<Item>) {
-    let sub = hub.subscribe(user_id, after);
-    let mut last = after.unwrap_or(0);
+async fn pump(hub: &StreamHub, user_id: &str, resume: Option<Resume>, out: mpsc::Sender<Item>) {
+    let sub = hub.subscribe(user_id, resume);
+    let mut last = resume.map_or(0, |r| r.after);
     if sub.gap {
         let reset = Item {
             seq: 0,
@@ -70,7 +71,13 @@ async fn pump(hub: &StreamHub, user_id: &str, after: Option<i64>, out: mpsc::Sen
             }
             Ok(_) => {}
             Err(broadcast::error::RecvError::Lagged(_)) => {
-                let catch_up = hub.subscribe(user_id, Some(last));
+                // This connection saw `last` here: only the window's end
+                // can be past it.
+                let at = Resume {
+                    after: last,
+                    latest: last,
+                };
+                let catch_up = hub.subscribe(user_id, Some(at));
                 live = catch_up.live;
                 for item in catch_up.backlog {
                     last = item.seq;
@@ -84,20 +91,23 @@ async fn pump(hub: &StreamHub, user_id: &str, after: Option<i64>, out: mpsc::Sen
     }
 }
 
-fn connection(state: &AppState, user_id: String, after: Option<i64>) -> mpsc::Receiver<Item> {
+/// One connection's events (WebSocket or Server-Sent Events), counted in
+/// `dueflow_live_connections` while it is open.
+fn connection(state: &AppState, user_id: String, resume: Option<Resume>) -> mpsc::Receiver<Item> {
     let (tx, rx) = mpsc::channel(64);
     let hub = state.hub.clone();
     tokio::spawn(async move {
+        metrics::gauge!("dueflow_live_connections").increment(1.0);
         tokio::select! {
-            () = pump(&hub, &user_id, after, tx.clone()) => {}
+            () = pump(&hub, &user_id, resume, tx.clone()) => {}
             () = tx.closed() => {}
         }
+        metrics::gauge!("dueflow_live_connections").decrement(1.0);
     });
     rx
 }
 
 async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
-    metrics::gauge!("dueflow_live_connections").increment(1.0);
     loop {
         tokio::select! {
             item = events.recv() => {
@@ -112,7 +122,6 @@ async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
             },
         }
     }
-    metrics::gauge!("dueflow_live_connections").decrement(1.0);
 }
 
 #[utoipa::path(get, path = "/api/v1/stream", tag = "tasks", params(StreamParams),
@@ -130,12 +139,18 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let after = p.after.or(last_event_id);
+    let resume = match p.after.or(last_event_id) {
+        Some(after) => Some(Resume {
+            after,
+            latest: state.store.event_sequence(&user.id).await?,
+        }),
+        None => None,
+    };
     if parts.headers.contains_key(header::UPGRADE) {
         let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
             .map_err(|e| ApiError::invalid("Upgrade", e.body_text()))?;
-        let events = connection(&state, user.id, after);
+        let events = connection(&state, user.id, resume);
         // Clients only ever send control frames: small buffers keep ten
         // thousand idle connections cheap (the defaults reserve 128 KiB).
         return Ok(ws
@@ -144,7 +159,7 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
             .max_frame_size(READ_BUFFER)
             .on_upgrade(move |socket| websocket(socket, events)));
     }
-    let events = ReceiverStream::new(connection(&state, user.id, after)).map(|item| {
+    let events = ReceiverStream::new(connection(&state, user.id, resume)).map(|item| {
         let mut e = SseEvent::default()
             .event(item.kind.as_ref())
             .data(item.json.as_ref());

@@ -516,6 +516,14 @@ impl Store for PgStore {
         Ok(n == 1)
     }
 
+    async fn event_sequence(&self, user_id: &str) -> Result<i64> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT event_seq FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         self.create_task(user_id, task, events, false).await?;
         Ok(())

@@ -472,6 +472,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn event_sequence(&self, user_id: &str) -> Result<i64> {
+        let seq = self.read(|c| {
+            Ok(
+                c.prepare_cached("SELECT event_seq FROM users WHERE id = ?1")?
+                    .query_row([user_id], |r| r.get(0))
+                    .optional()?,
+            )
+        })?;
+        Ok(seq.unwrap_or(0))
+    }
+
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
         self.write(move |tx| {
