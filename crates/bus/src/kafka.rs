@@ -336,12 +336,15 @@ fn consumed(m: &Message, group: &str) {
     metrics::counter!("dueflow_consumed_total", "topic" => m.topic.clone(), "group" => group.to_owned()).increment(1);
 }
 
-/// The CloudEvents id of a payload, for logs (empty when unreadable).
+/// The CloudEvents id of a payload, for logs (empty when unreadable); the
+/// rest of the document is only scanned.
 fn event_id(payload: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(payload)
-        .ok()
-        .and_then(|v| v.get("id").and_then(|i| i.as_str()).map(str::to_owned))
-        .unwrap_or_default()
+    #[derive(serde::Deserialize)]
+    struct Id<'a> {
+        #[serde(borrow)]
+        id: std::borrow::Cow<'a, str>,
+    }
+    serde_json::from_str::<Id<'_>>(payload).map_or_else(|_| String::new(), |d| d.id.into_owned())
 }
 
 async fn handle_with_retries(

@@ -94,6 +94,29 @@ impl EventType {
     }
 }
 
+/// The envelope fields consumers decide by, read from a CloudEvents
+/// document without building the rest of it (most consumers skip most
+/// events).
+#[derive(Debug, serde::Deserialize)]
+pub struct Envelope<'a> {
+    #[serde(rename = "type", borrow)]
+    pub kind: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub partitionkey: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    pub usersequence: i64,
+}
+
+impl<'a> Envelope<'a> {
+    pub fn parse(payload: &'a str) -> Result<Envelope<'a>, String> {
+        serde_json::from_str(payload).map_err(|e| format!("not a dueflow CloudEvent: {e}"))
+    }
+
+    pub fn is(&self, kind: EventType) -> bool {
+        self.kind == kind.as_str()
+    }
+}
+
 /// One event, before it is rendered as a CloudEvent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
@@ -340,6 +363,10 @@ mod tests {
         assert_eq!(ce["type"], "dueflow.task.created.v1");
         assert_eq!(ce["specversion"], "1.0");
         assert_eq!(Event::from_cloudevent(&ce).unwrap(), e);
+        let text = ce.to_string();
+        let head = Envelope::parse(&text).unwrap();
+        assert!(head.is(EventType::TaskCreated) && !head.is(EventType::TaskCompleted));
+        assert_eq!(head.partitionkey, "usr_1");
         assert_eq!(EventType::TaskCompleted.short(), "task.completed");
         assert_eq!(
             EventType::parse("task.deleted"),

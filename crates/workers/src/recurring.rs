@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use dueflow_bus::{Handler, HandlerError, Message};
-use dueflow_domain::event::{Event, EventType};
+use dueflow_domain::event::{Envelope, Event, EventType};
 use dueflow_store::Store;
 
 pub struct Recurring {
@@ -25,6 +25,12 @@ impl Recurring {
 #[async_trait]
 impl Handler for Recurring {
     async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
+        if !Envelope::parse(&m.payload)
+            .map_err(HandlerError::Reject)?
+            .is(EventType::TaskCompleted)
+        {
+            return Ok(());
+        }
         let doc: serde_json::Value = serde_json::from_str(&m.payload)
             .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
         let event = Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?;

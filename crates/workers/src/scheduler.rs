@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use dueflow_bus::{Handler, HandlerError, Message};
-use dueflow_domain::event::EventType;
+use dueflow_domain::event::{Envelope, EventType};
 use dueflow_store::Reminders;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -34,9 +34,8 @@ const WAKING: [EventType; 2] = [EventType::ReminderScheduled, EventType::Reminde
 #[async_trait]
 impl Handler for Wake {
     async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
-        let doc: serde_json::Value = serde_json::from_str(&m.payload)
-            .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
-        if WAKING.iter().any(|t| doc["type"] == t.as_str()) {
+        let head = Envelope::parse(&m.payload).map_err(HandlerError::Reject)?;
+        if WAKING.iter().any(|t| head.is(*t)) {
             self.0.notify_one();
         }
         Ok(())

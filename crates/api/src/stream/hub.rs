@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use dueflow_bus::{Handler, HandlerError, Message};
+use dueflow_domain::event::Envelope;
 use tokio::sync::broadcast;
 
 /// Events kept per user for clients that reconnect.
@@ -124,20 +125,13 @@ pub struct HubFeed(pub Arc<StreamHub>);
 #[async_trait]
 impl Handler for HubFeed {
     async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
-        let doc: serde_json::Value = serde_json::from_str(&m.payload)
-            .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
-        let seq = doc["usersequence"].as_i64().unwrap_or(0);
-        let (Some(user), Some(kind)) = (doc["partitionkey"].as_str(), doc["type"].as_str()) else {
-            return Err(HandlerError::Reject(
-                "event without partitionkey or type".into(),
-            ));
-        };
-        if seq > 0 {
+        let head = Envelope::parse(&m.payload).map_err(HandlerError::Reject)?;
+        if head.usersequence > 0 {
             self.0.push(
-                user,
+                &head.partitionkey,
                 Item {
-                    seq,
-                    kind: kind.into(),
+                    seq: head.usersequence,
+                    kind: head.kind.as_ref().into(),
                     json: m.payload.as_str().into(),
                 },
             );
