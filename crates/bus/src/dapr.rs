@@ -21,7 +21,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::subscribers::Subscribers;
-use crate::{BusError, HandlerError, Message, Publisher};
+use crate::{BusError, HandlerError, Message, Publisher, TopicNames};
 
 #[derive(Debug, Clone)]
 pub struct DaprConfig {
@@ -29,8 +29,8 @@ pub struct DaprConfig {
     pub endpoint: String,
     /// Name of the Dapr pub/sub component.
     pub pubsub: String,
-    /// Prepended to every topic name.
-    pub topic_prefix: String,
+    /// The topics' names on the broker.
+    pub topics: TopicNames,
     /// Sent to the sidecar as `dapr-api-token` (Dapr's `DAPR_API_TOKEN`).
     pub api_token: Option<String>,
     /// Required from the sidecar as `dapr-api-token` (Dapr's `APP_API_TOKEN`).
@@ -58,7 +58,7 @@ impl Publisher for DaprPublisher {
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         let c = &self.config;
         for m in messages {
-            let topic = format!("{}{}", c.topic_prefix, m.topic);
+            let topic = c.topics.wire(&m.topic);
             let mut req = self
                 .http
                 .post(format!("{}/v1.0/publish/{}/{topic}", c.endpoint, c.pubsub));
@@ -136,7 +136,7 @@ async fn subscriptions(
         .map(|t| {
             json!({
                 "pubsubname": r.config.pubsub,
-                "topic": format!("{}{t}", r.config.topic_prefix),
+                "topic": r.config.topics.wire(&t),
                 "route": format!("/dapr/events/{t}"),
             })
         })

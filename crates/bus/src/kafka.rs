@@ -22,7 +22,7 @@ use rdkafka::{ClientConfig, ClientContext, Statistics};
 use tokio_util::sync::CancellationToken;
 
 use crate::health::BusHealth;
-use crate::{BusError, Handler, HandlerError, Message, Publisher};
+use crate::{BusError, Handler, HandlerError, Message, Publisher, TopicNames};
 
 pub const CONTENT_TYPE: &str = "application/cloudevents+json; charset=UTF-8";
 /// Attempts per message before it is dead-lettered.
@@ -39,8 +39,8 @@ pub struct KafkaConfig {
     pub properties: BTreeMap<String, String>,
     /// Consumer session timeout; short values make group joins fast.
     pub session_timeout_ms: u32,
-    /// Prepended to every topic name (e.g. `prod.` → `prod.task-events`).
-    pub topic_prefix: String,
+    /// The topics' names on the broker.
+    pub topics: TopicNames,
 }
 
 impl KafkaConfig {
@@ -83,14 +83,14 @@ fn producer(config: &KafkaConfig) -> Result<FutureProducer, BusError> {
 
 pub struct KafkaPublisher {
     producer: FutureProducer,
-    topic_prefix: String,
+    topics: TopicNames,
 }
 
 impl KafkaPublisher {
     pub fn new(config: &KafkaConfig) -> Result<Self, BusError> {
         Ok(Self {
             producer: producer(config)?,
-            topic_prefix: config.topic_prefix.clone(),
+            topics: config.topics.clone(),
         })
     }
 }
@@ -120,7 +120,7 @@ impl Publisher for KafkaPublisher {
         };
         let mut deliveries = Vec::with_capacity(messages.len());
         for m in messages {
-            let topic = format!("{}{}", self.topic_prefix, m.topic);
+            let topic = self.topics.wire(&m.topic);
             let mut record = FutureRecord::to(&topic)
                 .key(&m.key)
                 .payload(&m.payload)
@@ -238,10 +238,7 @@ pub async fn consume(
             group: group.clone(),
         })
         .map_err(|e| BusError::Unavailable(format!("cannot create Kafka consumer: {e}")))?;
-    let topics: Vec<String> = topics
-        .iter()
-        .map(|t| format!("{}{t}", config.topic_prefix))
-        .collect();
+    let topics: Vec<String> = topics.iter().map(|t| config.topics.wire(t)).collect();
     consumer
         .subscribe(&topics.iter().map(String::as_str).collect::<Vec<_>>())
         .map_err(|e| BusError::Unavailable(format!("cannot subscribe to {topics:?}: {e}")))?;

@@ -10,7 +10,27 @@ pub mod inproc;
 pub mod kafka;
 pub mod subscribers;
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+
+/// How dueflow's topics are named on the broker: a prefix, and names that
+/// replace the built-in ones (`task-events`, `reminders`, `task-updates`).
+/// Dead-letter topics are the named topic plus `.dlq`.
+#[derive(Debug, Clone, Default)]
+pub struct TopicNames {
+    pub prefix: String,
+    /// Built-in name → name on the broker.
+    pub renamed: BTreeMap<String, String>,
+}
+
+impl TopicNames {
+    /// The broker's name for the topic dueflow calls `topic`.
+    pub fn wire(&self, topic: &str) -> String {
+        let name = self.renamed.get(topic).map_or(topic, String::as_str);
+        format!("{}{name}", self.prefix)
+    }
+}
 
 /// One event on its way to consumers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,5 +81,21 @@ pub trait Handler: Send + Sync {
             self.handle(m).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_topics_for_the_broker() {
+        let t = TopicNames {
+            prefix: "prod.".into(),
+            renamed: [("task-events".to_owned(), "dueflow-changes".to_owned())].into(),
+        };
+        assert_eq!(t.wire("task-events"), "prod.dueflow-changes");
+        assert_eq!(t.wire("reminders"), "prod.reminders");
+        assert_eq!(TopicNames::default().wire("reminders"), "reminders");
     }
 }

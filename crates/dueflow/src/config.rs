@@ -14,6 +14,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use dueflow_bus::TopicNames;
+use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
 use dueflow_workers::email::{SmtpConfig, SmtpTls};
 
 use crate::cli::ServerArgs;
@@ -44,6 +46,10 @@ pub struct Config {
     pub kafka_properties_file: String,
     /// Prepended to topic names.
     pub topic_prefix: String,
+    /// The topics' names (before the prefix).
+    pub topic_task_events: String,
+    pub topic_reminders: String,
+    pub topic_task_updates: String,
     pub kafka_session_timeout_ms: u32,
     /// The Dapr sidecar's HTTP API (bus = 'dapr').
     pub dapr_http_endpoint: String,
@@ -81,6 +87,9 @@ impl Default for Config {
             kafka_properties: BTreeMap::new(),
             kafka_properties_file: String::new(),
             topic_prefix: String::new(),
+            topic_task_events: TASK_EVENTS.into(),
+            topic_reminders: REMINDERS.into(),
+            topic_task_updates: TASK_UPDATES.into(),
             kafka_session_timeout_ms: 6000,
             dapr_http_endpoint: "http://127.0.0.1:3500".into(),
             dapr_pubsub: "dueflow-pubsub".into(),
@@ -113,7 +122,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 23] = [
+const ENV_KEYS: [&str; 26] = [
     "data_dir",
     "database_url",
     "listen",
@@ -125,6 +134,9 @@ const ENV_KEYS: [&str; 23] = [
     "kafka_brokers",
     "kafka_properties_file",
     "topic_prefix",
+    "topic_task_events",
+    "topic_reminders",
+    "topic_task_updates",
     "kafka_session_timeout_ms",
     "dapr_http_endpoint",
     "dapr_pubsub",
@@ -272,6 +284,7 @@ impl Config {
             other => bail!("invalid configuration: bus = '{other}'; use inproc, kafka or dapr"),
         }
         self.smtp()?;
+        self.topics()?;
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -310,6 +323,44 @@ impl Config {
             password: opt(&self.smtp_password),
             from: self.smtp_from.clone(),
         }))
+    }
+
+    /// The topics' names on the broker, validated as Kafka names.
+    pub fn topics(&self) -> anyhow::Result<TopicNames> {
+        let mut renamed = BTreeMap::new();
+        for (key, builtin, name) in [
+            ("topic_task_events", TASK_EVENTS, &self.topic_task_events),
+            ("topic_reminders", REMINDERS, &self.topic_reminders),
+            ("topic_task_updates", TASK_UPDATES, &self.topic_task_updates),
+        ] {
+            let full = format!("{}{name}", self.topic_prefix);
+            let legal = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+            // `.dlq` is appended for the dead-letter twin.
+            if name.is_empty() || full.len() > 245 || !full.chars().all(legal) {
+                bail!(
+                    "invalid configuration: {key} = '{name}' (with topic_prefix '{}'): a topic \
+                     name has 1–245 characters of a–z, A–Z, 0–9, '.', '_' and '-'",
+                    self.topic_prefix
+                );
+            }
+            if name != builtin {
+                renamed.insert(builtin.to_owned(), name.clone());
+            }
+        }
+        let names = [
+            &self.topic_task_events,
+            &self.topic_reminders,
+            &self.topic_task_updates,
+        ];
+        if names[0] == names[1] || names[0] == names[2] || names[1] == names[2] {
+            bail!(
+                "invalid configuration: topic_task_events, topic_reminders and topic_task_updates must differ"
+            );
+        }
+        Ok(TopicNames {
+            prefix: self.topic_prefix.clone(),
+            renamed,
+        })
     }
 
     /// The roles to run, validated.
@@ -411,6 +462,24 @@ mod tests {
             e.contains("DUEFLOW_SMTP_PASSWORD_FILE") && e.contains("/nonexistent/x"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn topics_can_be_renamed_and_are_checked() {
+        let mut c = Config {
+            topic_prefix: "prod.".into(),
+            topic_reminders: "dueflow-reminders".into(),
+            ..Config::default()
+        };
+        let t = c.topics().unwrap();
+        assert_eq!(t.wire(REMINDERS), "prod.dueflow-reminders");
+        assert_eq!(t.wire(TASK_EVENTS), "prod.task-events");
+        c.topic_task_updates = "bad name".into();
+        let e = c.topics().unwrap_err().to_string();
+        assert!(e.contains("topic_task_updates = 'bad name'"), "{e}");
+        c.topic_task_updates = "dueflow-reminders".into();
+        let e = c.topics().unwrap_err().to_string();
+        assert!(e.contains("must differ"), "{e}");
     }
 
     #[test]

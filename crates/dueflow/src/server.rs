@@ -158,7 +158,7 @@ fn spawn_workers(
         let dapr = DaprConfig {
             endpoint: config.dapr_http_endpoint.trim_end_matches('/').to_owned(),
             pubsub: config.dapr_pubsub.clone(),
-            topic_prefix: config.topic_prefix.clone(),
+            topics: config.topics()?,
             api_token: non_empty(&config.dapr_api_token),
             app_token: non_empty(&config.dapr_app_token),
         };
@@ -178,7 +178,7 @@ fn spawn_workers(
         brokers: config.kafka_brokers.clone(),
         properties: config.kafka_properties.clone(),
         session_timeout_ms: config.kafka_session_timeout_ms,
-        topic_prefix: config.topic_prefix.clone(),
+        topics: config.topics()?,
     };
     if roles.contains(&Role::Api) {
         let publisher = KafkaPublisher::new(&kafka).map_err(|e| anyhow::anyhow!("{e}"))?;

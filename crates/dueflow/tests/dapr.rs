@@ -138,6 +138,9 @@ async fn every_role_over_the_dapr_http_contract() {
         ),
         ("DUEFLOW_DAPR_API_TOKEN", SIDECAR_TOKEN.to_owned()),
         ("DUEFLOW_DAPR_APP_TOKEN", APP_TOKEN.to_owned()),
+        // Topics as an operator may name them: a prefix, one renamed.
+        ("DUEFLOW_TOPIC_PREFIX", "prod.".to_owned()),
+        ("DUEFLOW_TOPIC_TASK_UPDATES", "dueflow-live".to_owned()),
     ];
     let token = user_with_token(&env);
     let _app = serve(&env, app_port, &[]);
@@ -184,7 +187,10 @@ async fn every_role_over_the_dapr_http_contract() {
         })
         .collect();
     topics.sort();
-    assert_eq!(topics, ["reminders", "task-events", "task-updates"]);
+    assert_eq!(
+        topics,
+        ["prod.dueflow-live", "prod.reminders", "prod.task-events"]
+    );
 
     // A recurring task, completed: published as CloudEvents keyed by user,
     // delivered back to the audit and recurring roles.
@@ -236,7 +242,10 @@ async fn every_role_over_the_dapr_http_contract() {
     assert!(!published.is_empty());
     for (pubsub, topic, key, ct, body) in &published {
         assert_eq!(pubsub, "dueflow-pubsub");
-        assert!(["task-events", "reminders", "task-updates"].contains(&topic.as_str()));
+        assert!(
+            ["prod.task-events", "prod.reminders", "prod.dueflow-live"].contains(&topic.as_str()),
+            "{topic}"
+        );
         assert_eq!(key, me["id"].as_str().unwrap(), "partition key = user");
         assert_eq!(ct, "application/cloudevents+json");
         let doc: Value = serde_json::from_str(body).unwrap();
@@ -247,7 +256,7 @@ async fn every_role_over_the_dapr_http_contract() {
     // changes nothing; what can never be handled is a DROP.
     let completed = published
         .iter()
-        .find(|p| p.1 == "task-events" && p.4.contains("dueflow.task.completed.v1"))
+        .find(|p| p.1 == "prod.task-events" && p.4.contains("dueflow.task.completed.v1"))
         .unwrap()
         .4
         .clone();

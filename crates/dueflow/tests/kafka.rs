@@ -86,7 +86,7 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
         brokers: c.broker.brokers(),
         properties: Default::default(),
         session_timeout_ms: 2000,
-        topic_prefix: String::new(),
+        topics: Default::default(),
     })
     .unwrap();
     let replay = Message {

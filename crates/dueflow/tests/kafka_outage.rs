@@ -88,7 +88,7 @@ async fn a_broker_outage_delays_events_and_loses_none() {
             brokers: c.broker.brokers(),
             properties: Default::default(),
             session_timeout_ms: 2000,
-            topic_prefix: String::new(),
+            topics: Default::default(),
         },
         &["task-events"],
         "outage-observer".into(),
