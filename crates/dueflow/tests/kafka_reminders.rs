@@ -7,48 +7,17 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, SubsecRound, Utc};
+use common::hooks::receiver;
 use common::kafka::{Api, Cluster};
 use common::process::{free_port, user_with_token};
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const REMINDERS: usize = 1_000;
 const SPREAD: Duration = Duration::from_secs(10);
-
-/// What the webhook receiver got: (task id, when it arrived, the body).
-type Received = Arc<Mutex<Vec<(String, DateTime<Utc>, Value)>>>;
-
-async fn hook(State(got): State<Received>, body: Bytes) -> StatusCode {
-    let at = Utc::now();
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return StatusCode::BAD_REQUEST;
-    };
-    let task = v["data"]["task"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    got.lock().unwrap().push((task, at, v));
-    StatusCode::NO_CONTENT
-}
-
-async fn receiver() -> (Received, String) {
-    let got = Received::default();
-    let app = Router::new()
-        .route("/hook", axum::routing::post(hook))
-        .with_state(got.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (got, url)
-}
 
 /// The median and the 99th percentile.
 fn percentiles(mut ms: Vec<i64>) -> (i64, i64) {
@@ -113,7 +82,7 @@ async fn a_thousand_reminders_reach_both_channels_once_and_on_time() {
 
     // The webhook: once per reminder, none early, p99 lateness ≤ 1 s.
     let got = received.lock().unwrap().clone();
-    let tasks: HashSet<&str> = got.iter().map(|(t, ..)| t.as_str()).collect();
+    let tasks: HashSet<&str> = got.iter().map(|h| h.task.as_str()).collect();
     assert_eq!(got.len(), REMINDERS, "a reminder reached the webhook twice");
     assert_eq!(
         tasks.len(),
@@ -121,13 +90,13 @@ async fn a_thousand_reminders_reach_both_channels_once_and_on_time() {
         "a reminder reached the webhook twice"
     );
     let mut lateness = Vec::new();
-    for (task, arrived, body) in &got {
+    for h in &got {
         let at = due
-            .get(task)
-            .unwrap_or_else(|| panic!("a webhook for an unknown task: {body}"));
-        let fired: DateTime<Utc> = body["timestamp"].as_str().unwrap().parse().unwrap();
-        assert!(fired >= *at, "fired early: {body}");
-        lateness.push((*arrived - *at).num_milliseconds());
+            .get(&h.task)
+            .unwrap_or_else(|| panic!("a webhook for an unknown task: {}", h.body));
+        let fired: DateTime<Utc> = h.body["timestamp"].as_str().unwrap().parse().unwrap();
+        assert!(fired >= *at, "fired early: {}", h.body);
+        lateness.push((h.arrived - *at).num_milliseconds());
     }
     let (p50, p99) = percentiles(lateness);
     eprintln!("webhook arrival after the reminder's time: p50 {p50} ms, p99 {p99} ms");

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod hooks;
 pub mod kafka;
 pub mod live;
 pub mod process;
