@@ -36,7 +36,16 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
             })
         })
         .collect();
-    bus.publish(&messages).await.map_err(|e| e.to_string())?;
+    if let Err(e) = bus.publish(&messages).await {
+        let mut topics: Vec<&str> = messages.iter().map(|m| m.topic.as_str()).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        for topic in topics {
+            metrics::counter!("dueflow_publish_failures_total", "topic" => topic.to_owned())
+                .increment(1);
+        }
+        return Err(e.to_string());
+    }
     let seqs: Vec<i64> = batch.iter().map(|m| m.seq).collect();
     store.outbox_ack(&seqs).await.map_err(|e| e.to_string())?;
     for m in &messages {
@@ -65,7 +74,6 @@ pub async fn run(
             }
             Err(e) => {
                 health.failed();
-                metrics::counter!("dueflow_publish_failures_total").increment(1);
                 tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay failed");
                 backoff = (backoff * 2).min(MAX_BACKOFF);
                 backoff
