@@ -23,6 +23,7 @@ const ROUTES: &[&str] = &[
     "POST /api/v1/reminders/{id}/snooze",
     "POST /api/v1/webhooks",
     "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+    "POST /api/v1/webhooks/{id}/secret",
     "GET /api/v1/stream",
     "GET /api/v1/tags",
     "GET /api/v1/tasks",

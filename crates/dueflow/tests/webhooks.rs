@@ -312,6 +312,60 @@ async fn delivers_signed_retries_and_disables(s: &TestServer) {
     );
     verify(&ok_secret, &hits[2]);
 
+    // Rotating the secret: messages are signed with both while the old one
+    // still counts, so a receiver on either secret accepts them.
+    let (st, _) = s
+        .call(
+            &bob,
+            Method::POST,
+            &format!("/api/v1/webhooks/{ok}/secret"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "not bob's endpoint");
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::POST,
+            &format!("/api/v1/webhooks/{ok}/secret"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let new_secret = v["secret"].as_str().unwrap().to_owned();
+    assert!(
+        new_secret.starts_with("whsec_") && new_secret != ok_secret,
+        "{v}"
+    );
+    let until: chrono::DateTime<chrono::Utc> =
+        v["previous_valid_until"].as_str().unwrap().parse().unwrap();
+    assert!(
+        until > chrono::Utc::now() + chrono::Duration::hours(23),
+        "{v}"
+    );
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::POST,
+            &format!("/api/v1/webhooks/{ok}/deliveries/{older}/redeliver"),
+            None,
+        )
+        .await;
+    assert_eq!(st, StatusCode::ACCEPTED, "{v}");
+    wait_until("the re-signed redelivery arrived", 5, || {
+        rx.hits("ok").len() >= 4
+    })
+    .await;
+    let signed = &rx.hits("ok")[3];
+    let header = signed.0["webhook-signature"].to_str().unwrap().to_owned();
+    assert_eq!(
+        header.split(' ').filter(|s| s.starts_with("v1,")).count(),
+        2,
+        "{header}"
+    );
+    verify(&new_secret, signed);
+    verify(&ok_secret, signed);
+
     // Bob sees none of it and cannot touch it.
     let (_, list) = s.call(&bob, Method::GET, "/api/v1/webhooks", None).await;
     assert_eq!(list, json!([]));

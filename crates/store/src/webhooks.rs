@@ -88,7 +88,9 @@ pub struct DeliveryJob {
     pub id: String,
     pub webhook_id: String,
     pub url: String,
-    pub secret: String,
+    /// `whsec_…` secrets to sign with: the current one, then the previous
+    /// one while a rotation overlaps.
+    pub secrets: Vec<String>,
     pub payload: String,
     /// Attempts so far, this one included.
     pub attempts: i64,
@@ -120,6 +122,15 @@ pub trait Webhooks: Send + Sync {
     /// The endpoints of these users, oldest first.
     async fn list_webhooks(&self, user_ids: &[&str]) -> Result<Vec<Webhook>>;
     async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// Sign with `secret` from now on, and with the current secret too
+    /// until `previous_until`; `false` when the user has no such endpoint.
+    async fn rotate_webhook_secret(
+        &self,
+        user_id: &str,
+        id: &str,
+        secret: &str,
+        previous_until: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Queue `event` (its webhook body `payload`) for every enabled endpoint
     /// of its owner that subscribed to its type; an endpoint that has it
     /// already is skipped. Returns how many were queued.
@@ -173,23 +184,30 @@ pub(crate) const CLAIMABLE: &str = "SELECT d.id FROM webhook_deliveries d \
 pub(crate) const LEASE: &str = "UPDATE webhook_deliveries SET attempts = attempts + 1, \
      next_attempt_at = $2, updated_at = $3 WHERE id = $1 AND state = 'pending' \
      RETURNING id, webhook_id, payload, attempts";
-pub(crate) const ENDPOINT: &str = "SELECT url, secret, enabled FROM webhooks WHERE id = $1";
+/// An endpoint's url, secret, whether it is on, and its previous secret
+/// while that still signs (at `$2`).
+pub(crate) const ENDPOINT: &str = "SELECT url, secret, enabled, \
+     CASE WHEN previous_until > $2 THEN previous_secret END FROM webhooks WHERE id = $1";
+pub(crate) const ROTATE_SECRET: &str = "UPDATE webhooks SET previous_secret = secret, \
+     previous_until = $4, secret = $3 WHERE id = $1 AND user_id = $2";
+/// A row of [`ENDPOINT`].
+pub(crate) type Endpoint = (String, String, bool, Option<String>);
 /// What a claimed delivery of a disabled endpoint ends as.
 pub(crate) const ENDPOINT_DISABLED: &str = "the endpoint is disabled";
 
 /// A leased delivery (`LEASE`: id, webhook id, payload, attempts) and its
-/// endpoint (`ENDPOINT`: url, secret, enabled): the job to send, or, when
-/// the endpoint is gone or disabled, the outcome that ends the delivery.
+/// endpoint (`ENDPOINT`): the job to send, or, when the endpoint is gone
+/// or disabled, the outcome that ends the delivery.
 pub(crate) fn claimed(
     (id, webhook_id, payload, attempts): (String, String, String, i64),
-    endpoint: Option<(String, String, bool)>,
+    endpoint: Option<Endpoint>,
 ) -> std::result::Result<DeliveryJob, (String, Outcome)> {
     match endpoint {
-        Some((url, secret, true)) => Ok(DeliveryJob {
+        Some((url, secret, true, previous)) => Ok(DeliveryJob {
             id,
             webhook_id,
             url,
-            secret,
+            secrets: std::iter::once(secret).chain(previous).collect(),
             payload,
             attempts,
         }),

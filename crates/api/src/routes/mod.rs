@@ -61,6 +61,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(notifications::read))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::redeliver))
         .routes(routes!(activity::list))

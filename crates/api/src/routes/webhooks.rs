@@ -95,18 +95,22 @@ fn validate(n: &NewWebhook, allow_private: bool) -> Result<(Vec<String>, String)
             events.push(short);
         }
     }
-    let secret = match &n.secret {
+    Ok((events, signing_secret(n.secret.as_deref())?))
+}
+
+/// The `whsec_…` secret given, checked, or a new random one.
+fn signing_secret(given: Option<&str>) -> Result<String, ApiError> {
+    match given {
         Some(s) => {
             secret_key(s).map_err(|e| ApiError::invalid("secret", e))?;
-            s.clone()
+            Ok(s.to_owned())
         }
         None => {
             let mut key = [0u8; 24];
             rand::rngs::OsRng.fill_bytes(&mut key);
-            format_secret(&key)
+            Ok(format_secret(&key))
         }
-    };
-    Ok((events, secret))
+    }
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
@@ -164,6 +168,49 @@ pub async fn delete(
     } else {
         Err(ApiError::NotFound)
     }
+}
+
+/// How long the previous secret keeps signing after a rotation.
+const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSecret {
+    /// `whsec_…` and base64 of 24–64 bytes; generated when left out.
+    secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotatedSecret {
+    /// The new signing secret; shown this once only.
+    secret: String,
+    /// Until then messages carry a signature with the previous secret too
+    /// (space-separated in `webhook-signature`), so the receiver can switch.
+    previous_valid_until: DateTime<Utc>,
+}
+
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/secret", tag = "webhooks",
+    params(("id" = String, Path)), request_body = NewSecret,
+    responses((status = 200, body = RotatedSecret), (status = 404)), security(("bearer" = [])))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+    Json(n): Json<NewSecret>,
+) -> Result<axum::Json<RotatedSecret>, ApiError> {
+    let secret = signing_secret(n.secret.as_deref())?;
+    let until = Utc::now() + ROTATION_OVERLAP;
+    if !state
+        .store
+        .rotate_webhook_secret(&user.id, &id, &secret, until)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    Ok(axum::Json(RotatedSecret {
+        secret,
+        previous_valid_until: until,
+    }))
 }
 
 #[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",

@@ -12,8 +12,9 @@ use super::PgStore;
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER, RawDelivery,
-    RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed, finish_values, list_deliveries_sql,
+    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER,
+    ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
+    finish_values, list_deliveries_sql,
 };
 
 fn raw_webhook(row: &PgRow) -> std::result::Result<RawWebhook, sqlx::Error> {
@@ -121,6 +122,24 @@ impl Webhooks for PgStore {
         Ok(gone)
     }
 
+    async fn rotate_webhook_secret(
+        &self,
+        user_id: &str,
+        id: &str,
+        secret: &str,
+        previous_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = sqlx::query(ROTATE_SECRET)
+            .bind(id)
+            .bind(user_id)
+            .bind(secret)
+            .bind(previous_until.timestamp_millis())
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(n == 1)
+    }
+
     async fn enqueue_deliveries(
         &self,
         event: &Event,
@@ -171,8 +190,9 @@ impl Webhooks for PgStore {
                     .bind(now_ms)
                     .fetch_one(&mut *tx)
                     .await?;
-            let endpoint: Option<(String, String, bool)> = sqlx::query_as(ENDPOINT)
+            let endpoint: Option<Endpoint> = sqlx::query_as(ENDPOINT)
                 .bind(&webhook_id)
+                .bind(now_ms)
                 .fetch_optional(&mut *tx)
                 .await?;
             match claimed((id, webhook_id, payload, attempts), endpoint) {

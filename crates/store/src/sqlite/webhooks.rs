@@ -10,8 +10,9 @@ use super::{SqliteStore, sql};
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER, RawDelivery,
-    RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed, finish_values, list_deliveries_sql,
+    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER,
+    ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
+    finish_values, list_deliveries_sql,
 };
 
 fn raw_webhook(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
@@ -117,6 +118,26 @@ impl Webhooks for SqliteStore {
         .await
     }
 
+    async fn rotate_webhook_secret(
+        &self,
+        user_id: &str,
+        id: &str,
+        secret: &str,
+        previous_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (user_id, id, secret) = (user_id.to_owned(), id.to_owned(), secret.to_owned());
+        self.write(move |tx| {
+            let n = tx.prepare_cached(&sql(ROTATE_SECRET))?.execute(params![
+                id,
+                user_id,
+                secret,
+                previous_until.timestamp_millis()
+            ])?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
     async fn enqueue_deliveries(
         &self,
         event: &Event,
@@ -173,9 +194,11 @@ impl Webhooks for SqliteStore {
                     .query_row(params![id, now_ms + lease_ms, now_ms], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     })?;
-                let endpoint: Option<(String, String, bool)> = tx
+                let endpoint: Option<Endpoint> = tx
                     .prepare_cached(&sql(ENDPOINT))?
-                    .query_row([&webhook_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .query_row(params![webhook_id, now_ms], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
                     .optional()?;
                 match claimed((id, webhook_id, payload, attempts), endpoint) {
                     Ok(job) => jobs.push(job),

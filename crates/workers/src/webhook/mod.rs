@@ -63,21 +63,29 @@ impl Sender {
             Ok(u) => u,
             Err(e) => return fail(None, e),
         };
-        let key = match secret_key(&job.secret) {
+        let keys = match job
+            .secrets
+            .iter()
+            .map(|s| secret_key(s))
+            .collect::<Result<Vec<_>, _>>()
+        {
             Ok(k) => k,
             Err(e) => return fail(None, e),
         };
         let timestamp = now.timestamp();
+        // During a rotation, one signature per secret, space-separated.
+        let signatures = keys
+            .iter()
+            .map(|k| sign::signature(k, &job.id, timestamp, &job.payload))
+            .collect::<Vec<_>>()
+            .join(" ");
         let response = self
             .http
             .post(url)
             .header(CONTENT_TYPE, "application/json")
             .header("webhook-id", &job.id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header(
-                "webhook-signature",
-                sign::signature(&key, &job.id, timestamp, &job.payload),
-            )
+            .header("webhook-signature", signatures)
             .body(job.payload.clone())
             .send()
             .await;
