@@ -13,8 +13,6 @@ use chrono::{DateTime, SubsecRound, Utc};
 use common::hooks::receiver;
 use common::kafka::{Api, Cluster};
 use common::process::{free_port, user_with_token};
-use futures_util::StreamExt;
-use serde_json::json;
 
 const REMINDERS: usize = 1_000;
 const SPREAD: Duration = Duration::from_secs(10);
@@ -37,31 +35,12 @@ async fn a_thousand_reminders_reach_both_channels_once_and_on_time() {
     let api = Api::new(api_port, token);
 
     let (received, url) = receiver().await;
-    let res = api
-        .http
-        .post(format!("{}/api/v1/webhooks", api.base))
-        .bearer_auth(&api.token)
-        .json(&json!({"url": url, "events": ["reminder.due"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    api.reminder_webhook(&url).await;
 
     // Reminder instants are kept to the millisecond: so are the test's.
     let first = (Utc::now() + chrono::Duration::seconds(8)).trunc_subsecs(3);
-    let step = SPREAD.as_millis() as i64 / REMINDERS as i64;
     let created = Instant::now();
-    let due: HashMap<String, DateTime<Utc>> = futures_util::stream::iter(0..REMINDERS)
-        .map(|i| {
-            let at = first + chrono::Duration::milliseconds(step * i as i64);
-            let task =
-                json!({"title": format!("remind {i}"), "reminders": [{"at": at.to_rfc3339()}]});
-            let api = &api;
-            async move { (api.create_with(task).await, at) }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
+    let due = api.tasks_with_reminders(REMINDERS, first, SPREAD).await;
     eprintln!("{REMINDERS} tasks created in {:?}", created.elapsed());
     assert!(
         Utc::now() < first,

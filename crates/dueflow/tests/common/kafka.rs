@@ -211,6 +211,41 @@ impl Api {
             .to_owned()
     }
 
+    /// Register a webhook endpoint at `url` for `reminder.due`.
+    pub async fn reminder_webhook(&self, url: &str) {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/webhooks", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({"url": url, "events": ["reminder.due"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+
+    /// `n` tasks with one reminder each, `spread` evenly from `first` on
+    /// (8 requests at a time): task id → reminder instant.
+    pub async fn tasks_with_reminders(
+        &self,
+        n: usize,
+        first: chrono::DateTime<chrono::Utc>,
+        spread: std::time::Duration,
+    ) -> std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> {
+        use futures_util::StreamExt;
+        let step = spread.as_millis() as i64 / n as i64;
+        futures_util::stream::iter(0..n)
+            .map(|i| {
+                let at = first + chrono::Duration::milliseconds(step * i as i64);
+                let task =
+                    json!({"title": format!("remind {i}"), "reminders": [{"at": at.to_rfc3339()}]});
+                async move { (self.create_with(task).await, at) }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await
+    }
+
     pub async fn complete(&self, id: &str) {
         let res = self
             .http
