@@ -628,6 +628,36 @@ async fn event_contract(s: &TestServer) {
         "the short and the full type name filter alike"
     );
 
+    // A time window: `since` is inclusive, `until` exclusive, so the two
+    // halves split the log at any instant.
+    let everything = items(&activity_page(s, &ann, &[("limit", "200")]).await);
+    let cut = everything[everything.len() / 2]["time"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let later = items(&activity_page(s, &ann, &[("since", cut.as_str()), ("limit", "200")]).await);
+    let earlier =
+        items(&activity_page(s, &ann, &[("until", cut.as_str()), ("limit", "200")]).await);
+    assert!(!later.is_empty() && !earlier.is_empty());
+    assert!(
+        later
+            .iter()
+            .all(|e| e["time"].as_str().unwrap() >= cut.as_str())
+    );
+    assert!(
+        earlier
+            .iter()
+            .all(|e| e["time"].as_str().unwrap() < cut.as_str())
+    );
+    assert_eq!([later, earlier].concat(), everything);
+    let (st, v) = send(
+        s.req(&ann, Method::GET, "/api/v1/activity")
+            .query(&[("since", "yesterday")]),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "since", "{v}");
+
     let report_id = id_of(&report);
     let about =
         items(&activity_page(s, &ann, &[("task", report_id.as_str()), ("limit", "200")]).await);
