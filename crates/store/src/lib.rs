@@ -101,6 +101,14 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
     ) -> Result<Vec<(i64, String, String)>>;
 }
 
+/// The span a write works in: its first event's (the reminder events a
+/// task write adds join it); a write without events starts a trace.
+pub(crate) fn write_trace(events: &[Event]) -> dueflow_domain::trace::TraceParent {
+    events
+        .first()
+        .map_or_else(dueflow_domain::trace::TraceParent::root, |e| e.trace)
+}
+
 /// Open the store named by `url`: `sqlite:PATH` (or a bare path) or
 /// `postgres://…`. The schema is not touched; call [`Store::migrate`].
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {

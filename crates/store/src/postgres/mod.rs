@@ -73,7 +73,9 @@ impl PgStore {
         let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
         for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
             let r = crate::reminders::new_pending(&task.id, at)?;
-            all.push(Event::reminder_scheduled(user_id, &r, now).in_trace(events[0].trace));
+            all.push(
+                Event::reminder_scheduled(user_id, &r, now).in_trace(crate::write_trace(events)),
+            );
             reminder_ids.push(r.id);
             reminder_ats.push(at);
         }
@@ -548,8 +550,14 @@ impl Store for PgStore {
         events: &[Event],
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let Some(scheduled) =
-            replace_task(&mut tx, user_id, task, prev_version, events[0].trace).await?
+        let Some(scheduled) = replace_task(
+            &mut tx,
+            user_id,
+            task,
+            prev_version,
+            crate::write_trace(events),
+        )
+        .await?
         else {
             return Ok(false);
         };

@@ -486,8 +486,8 @@ impl Store for SqliteStore {
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
         let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
         self.write(move |tx| {
-            let scheduled =
-                insert_task(tx, &user_id, &task, false, events[0].trace)?.unwrap_or_default();
+            let scheduled = insert_task(tx, &user_id, &task, false, crate::write_trace(&events))?
+                .unwrap_or_default();
             insert_events(tx, &events)?;
             insert_events(tx, &scheduled)
         })
@@ -514,7 +514,13 @@ impl Store for SqliteStore {
     ) -> Result<bool> {
         let (user_id, task, events) = (user_id.to_owned(), task.clone(), events.to_vec());
         self.write(move |tx| {
-            let Some(scheduled) = replace_task(tx, &user_id, &task, prev_version, events[0].trace)?
+            let Some(scheduled) = replace_task(
+                tx,
+                &user_id,
+                &task,
+                prev_version,
+                crate::write_trace(&events),
+            )?
             else {
                 return Ok(false);
             };
