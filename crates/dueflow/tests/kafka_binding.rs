@@ -66,16 +66,7 @@ async fn events_follow_the_cloudevents_binding_and_rejects_are_dead_lettered() {
     let _api = c.role("api", port);
     let _audit = c.role("audit", free_port());
     let api = Api::new(port, token);
-    let me: Value = api
-        .http
-        .get(format!("{}/api/v1/me", api.base))
-        .bearer_auth(&api.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = api.get_json("/api/v1/me").await;
     let owner = me["id"].as_str().unwrap().to_owned();
     let task = api.create("On the wire").await;
 

@@ -3,7 +3,7 @@
 //! scenario needs an outage), `dueflow serve --roles …` processes on the
 //! Kafka bus, and an API client that waits for what the consumers recorded.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -261,17 +261,7 @@ impl Api {
     pub async fn wait_next(&self, title: &str, not: &[String]) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let page: Value = self
-                .http
-                .get(format!("{}/api/v1/tasks", self.base))
-                .bearer_auth(&self.token)
-                .query(&[("q", "status:open"), ("limit", "200")])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page = self.get_json("/api/v1/tasks?q=status:open&limit=200").await;
             let found = page["items"]
                 .as_array()
                 .unwrap()
@@ -328,9 +318,43 @@ impl Api {
         events
     }
 
+    /// `GET path` as JSON.
+    pub async fn get_json(&self, path: &str) -> Value {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "GET {path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
     /// Every in-app notification, newest first.
     pub async fn notifications(&self) -> Vec<Value> {
         self.all_pages("/api/v1/notifications", &[]).await
+    }
+
+    /// The in-app notifications, checked to be exactly one for each task
+    /// of `due` (the reminder tasks) and none for anything else.
+    pub async fn one_notification_each<T>(&self, due: &HashMap<String, T>) -> Vec<Value> {
+        let notes = self.notifications().await;
+        let mut per_task: HashMap<&str, usize> = HashMap::new();
+        for n in &notes {
+            *per_task.entry(n["task_id"].as_str().unwrap()).or_default() += 1;
+        }
+        assert_eq!(
+            per_task.len(),
+            due.len(),
+            "reminders without a notification"
+        );
+        assert!(
+            per_task.values().all(|&n| n == 1),
+            "a reminder notified twice"
+        );
+        assert!(per_task.keys().all(|t| due.contains_key(*t)));
+        notes
     }
 
     /// Wait until the activity log holds exactly `expected` subjects for

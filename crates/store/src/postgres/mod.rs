@@ -71,11 +71,10 @@ impl PgStore {
         let now = task.updated_at;
         let mut all = events.to_vec();
         let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
+        let trace = crate::write_trace(events);
         for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
             let r = crate::reminders::new_pending(&task.id, at)?;
-            all.push(
-                Event::reminder_scheduled(user_id, &r, now).in_trace(crate::write_trace(events)),
-            );
+            all.push(Event::reminder_scheduled(user_id, &r, now).in_trace(trace));
             reminder_ids.push(r.id);
             reminder_ats.push(at);
         }
