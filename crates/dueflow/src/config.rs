@@ -70,6 +70,9 @@ pub struct Config {
     pub smtp_password: String,
     /// Sender address, e.g. `dueflow <reminders@example.com>`.
     pub smtp_from: String,
+    /// PEM file of certificates to trust for the SMTP server besides the
+    /// system's roots; empty: the system's roots only.
+    pub smtp_ca_file: String,
 }
 
 impl Default for Config {
@@ -102,6 +105,7 @@ impl Default for Config {
             smtp_username: String::new(),
             smtp_password: String::new(),
             smtp_from: String::new(),
+            smtp_ca_file: String::new(),
         }
     }
 }
@@ -122,7 +126,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 26] = [
+const ENV_KEYS: [&str; 27] = [
     "data_dir",
     "database_url",
     "listen",
@@ -149,6 +153,7 @@ const ENV_KEYS: [&str; 26] = [
     "smtp_username",
     "smtp_password",
     "smtp_from",
+    "smtp_ca_file",
 ];
 
 /// Settings that may be read from the file `DUEFLOW_<KEY>_FILE` names.
@@ -315,6 +320,12 @@ impl Config {
             );
         }
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        let ca_pem = match self.smtp_ca_file.as_str() {
+            "" => None,
+            path => Some(std::fs::read(path).with_context(|| {
+                format!("invalid configuration: cannot read smtp_ca_file {path}")
+            })?),
+        };
         Ok(Some(SmtpConfig {
             host: self.smtp_host.trim().to_owned(),
             port: self.smtp_port,
@@ -322,6 +333,7 @@ impl Config {
             username: opt(&self.smtp_username),
             password: opt(&self.smtp_password),
             from: self.smtp_from.clone(),
+            ca_pem,
         }))
     }
 

@@ -4,7 +4,8 @@
 //! (CloudEvents, `metadata.partitionKey`), reads the app's
 //! `GET /dapr/subscribe`, and delivers each event to the route named there,
 //! redelivering on `RETRY` and dropping on `DROP`, with Dapr's API tokens
-//! both ways. The app is the real binary running every role over it.
+//! both ways; a database held locked by another process turns a delivery
+//! into a `RETRY`. The app is the real binary running every role over it.
 
 mod common;
 
@@ -283,6 +284,56 @@ async fn every_role_over_the_dapr_http_contract() {
         .await
         .unwrap();
     assert_eq!(answer, json!({"status": "DROP"}));
+
+    // A passing failure is a RETRY, and the redelivery then lands: while
+    // another process holds the database's write lock the audit role
+    // cannot record a new event; once the lock is gone, the same delivery
+    // is a SUCCESS and the event is in the activity log once.
+    let mut created: Value = serde_json::from_str(
+        &published
+            .iter()
+            .find(|p| p.1 == "prod.task-events" && p.4.contains("dueflow.task.created.v1"))
+            .unwrap()
+            .4,
+    )
+    .unwrap();
+    let fresh = format!("evt_{}", uuid::Uuid::now_v7().simple());
+    created["id"] = json!(fresh);
+    let db = rusqlite::Connection::open(tmp.path().join("data").join("dueflow.db")).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let answer: Value = event(created.to_string())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "RETRY"}));
+    db.execute_batch("ROLLBACK").unwrap();
+    let answer: Value = event(created.to_string())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "SUCCESS"}));
+    let activity: Value = get("/api/v1/activity?type=task.created")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = activity["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids.iter().filter(|i| **i == fresh).count(),
+        1,
+        "{activity:#}"
+    );
+
     tokio::time::sleep(Duration::from_millis(300)).await;
     let page: Value = get("/api/v1/tasks?q=status:open")
         .await

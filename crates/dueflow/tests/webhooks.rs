@@ -456,6 +456,59 @@ async fn refuses_private_and_bad_input(s: &TestServer) {
         .await;
     assert_eq!(st, StatusCode::CREATED, "{v}");
     assert_eq!(v["secret"], secret);
+    delete_webhook(s, &ann, v["id"].as_str().unwrap()).await;
+
+    // A name is vetted after DNS, on delivery: this machine's own host
+    // name passes the text check but resolves to a loopback or private
+    // address, so nothing is sent and the log says why.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let addrs: Vec<_> = tokio::net::lookup_host((host.as_str(), 0))
+        .await
+        .unwrap_or_else(|e| panic!("the host name {host} does not resolve: {e}"))
+        .collect();
+    assert!(
+        addrs
+            .iter()
+            .all(|a| !dueflow_domain::webhook::is_public(a.ip())),
+        "{host} should resolve to this machine's own addresses: {addrs:?}"
+    );
+    let (rx, base) = receiver().await;
+    let port = base.rsplit(':').next().unwrap();
+    let (hook, _) = endpoint(
+        s,
+        &ann,
+        format!("http://{host}:{port}/hook/ok"),
+        json!(["task.created"]),
+    )
+    .await;
+    s.create(&ann, json!({"title": "Resolve me"})).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let tried = loop {
+        let log = deliveries(s, &ann, &hook).await;
+        if let Some(d) = log.iter().find(|d| d["attempts"].as_i64() >= Some(1)) {
+            break d.clone();
+        }
+        assert!(Instant::now() < deadline, "no delivery attempt: {log:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(tried["state"], "pending", "refused, to retry: {tried}");
+    assert_eq!(tried["last_status"], Value::Null, "{tried}");
+    let error = tried["last_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("private or loopback address"),
+        "the log names the refusal: {tried}"
+    );
+    assert!(rx.hits("ok").is_empty(), "nothing reached the receiver");
+}
+
+async fn delete_webhook(s: &TestServer, who: &Session, id: &str) {
+    let (st, v) = s
+        .call(who, Method::DELETE, &format!("/api/v1/webhooks/{id}"), None)
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
 }
 
 macro_rules! on_both {

@@ -16,6 +16,7 @@ use crate::pump::Queue;
 
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 /// How the connection to the SMTP server is secured.
@@ -49,6 +50,33 @@ pub struct SmtpConfig {
     pub password: Option<String>,
     /// The sender, e.g. `dueflow <reminders@example.com>`.
     pub from: String,
+    /// PEM certificates trusted for the server besides the system's roots
+    /// (a mail server with a private CA or a self-signed certificate).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// TLS towards `c.host`: its name checked against the certificate, which
+/// must chain to a public root or to one of `c.ca_pem`.
+fn tls_parameters(c: &SmtpConfig) -> Result<TlsParameters, String> {
+    let mut params = TlsParameters::builder(c.host.clone());
+    if let Some(pem) = &c.ca_pem {
+        let text = String::from_utf8_lossy(pem);
+        let blocks: Vec<&str> = text
+            .split_inclusive("-----END CERTIFICATE-----")
+            .filter(|b| b.contains("-----BEGIN CERTIFICATE-----"))
+            .collect();
+        if blocks.is_empty() {
+            return Err("smtp_ca_file holds no PEM certificate".into());
+        }
+        for block in blocks {
+            let cert = Certificate::from_pem(block.trim().as_bytes())
+                .map_err(|e| format!("smtp_ca_file: not a usable certificate: {e}"))?;
+            params = params.add_root_certificate(cert);
+        }
+    }
+    params
+        .build()
+        .map_err(|e| format!("TLS towards SMTP server {}: {e}", c.host))
 }
 
 /// Mails claimed (and sent one after the other) at once.
@@ -65,12 +93,11 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(c: &SmtpConfig, store: Arc<dyn Notifications>) -> Result<Mailer, String> {
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host);
         let builder = match c.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&c.host),
-            SmtpTls::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&c.host)
-                .map_err(|e| format!("SMTP server {}: {e}", c.host))?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&c.host)
-                .map_err(|e| format!("SMTP server {}: {e}", c.host))?,
+            SmtpTls::None => builder,
+            SmtpTls::StartTls => builder.tls(Tls::Required(tls_parameters(c)?)),
+            SmtpTls::Tls => builder.tls(Tls::Wrapper(tls_parameters(c)?)),
         };
         let mut builder = builder.port(c.port).timeout(Some(Duration::from_secs(20)));
         if let (Some(user), Some(pass)) = (&c.username, &c.password) {
