@@ -1,11 +1,17 @@
 //! Nothing acknowledged is lost: the real server process is killed with
 //! SIGKILL right after a burst of acknowledged writes; after a restart every
 //! task is there and every event reaches the activity log exactly once.
+//! Killed likewise while reminders fall due, the one process (every role,
+//! SQLite, in-process bus) comes back and turns each reminder into exactly
+//! one webhook message and one in-app notification, none early.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
+use chrono::{SubsecRound, Utc};
+use common::hooks::receiver;
+use common::kafka::Api;
 use common::process::{free_port, serve, user_with_token};
 use serde_json::{Value, json};
 
@@ -99,4 +105,44 @@ async fn kill_9_loses_no_acknowledged_write_or_event() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.kill();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_reminders_fires_each_once() {
+    const REMINDERS: usize = 300;
+    const SPREAD: Duration = Duration::from_secs(6);
+    let tmp = tempfile::tempdir().unwrap();
+    let env = [
+        (
+            "DUEFLOW_DATA_DIR",
+            tmp.path().join("data").display().to_string(),
+        ),
+        ("DUEFLOW_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
+    ];
+    let token = user_with_token(&env);
+    let port = free_port();
+    let mut server = serve(&env, port, &[]);
+    let api = Api::new(port, token);
+    let (received, url) = receiver().await;
+    api.reminder_webhook(&url).await;
+
+    let first = (Utc::now() + chrono::Duration::seconds(4)).trunc_subsecs(3);
+    let due = api.tasks_with_reminders(REMINDERS, first, SPREAD).await;
+    assert!(Utc::now() < first, "creating the tasks took too long");
+
+    // Halfway through, the whole process dies and comes back.
+    let halfway = first + chrono::Duration::milliseconds(SPREAD.as_millis() as i64 / 2);
+    tokio::time::sleep((halfway - Utc::now()).to_std().unwrap_or_default()).await;
+    let before_kill = received.lock().unwrap().len();
+    server.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _server = serve(&env, port, &[]);
+    assert!(
+        before_kill > 0 && before_kill < REMINDERS,
+        "the kill was not mid-run: {before_kill} delivered before it"
+    );
+    // Deliveries claimed before the kill go out again when their 60 s
+    // lease ends.
+    api.each_reminder_once(&received, &due, SPREAD + Duration::from_secs(90))
+        .await;
 }

@@ -9,10 +9,9 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use common::hooks::receiver;
 use common::kafka::{Api, Cluster, env};
 use common::process::{free_port, user_with_token};
@@ -55,46 +54,7 @@ async fn two_schedulers_and_a_killed_notifier_deliver_each_reminder_once() {
 
     // Deliveries the killed notifier had claimed go out again once their
     // 60 s lease ends.
-    let deadline = Instant::now() + SPREAD + Duration::from_secs(90);
-    loop {
-        let ids: std::collections::HashSet<String> = received
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|h| h.webhook_id.clone())
-            .collect();
-        if ids.len() >= REMINDERS {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{} of {REMINDERS} webhook messages arrived",
-            ids.len()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // Time for any duplicate to show.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-
-    let got = received.lock().unwrap().clone();
-    let mut ids_per_task: HashMap<&str, std::collections::HashSet<&str>> = HashMap::new();
-    for h in &got {
-        let at = due
-            .get(&h.task)
-            .unwrap_or_else(|| panic!("a webhook for an unknown task: {}", h.body));
-        let fired: DateTime<Utc> = h.body["timestamp"].as_str().unwrap().parse().unwrap();
-        assert!(fired >= *at, "fired early: {}", h.body);
-        ids_per_task
-            .entry(&h.task)
-            .or_default()
-            .insert(&h.webhook_id);
-    }
-    assert_eq!(ids_per_task.len(), REMINDERS, "reminders without a webhook");
-    assert!(
-        ids_per_task.values().all(|ids| ids.len() == 1),
-        "a reminder became two webhook messages (fired twice?)"
-    );
-
-    api.one_notification_each(&due).await;
+    api.each_reminder_once(&received, &due, SPREAD + Duration::from_secs(90))
+        .await;
     drop(notifier);
 }

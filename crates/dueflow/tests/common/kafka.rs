@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::hooks::Received;
 use super::process::{Proc, dueflow, serve, wait_for_port};
 
 /// The broker binary: `DUEFLOW_TEST_TANSU` (set by scripts/test), else the
@@ -229,9 +231,9 @@ impl Api {
     pub async fn tasks_with_reminders(
         &self,
         n: usize,
-        first: chrono::DateTime<chrono::Utc>,
+        first: DateTime<Utc>,
         spread: std::time::Duration,
-    ) -> std::collections::HashMap<String, chrono::DateTime<chrono::Utc>> {
+    ) -> HashMap<String, DateTime<Utc>> {
         use futures_util::StreamExt;
         let step = spread.as_millis() as i64 / n as i64;
         futures_util::stream::iter(0..n)
@@ -355,6 +357,59 @@ impl Api {
         );
         assert!(per_task.keys().all(|t| due.contains_key(*t)));
         notes
+    }
+
+    /// Wait (up to `within`) until every reminder of `due` reached the
+    /// webhook receiver, then check each became exactly one message (one
+    /// `webhook-id`; a message sent just before a crash may arrive again
+    /// under that id), none fired early, and one in-app notification each.
+    pub async fn each_reminder_once(
+        &self,
+        received: &Received,
+        due: &HashMap<String, DateTime<Utc>>,
+        within: Duration,
+    ) {
+        let deadline = Instant::now() + within;
+        loop {
+            let ids: HashSet<String> = received
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|h| h.webhook_id.clone())
+                .collect();
+            if ids.len() >= due.len() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} of {} webhook messages arrived",
+                ids.len(),
+                due.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Time for any duplicate to show.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        let got = received.lock().unwrap().clone();
+        let mut ids_per_task: HashMap<&str, HashSet<&str>> = HashMap::new();
+        for h in &got {
+            let at = due
+                .get(&h.task)
+                .unwrap_or_else(|| panic!("a webhook for an unknown task: {}", h.body));
+            let fired: DateTime<Utc> = h.body["timestamp"].as_str().unwrap().parse().unwrap();
+            assert!(fired >= *at, "fired early: {}", h.body);
+            ids_per_task
+                .entry(&h.task)
+                .or_default()
+                .insert(&h.webhook_id);
+        }
+        assert_eq!(ids_per_task.len(), due.len(), "reminders without a webhook");
+        assert!(
+            ids_per_task.values().all(|ids| ids.len() == 1),
+            "a reminder became two webhook messages (fired twice?)"
+        );
+        self.one_notification_each(due).await;
     }
 
     /// Wait until the activity log holds exactly `expected` subjects for
