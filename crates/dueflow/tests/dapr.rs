@@ -261,29 +261,22 @@ async fn every_role_over_the_dapr_http_contract() {
         .unwrap()
         .4
         .clone();
-    let event = |body: String| {
-        http.post(format!("{base}/dapr/events/task-events"))
+    // The app's answer to one delivery of `body` to the task-events route.
+    let answer = |body: String| {
+        let sent = http
+            .post(format!("{base}/dapr/events/task-events"))
             .header("dapr-api-token", APP_TOKEN)
             .header("content-type", "application/cloudevents+json")
             .body(body)
-            .send()
+            .send();
+        async move { sent.await.unwrap().json::<Value>().await.unwrap() }
     };
-    let answer: Value = event(completed).await.unwrap().json().await.unwrap();
-    assert_eq!(answer, json!({"status": "SUCCESS"}));
-    let answer: Value = event("not json".into())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer, json!({"status": "DROP"}));
-    let answer: Value = event(json!({"specversion": "1.0", "id": "evt_x"}).to_string())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer, json!({"status": "DROP"}));
+    assert_eq!(answer(completed).await, json!({"status": "SUCCESS"}));
+    assert_eq!(answer("not json".into()).await, json!({"status": "DROP"}));
+    assert_eq!(
+        answer(json!({"specversion": "1.0", "id": "evt_x"}).to_string()).await,
+        json!({"status": "DROP"})
+    );
 
     // A passing failure is a RETRY, and the redelivery then lands: while
     // another process holds the database's write lock the audit role
@@ -301,21 +294,15 @@ async fn every_role_over_the_dapr_http_contract() {
     created["id"] = json!(fresh);
     let db = rusqlite::Connection::open(tmp.path().join("data").join("dueflow.db")).unwrap();
     db.execute_batch("BEGIN IMMEDIATE").unwrap();
-    let answer: Value = event(created.to_string())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer, json!({"status": "RETRY"}));
+    assert_eq!(
+        answer(created.to_string()).await,
+        json!({"status": "RETRY"})
+    );
     db.execute_batch("ROLLBACK").unwrap();
-    let answer: Value = event(created.to_string())
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(answer, json!({"status": "SUCCESS"}));
+    assert_eq!(
+        answer(created.to_string()).await,
+        json!({"status": "SUCCESS"})
+    );
     let activity: Value = get("/api/v1/activity?type=task.created")
         .await
         .unwrap()

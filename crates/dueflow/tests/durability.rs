@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::{SubsecRound, Utc};
 use common::hooks::receiver;
 use common::kafka::Api;
-use common::process::{free_port, serve, user_with_token};
+use common::process::{free_port, one_process_env, serve, user_with_token};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,13 +112,7 @@ async fn kill_9_mid_reminders_fires_each_once() {
     const REMINDERS: usize = 300;
     const SPREAD: Duration = Duration::from_secs(6);
     let tmp = tempfile::tempdir().unwrap();
-    let env = [
-        (
-            "DUEFLOW_DATA_DIR",
-            tmp.path().join("data").display().to_string(),
-        ),
-        ("DUEFLOW_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
-    ];
+    let env = one_process_env(tmp.path());
     let token = user_with_token(&env);
     let port = free_port();
     let mut server = serve(&env, port, &[]);

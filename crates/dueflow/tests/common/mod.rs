@@ -9,6 +9,7 @@ pub mod hooks;
 pub mod kafka;
 pub mod live;
 pub mod process;
+pub mod reminder_load;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

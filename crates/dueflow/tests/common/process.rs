@@ -54,6 +54,15 @@ impl Drop for Proc {
     }
 }
 
+/// The environment of one process with every role on SQLite in `dir` and
+/// the in-process bus, its webhooks allowed to reach receivers on loopback.
+pub fn one_process_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("DUEFLOW_DATA_DIR", dir.join("data").display().to_string()),
+        ("DUEFLOW_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
+    ]
+}
+
 /// `dueflow serve --listen 127.0.0.1:PORT EXTRA…`, once it accepts connections.
 pub fn serve(env: &[(&str, String)], port: u16, extra: &[&str]) -> Proc {
     let child = dueflow(env, &["serve", "--listen", &format!("127.0.0.1:{port}")])

@@ -1,19 +1,16 @@
-//! 1,000 reminders due over 10 s: each reaches the user's in-app
+//! The 1,000-reminder scenario, run by the Kafka and the in-process test
+//! binaries (separate binaries, so that the two never share the cores at
+//! once): reminders due over 10 s each reach the user's in-app
 //! notifications once and a webhook receiver once, none early, and 99 % of
-//! them within a second of their time. Run twice: with the `api`,
-//! `scheduler` and `notifier` roles as their own processes over a real
-//! Kafka-protocol broker and PostgreSQL, and with every role in one
-//! process on SQLite and the in-process bus.
-
-mod common;
+//! them within a second of their time.
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, SubsecRound, Utc};
-use common::hooks::receiver;
-use common::kafka::{Api, Cluster};
-use common::process::{free_port, serve, user_with_token};
+
+use super::hooks::receiver;
+use super::kafka::Api;
 
 const REMINDERS: usize = 1_000;
 const SPREAD: Duration = Duration::from_secs(10);
@@ -25,34 +22,8 @@ fn percentiles(mut ms: Vec<i64>) -> (i64, i64) {
     (at(0.5), at(0.99))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn over_kafka_and_postgres_with_a_process_per_role() {
-    let c = Cluster::start().await;
-    let token = user_with_token(&common::kafka::env(&c.db));
-    let api_port = free_port();
-    let _api = c.role("api", api_port);
-    let _scheduler = c.role("scheduler", free_port());
-    let _notifier = c.role("notifier", free_port());
-    reach_both_channels_once_and_on_time(Api::new(api_port, token)).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_one_process_on_sqlite() {
-    let tmp = tempfile::tempdir().unwrap();
-    let env = [
-        (
-            "DUEFLOW_DATA_DIR",
-            tmp.path().join("data").display().to_string(),
-        ),
-        ("DUEFLOW_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()),
-    ];
-    let token = user_with_token(&env);
-    let port = free_port();
-    let _app = serve(&env, port, &[]);
-    reach_both_channels_once_and_on_time(Api::new(port, token)).await;
-}
-
-async fn reach_both_channels_once_and_on_time(api: Api) {
+/// Run the scenario against the server behind `api`.
+pub async fn reach_both_channels_once_and_on_time(api: Api) {
     let (received, url) = receiver().await;
     api.reminder_webhook(&url).await;
 
