@@ -92,7 +92,7 @@ fn consumers(
                 let s = dueflow_workers::start_scheduler(store.clone(), shutdown.clone());
                 tasks.push(s.task);
                 (
-                    &EVENT_TOPICS[..],
+                    &dueflow_workers::scheduler::TOPICS[..],
                     (own_group("scheduler"), Start::Latest),
                     s.handler,
                 )

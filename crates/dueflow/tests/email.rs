@@ -23,21 +23,17 @@ fn smtp_server(port: u16, dir: &Path) -> Proc {
 /// The same with more of aiosmtpd's flags (its TLS certificate and key).
 fn smtp_server_with(port: u16, dir: &Path, flags: &[&str]) -> Proc {
     let python = std::env::var("DUEFLOW_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let child = Command::new(&python)
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-        .args(flags)
-        .args([
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-            &dir.display().to_string(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start aiosmtpd with {python} (run scripts/test, which installs it): {e}")
-        });
-    let proc = Proc(child);
+    let proc = Proc::spawn(
+        Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+            .args(flags)
+            .args([
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+                &dir.display().to_string(),
+            ]),
+        &format!("aiosmtpd with {python} (scripts/test installs it)"),
+    );
     wait_for_port(port, "aiosmtpd");
     proc
 }

@@ -10,7 +10,7 @@ mod common;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use common::kafka::{Api, Broker, Cluster, env, migrate, role};
+use common::kafka::{Api, Broker, Cluster, Storage, env, migrate, role};
 use common::process::{free_port, user_with_token};
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher};
 use dueflow_bus::{Message, Publisher};
@@ -230,6 +230,7 @@ fn metrics_and_probes_on_a_consumer_only_process() {
     let nowhere = Broker {
         dir: dir.path().to_path_buf(),
         port: free_port(),
+        storage: Storage::Memory,
     };
     let _p = role(&db, "audit", &nowhere, port);
     let get = |path: &str| {

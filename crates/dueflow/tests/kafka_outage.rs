@@ -77,7 +77,7 @@ async fn keep_writing(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broker_outage_delays_events_and_loses_none() {
-    let mut c = Cluster::start().await;
+    let mut c = Cluster::start_durable().await;
     let api_port = free_port();
     let _api = c.role("api", api_port);
 

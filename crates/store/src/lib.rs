@@ -85,6 +85,10 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
     /// The oldest unpublished outbox messages, in commit-independent
     /// sequence order.
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>>;
+    /// Whether this process is the one that relays the outbox: it takes
+    /// the role when no live process holds it. Asked again before relaying
+    /// on, since a holder can lose it (its database session ended).
+    async fn relay_leader(&self) -> Result<bool>;
     /// Remove published messages from the outbox.
     async fn outbox_ack(&self, seqs: &[i64]) -> Result<()>;
     /// How many messages wait to be published.

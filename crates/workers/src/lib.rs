@@ -115,8 +115,10 @@ pub fn spawn_embedded(
     let notifier = start_notifier(store.clone(), notifier, shutdown.clone())?;
     for topic in EVENT_TOPICS {
         bus.subscribe(topic, AUDIT_GROUP, audit.clone());
-        bus.subscribe(topic, "dueflow-scheduler", scheduler.handler.clone());
         bus.subscribe(topic, NOTIFIER_GROUP, notifier.handler.clone());
+    }
+    for topic in scheduler::TOPICS {
+        bus.subscribe(topic, "dueflow-scheduler", scheduler.handler.clone());
     }
     bus.subscribe(TASK_UPDATES, "dueflow-stream", live);
     Ok(vec![

@@ -3,10 +3,14 @@
 //! Rows are found by presence, never by "ids above the last one seen", so a
 //! row whose transaction committed late is still picked up. A bus outage
 //! only delays events: the batch is retried with backoff. Each event goes
-//! to its own topic and to the live-update topic, in outbox order.
+//! to its own topic and to the live-update topic, in outbox order. Of the
+//! relays of several replicas only the leader publishes
+//! ([`Store::relay_leader`]); the others stand by and ask again every
+//! [`LEADERSHIP_CHECK`], so one takes over within about that when the
+//! leader dies.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dueflow_bus::health::BusHealth;
 use dueflow_bus::{Message, Publisher};
@@ -18,6 +22,8 @@ pub const BATCH: u32 = 500;
 /// How often an idle relay looks for new rows.
 pub const IDLE_POLL: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How often a relay confirms it leads, or a standby tries to.
+pub const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
 
 /// Publish one batch; how many messages went out.
 pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize, String> {
@@ -61,7 +67,23 @@ pub async fn run(
     shutdown: CancellationToken,
 ) {
     let mut backoff = IDLE_POLL;
+    let mut leads_until: Option<Instant> = None;
     while !shutdown.is_cancelled() {
+        if leads_until.is_none_or(|t| Instant::now() >= t) {
+            let leads = store.relay_leader().await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "cannot tell whether this relay leads");
+                false
+            });
+            metrics::gauge!("dueflow_relay_leader").set(if leads { 1.0 } else { 0.0 });
+            leads_until = leads.then(|| Instant::now() + LEADERSHIP_CHECK);
+            if !leads {
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(LEADERSHIP_CHECK) => {}
+                }
+                continue;
+            }
+        }
         let wait = match relay_once(store.as_ref(), bus.as_ref()).await {
             Ok(n) => {
                 health.ok();

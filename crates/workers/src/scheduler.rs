@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use dueflow_bus::{Handler, HandlerError, Message};
-use dueflow_domain::event::{Envelope, EventType};
+use dueflow_domain::event::{Envelope, EventType, REMINDERS};
 use dueflow_store::Reminders;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +30,8 @@ const CONTENDED: Duration = Duration::from_millis(50);
 pub struct Wake(pub Arc<Notify>);
 
 const WAKING: [EventType; 2] = [EventType::ReminderScheduled, EventType::ReminderSnoozed];
+/// The topics the waking events are published on: all a scheduler reads.
+pub const TOPICS: [&str; 1] = [REMINDERS];
 
 #[async_trait]
 impl Handler for Wake {
@@ -81,6 +83,18 @@ pub async fn run(store: Arc<dyn Reminders>, wake: Arc<Notify>, shutdown: Cancell
             () = shutdown.cancelled() => {}
             () = wake.notified() => {}
             () = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_waking_event_is_on_a_topic_the_scheduler_reads() {
+        for t in WAKING {
+            assert!(TOPICS.contains(&t.topic()), "{t:?} is on {}", t.topic());
         }
     }
 }

@@ -29,42 +29,50 @@ fn tansu() -> PathBuf {
         .expect("the tansu broker is required: run scripts/test, which installs it")
 }
 
-/// A tansu broker on a loopback port, keeping its messages and committed
-/// offsets in a SQLite file in `dir`, so that it can be stopped and
-/// started again without losing what it had accepted.
+/// Where a tansu broker keeps what it accepted.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// A SQLite file in the broker's directory: it survives a restart.
+    /// tansu spends CPU on it in proportion to its fetch requests (a core
+    /// with three idle consumers here), so only scenarios that stop and
+    /// start the broker use it.
+    Durable,
+    /// In memory, gone with the process.
+    Memory,
+}
+
+/// A tansu broker on a loopback port, with its files in `dir`.
 pub struct Broker {
     pub dir: PathBuf,
     pub port: u16,
+    pub storage: Storage,
 }
 
 impl Broker {
     pub fn start(&self) -> Proc {
         let url = format!("tcp://127.0.0.1:{}", self.port);
         // tansu 0.6 wants a relative path for its SQLite storage.
-        let child = Command::new(tansu())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "sqlite://broker.db"])
-            .current_dir(&self.dir)
-            .env_clear()
-            .env("RUST_BACKTRACE", "1")
-            .stdout(Stdio::null())
-            .stderr(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(format!("/tmp/broker-{}.log", self.port))
-                    .unwrap(),
-            )
-            .spawn()
-            .expect("start the tansu broker");
+        let storage = match self.storage {
+            Storage::Durable => "sqlite://broker.db",
+            Storage::Memory => "memory://tansu/",
+        };
+        let proc = Proc::spawn(
+            Command::new(tansu())
+                .args([
+                    "broker",
+                    "--listener-url",
+                    &url,
+                    "--advertised-listener-url",
+                    &url,
+                ])
+                .args(["--storage-engine", storage])
+                .current_dir(&self.dir)
+                .env_clear()
+                .env("RUST_BACKTRACE", "1"),
+            &format!("the tansu broker on {}", self.port),
+        );
         wait_for_port(self.port, "broker");
-        Proc(child)
+        proc
     }
 
     /// Start the broker with dueflow's topics (`partitions` each) and their
@@ -111,11 +119,23 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// A broker that keeps messages in memory (for scenarios that never
+    /// restart it), with a fresh database.
     pub async fn start() -> Cluster {
+        Self::start_with(Storage::Memory).await
+    }
+
+    /// The same with a broker that can be stopped and started again.
+    pub async fn start_durable() -> Cluster {
+        Self::start_with(Storage::Durable).await
+    }
+
+    async fn start_with(storage: Storage) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
         let broker = Broker {
             dir: dir.path().to_path_buf(),
             port: super::process::free_port(),
+            storage,
         };
         let broker_proc = broker.start_with_topics(3);
         let db = super::fresh_pg_database().await;
@@ -414,6 +434,25 @@ impl Api {
 
     /// Wait until the activity log holds exactly `expected` subjects for
     /// `kind`, each once; fail on a duplicate or on timeout.
+    /// The sum of a `/metrics` series (a name, or a name with all its
+    /// labels) over its label sets; 0 where the process has none.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .filter_map(|l| l.strip_prefix(series))
+            .filter(|rest| rest.starts_with([' ', '{']))
+            .filter_map(|rest| rest.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+
     pub async fn expect_exactly_once(&self, kind: &str, expected: &[String], within: Duration) {
         let want: HashSet<&String> = expected.iter().collect();
         let deadline = Instant::now() + within;

@@ -1,5 +1,6 @@
 //! Real `dueflow` processes for tests: commands with a clean environment,
-//! servers that are killed (SIGKILL) when dropped, a user with a token.
+//! servers that are killed (SIGKILL) when dropped and whose last words are
+//! shown when a test fails, a user with a token.
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -12,7 +13,9 @@ pub fn dueflow(env: &[(&str, String)], args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // Their logs are read from files.
+        .env("NO_COLOR", "1");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -38,19 +41,52 @@ pub fn wait_for_port(port: u16, what: &str) {
     }
 }
 
-/// A child process, killed with SIGKILL when dropped.
-pub struct Proc(pub Child);
+/// A child process, killed with SIGKILL when dropped. Its stderr goes to a
+/// file whose end is printed when the process is dropped by a failing test.
+pub struct Proc {
+    pub child: Child,
+    what: String,
+    log: tempfile::NamedTempFile,
+}
+
+/// How many of a process's last log lines a failing test prints.
+const LAST_WORDS: usize = 40;
 
 impl Proc {
+    /// Start `command` with stdout discarded and stderr kept; `what` names
+    /// it in a failing test's output.
+    pub fn spawn(command: &mut Command, what: &str) -> Proc {
+        let log = tempfile::NamedTempFile::new().unwrap();
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(log.reopen().unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        Proc {
+            child,
+            what: what.to_owned(),
+            log,
+        }
+    }
+
     pub fn kill(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+            let lines: Vec<&str> = log.lines().collect();
+            let from = lines.len().saturating_sub(LAST_WORDS);
+            eprintln!("--- the last lines of {} ---", self.what);
+            for line in &lines[from..] {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -65,13 +101,10 @@ pub fn one_process_env(dir: &std::path::Path) -> Vec<(&'static str, String)> {
 
 /// `dueflow serve --listen 127.0.0.1:PORT EXTRA…`, once it accepts connections.
 pub fn serve(env: &[(&str, String)], port: u16, extra: &[&str]) -> Proc {
-    let child = dueflow(env, &["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let proc = Proc(child);
+    let proc = Proc::spawn(
+        dueflow(env, &["serve", "--listen", &format!("127.0.0.1:{port}")]).args(extra),
+        &format!("dueflow serve {} on {port}", extra.join(" ")),
+    );
     wait_for_port(port, "dueflow serve");
     proc
 }

@@ -2,6 +2,7 @@
 //! a sqlx pool, migrations embedded from `migrations/postgres`, full-text
 //! search over a generated `tsvector` column with a GIN index.
 
+mod leader;
 mod notifications;
 mod reminders;
 mod webhooks;
@@ -28,6 +29,7 @@ use crate::{
 
 pub struct PgStore {
     pool: PgPool,
+    relay_leader: leader::RelayLeader,
 }
 
 /// A pooled connection idle for longer is pinged before it is used.
@@ -52,7 +54,10 @@ impl PgStore {
             })
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            relay_leader: leader::RelayLeader::default(),
+        })
     }
 }
 
@@ -653,6 +658,10 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn relay_leader(&self) -> Result<bool> {
+        self.relay_leader.hold(&self.pool).await
     }
 
     async fn outbox_ack(&self, seqs: &[i64]) -> Result<()> {

@@ -628,6 +628,11 @@ impl Store for SqliteStore {
         })
     }
 
+    /// A SQLite database has one process: its relay.
+    async fn relay_leader(&self) -> Result<bool> {
+        Ok(true)
+    }
+
     async fn outbox_ack(&self, seqs: &[i64]) -> Result<()> {
         let seqs = seqs.to_vec();
         self.write(move |tx| {
