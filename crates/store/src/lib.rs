@@ -27,9 +27,11 @@ use dueflow_domain::task::Task;
 pub use error::StoreError;
 pub use listing::{ListQuery, Page};
 pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenOwner, TokenRecord, User};
-pub use notifications::{MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail};
+pub use notifications::{
+    InApp, MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail,
+};
 pub use reminders::{ReminderQuery, Reminders};
-pub use webhooks::{Delivery, DeliveryJob, DeliveryState, Outcome, Webhook, Webhooks};
+pub use webhooks::{Delivery, DeliveryJob, DeliveryState, NewDelivery, Outcome, Webhook, Webhooks};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

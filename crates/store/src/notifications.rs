@@ -24,6 +24,15 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// A fired reminder's in-app notification, with the `reminder.delivered`
+/// event that records it.
+#[derive(Debug, Clone)]
+pub struct InApp {
+    pub user_id: String,
+    pub notification: Notification,
+    pub delivered: Event,
+}
+
 /// A mail waiting to be sent, keyed by the event it tells of.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedEmail {
@@ -64,14 +73,9 @@ pub struct NotificationQuery {
 
 #[async_trait]
 pub trait Notifications: Send + Sync {
-    /// Store `n` (unless its event was stored already) and, in the same
-    /// transaction, the `delivered` event. `false` when it existed.
-    async fn notify_in_app(
-        &self,
-        user_id: &str,
-        n: &Notification,
-        delivered: &Event,
-    ) -> Result<bool>;
+    /// Store each notification (unless its event was stored already) with
+    /// its `delivered` event, all in one transaction; how many were new.
+    async fn notify_in_app(&self, notes: &[InApp]) -> Result<usize>;
     async fn list_notifications(
         &self,
         user_id: &str,

@@ -6,7 +6,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dueflow_domain::event::Event;
 use serde::Serialize;
 
 use crate::codec::ms;
@@ -32,6 +31,18 @@ impl Webhook {
     pub fn wants(&self, short_type: &str) -> bool {
         self.enabled && self.events.iter().any(|e| e == short_type)
     }
+}
+
+/// One event to be sent to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    pub webhook_id: String,
+    pub user_id: String,
+    pub event_id: String,
+    /// The event's short type, e.g. `reminder.due`.
+    pub event_type: &'static str,
+    /// The webhook body.
+    pub payload: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -131,13 +142,11 @@ pub trait Webhooks: Send + Sync {
         secret: &str,
         previous_until: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Queue `event` (its webhook body `payload`) for every enabled endpoint
-    /// of its owner that subscribed to its type; an endpoint that has it
-    /// already is skipped. Returns how many were queued.
+    /// Queue deliveries, all in one transaction; one whose endpoint has
+    /// its event already is skipped. Returns how many were queued.
     async fn enqueue_deliveries(
         &self,
-        event: &Event,
-        payload: &str,
+        deliveries: &[NewDelivery],
         now: DateTime<Utc>,
     ) -> Result<usize>;
     /// Lease up to `limit` due deliveries until `now + lease_ms`.

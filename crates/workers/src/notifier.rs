@@ -13,7 +13,7 @@ use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::{Event, EventType};
 use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_domain::reminder::schedule::ScheduledReminder;
-use dueflow_store::{Notification, Notifications, QueuedEmail, Webhooks};
+use dueflow_store::{InApp, NewDelivery, Notification, Notifications, QueuedEmail, Webhooks};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -93,42 +93,14 @@ impl Notifier {
     }
 }
 
-impl Notifier {
-    /// A fired reminder's in-app notification (with its `reminder.delivered`
-    /// event) and, where the user has an address, its mail.
-    async fn announce(&self, event: &Event) -> Result<(), HandlerError> {
-        let (n, reminder) = notification(event)?;
-        let delivered =
-            Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at)
-                .in_trace(event.trace.child());
-        if self
-            .notifications
-            .notify_in_app(&event.user_id, &n, &delivered)
-            .await
-            .map_err(retry)?
-        {
-            metrics::counter!("dueflow_notifications_total", "channel" => "in_app").increment(1);
-        }
-        if let Some(wake) = &self.mail {
-            self.queue_mail(event, &n, wake).await?;
-        }
-        Ok(())
-    }
-
-    /// Queue `event` for its owner's endpoints that subscribed to it; how
-    /// many deliveries were queued.
-    async fn queue_webhooks(&self, event: &Event) -> Result<usize, HandlerError> {
-        let body = json!({
-            "type": event.kind.short(),
-            "timestamp": event.time.to_rfc3339_opts(SecondsFormat::Millis, true),
-            "data": event.data,
-        })
-        .to_string();
-        self.webhooks
-            .enqueue_deliveries(event, &body, Utc::now())
-            .await
-            .map_err(retry)
-    }
+/// The webhook body of an event.
+fn webhook_body(event: &Event) -> String {
+    json!({
+        "type": event.kind.short(),
+        "timestamp": event.time.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "data": event.data,
+    })
+    .to_string()
 }
 
 #[async_trait]
@@ -137,8 +109,11 @@ impl Handler for Notifier {
         self.handle_batch(std::slice::from_ref(m)).await
     }
 
-    /// The batch's users' endpoints are read with one query: most events
-    /// are of users (or types) without any, and then cost nothing more.
+    /// A batch's in-app notifications are one transaction, and so are its
+    /// webhook deliveries, whatever its size (mails, where SMTP is
+    /// configured, one each). Its users' endpoints are read with one
+    /// query: most events are of users (or types) without any, and then
+    /// cost nothing more.
     async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
         let mut events = Vec::with_capacity(messages.len());
         for m in messages {
@@ -146,24 +121,67 @@ impl Handler for Notifier {
                 .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
             events.push(Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?);
         }
+
+        let due: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.kind == EventType::ReminderDue)
+            .collect();
+        let mut notes = Vec::with_capacity(due.len());
+        for event in &due {
+            let (n, reminder) = notification(event)?;
+            let delivered =
+                Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at)
+                    .in_trace(event.trace.child());
+            notes.push(InApp {
+                user_id: event.user_id.clone(),
+                notification: n,
+                delivered,
+            });
+        }
+        if !notes.is_empty() {
+            let added = self
+                .notifications
+                .notify_in_app(&notes)
+                .await
+                .map_err(retry)?;
+            metrics::counter!("dueflow_notifications_total", "channel" => "in_app")
+                .increment(added as u64);
+        }
+        if let Some(wake) = &self.mail {
+            for (event, note) in due.iter().zip(&notes) {
+                self.queue_mail(event, &note.notification, wake).await?;
+            }
+        }
+
         let mut users: Vec<&str> = events.iter().map(|e| e.user_id.as_str()).collect();
         users.sort_unstable();
         users.dedup();
         let endpoints = self.webhooks.list_webhooks(&users).await.map_err(retry)?;
-        let mut queued = 0;
+        let mut deliveries = Vec::new();
         for event in &events {
-            if event.kind == EventType::ReminderDue {
-                self.announce(event).await?;
-            }
             let short = event.kind.short();
-            if endpoints
+            let mut body = None;
+            for w in endpoints
                 .iter()
-                .any(|w| w.user_id == event.user_id && w.wants(short))
+                .filter(|w| w.user_id == event.user_id && w.wants(short))
             {
-                queued += self.queue_webhooks(event).await?;
+                deliveries.push(NewDelivery {
+                    webhook_id: w.id.clone(),
+                    user_id: event.user_id.clone(),
+                    event_id: event.id.clone(),
+                    event_type: short,
+                    payload: body.get_or_insert_with(|| webhook_body(event)).clone(),
+                });
             }
         }
-        if queued > 0 {
+        if !deliveries.is_empty()
+            && self
+                .webhooks
+                .enqueue_deliveries(&deliveries, Utc::now())
+                .await
+                .map_err(retry)?
+                > 0
+        {
             self.wake.notify_one();
         }
         Ok(())

@@ -2,16 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dueflow_domain::event::Event;
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use super::{PgStore, insert_events};
 use crate::Result;
 use crate::notifications::{
-    CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, LEASE_EMAIL, MailOutcome, NEXT_EMAIL, Notification,
-    NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification, USER_EMAIL,
-    list_sql, mark_read_sql,
+    CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
+    Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification,
+    USER_EMAIL, list_sql, mark_read_sql,
 };
 
 fn raw(row: &PgRow) -> std::result::Result<RawNotification, sqlx::Error> {
@@ -29,31 +28,33 @@ fn raw(row: &PgRow) -> std::result::Result<RawNotification, sqlx::Error> {
 
 #[async_trait]
 impl Notifications for PgStore {
-    async fn notify_in_app(
-        &self,
-        user_id: &str,
-        n: &Notification,
-        delivered: &Event,
-    ) -> Result<bool> {
+    async fn notify_in_app(&self, notes: &[InApp]) -> Result<usize> {
         let mut tx = self.pool.begin().await?;
-        let added = sqlx::query(INSERT)
-            .bind(&n.id)
-            .bind(user_id)
-            .bind(&n.event_id)
-            .bind(&n.task_id)
-            .bind(&n.reminder_id)
-            .bind(&n.title)
-            .bind(&n.body)
-            .bind(n.created_at.timestamp_millis())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if added {
-            insert_events(&mut tx, std::slice::from_ref(delivered)).await?;
+        let mut delivered = Vec::new();
+        for note in notes {
+            let n = &note.notification;
+            let added = sqlx::query(INSERT)
+                .bind(&n.id)
+                .bind(&note.user_id)
+                .bind(&n.event_id)
+                .bind(&n.task_id)
+                .bind(&n.reminder_id)
+                .bind(&n.title)
+                .bind(&n.body)
+                .bind(n.created_at.timestamp_millis())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1;
+            if added {
+                delivered.push(note.delivered.clone());
+            }
+        }
+        if !delivered.is_empty() {
+            insert_events(&mut tx, &delivered).await?;
         }
         tx.commit().await?;
-        Ok(added)
+        Ok(delivered.len())
     }
 
     async fn list_notifications(

@@ -3,7 +3,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dueflow_domain::event::Event;
 use dueflow_domain::ids::{IdKind, new_id};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -12,8 +11,8 @@ use super::PgStore;
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER,
-    ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
+    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, Outcome,
+    REDELIVER, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
     finish_values, list_deliveries_sql,
 };
 
@@ -142,28 +141,25 @@ impl Webhooks for PgStore {
 
     async fn enqueue_deliveries(
         &self,
-        event: &Event,
-        payload: &str,
+        deliveries: &[NewDelivery],
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let short = event.kind.short();
+        let mut tx = self.pool.begin().await?;
         let mut n = 0;
-        for w in self.list_webhooks(&[&event.user_id]).await? {
-            if !w.wants(short) {
-                continue;
-            }
+        for d in deliveries {
             n += sqlx::query(INSERT_DELIVERY)
                 .bind(new_id(IdKind::Delivery))
-                .bind(&w.id)
-                .bind(&event.user_id)
-                .bind(&event.id)
-                .bind(short)
-                .bind(payload)
+                .bind(&d.webhook_id)
+                .bind(&d.user_id)
+                .bind(&d.event_id)
+                .bind(d.event_type)
+                .bind(&d.payload)
                 .bind(now.timestamp_millis())
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?
                 .rows_affected() as usize;
         }
+        tx.commit().await?;
         Ok(n)
     }
 

@@ -2,16 +2,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dueflow_domain::event::Event;
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, insert_events, sql};
 use crate::Result;
 use crate::notifications::{
-    CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, LEASE_EMAIL, MailOutcome, NEXT_EMAIL, Notification,
-    NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification, USER_EMAIL,
-    list_sql, mark_read_sql,
+    CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
+    Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification,
+    USER_EMAIL, list_sql, mark_read_sql,
 };
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
@@ -29,28 +28,32 @@ fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
 
 #[async_trait]
 impl Notifications for SqliteStore {
-    async fn notify_in_app(
-        &self,
-        user_id: &str,
-        n: &Notification,
-        delivered: &Event,
-    ) -> Result<bool> {
-        let (user_id, n, delivered) = (user_id.to_owned(), n.clone(), delivered.clone());
+    async fn notify_in_app(&self, notes: &[InApp]) -> Result<usize> {
+        let notes = notes.to_vec();
         self.write(move |tx| {
-            let added = tx.prepare_cached(&sql(INSERT))?.execute(params![
-                n.id,
-                user_id,
-                n.event_id,
-                n.task_id,
-                n.reminder_id,
-                n.title,
-                n.body,
-                n.created_at.timestamp_millis()
-            ])? == 1;
-            if added {
-                insert_events(tx, std::slice::from_ref(&delivered))?;
+            let mut insert = tx.prepare_cached(&sql(INSERT))?;
+            let mut delivered = Vec::new();
+            for note in notes {
+                let n = &note.notification;
+                let added = insert.execute(params![
+                    n.id,
+                    note.user_id,
+                    n.event_id,
+                    n.task_id,
+                    n.reminder_id,
+                    n.title,
+                    n.body,
+                    n.created_at.timestamp_millis()
+                ])? == 1;
+                if added {
+                    delivered.push(note.delivered);
+                }
             }
-            Ok(added)
+            drop(insert);
+            if !delivered.is_empty() {
+                insert_events(tx, &delivered)?;
+            }
+            Ok(delivered.len())
         })
         .await
     }

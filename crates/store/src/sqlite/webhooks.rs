@@ -2,7 +2,6 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use dueflow_domain::event::Event;
 use dueflow_domain::ids::{IdKind, new_id};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
@@ -10,8 +9,8 @@ use super::{SqliteStore, sql};
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, Outcome, REDELIVER,
-    ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
+    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, Outcome,
+    REDELIVER, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
     finish_values, list_deliveries_sql,
 };
 
@@ -140,33 +139,21 @@ impl Webhooks for SqliteStore {
 
     async fn enqueue_deliveries(
         &self,
-        event: &Event,
-        payload: &str,
+        deliveries: &[NewDelivery],
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let short = event.kind.short();
-        // Most users have no endpoints: find out on a reader first.
-        let targets: Vec<Webhook> = self
-            .read(|c| webhooks_of(c, &[&event.user_id]))?
-            .into_iter()
-            .filter(|w| w.wants(short))
-            .collect();
-        if targets.is_empty() {
-            return Ok(0);
-        }
-        let (user_id, event_id, payload) =
-            (event.user_id.clone(), event.id.clone(), payload.to_owned());
+        let deliveries = deliveries.to_vec();
         self.write(move |tx| {
             let mut stmt = tx.prepare_cached(&sql(INSERT_DELIVERY))?;
             let mut n = 0;
-            for w in &targets {
+            for d in &deliveries {
                 n += stmt.execute(params![
                     new_id(IdKind::Delivery),
-                    w.id,
-                    user_id,
-                    event_id,
-                    short,
-                    payload,
+                    d.webhook_id,
+                    d.user_id,
+                    d.event_id,
+                    d.event_type,
+                    d.payload,
                     now.timestamp_millis()
                 ])?;
             }
