@@ -186,18 +186,10 @@ async fn roles_as_processes_over_kafka_lose_nothing() {
     // The audit process has caught up: its consumer lag reaches zero on
     // both of its topics. (One user's events all share a partition; lag is
     // reported for partitions where the group has committed an offset.)
-    let metrics = format!("http://127.0.0.1:{audit_port}/metrics");
+    let audit = Api::new(audit_port, String::new());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let text = api
-            .http
-            .get(&metrics)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = audit.metrics().await;
         let lags: Vec<&str> = text
             .lines()
             .filter(|l| l.starts_with("dueflow_consumer_lag{"))

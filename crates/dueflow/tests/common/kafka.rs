@@ -434,19 +434,23 @@ impl Api {
 
     /// Wait until the activity log holds exactly `expected` subjects for
     /// `kind`, each once; fail on a duplicate or on timeout.
-    /// The sum of a `/metrics` series (a name, or a name with all its
-    /// labels) over its label sets; 0 where the process has none.
-    pub async fn metric(&self, series: &str) -> f64 {
-        let text = self
+    /// The process's `/metrics` page.
+    pub async fn metrics(&self) -> String {
+        let res = self
             .http
             .get(format!("{}/metrics", self.base))
             .send()
             .await
-            .unwrap()
-            .text()
-            .await
             .unwrap();
-        text.lines()
+        res.text().await.unwrap()
+    }
+
+    /// The sum of a `/metrics` series (a name, or a name with all its
+    /// labels) over its label sets; 0 where the process has none.
+    pub async fn metric(&self, series: &str) -> f64 {
+        self.metrics()
+            .await
+            .lines()
             .filter_map(|l| l.strip_prefix(series))
             .filter(|rest| rest.starts_with([' ', '{']))
             .filter_map(|rest| rest.rsplit(' ').next()?.parse::<f64>().ok())
