@@ -75,6 +75,11 @@ pub async fn run(
                 false
             });
             metrics::gauge!("dueflow_relay_leader").set(if leads { 1.0 } else { 0.0 });
+            if leads_until.is_some() && !leads {
+                // Its failures no longer speak for the bus; this process's
+                // consumers report on their own.
+                health.ok();
+            }
             leads_until = leads.then(|| Instant::now() + LEADERSHIP_CHECK);
             if !leads {
                 tokio::select! {

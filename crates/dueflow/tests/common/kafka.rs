@@ -432,8 +432,6 @@ impl Api {
         self.one_notification_each(due).await;
     }
 
-    /// Wait until the activity log holds exactly `expected` subjects for
-    /// `kind`, each once; fail on a duplicate or on timeout.
     /// The process's `/metrics` page.
     pub async fn metrics(&self) -> String {
         let res = self
@@ -457,6 +455,8 @@ impl Api {
             .sum()
     }
 
+    /// Wait until the activity log holds exactly `expected` subjects for
+    /// `kind`, each once; fail on a duplicate or on timeout.
     pub async fn expect_exactly_once(&self, kind: &str, expected: &[String], within: Duration) {
         let want: HashSet<&String> = expected.iter().collect();
         let deadline = Instant::now() + within;

@@ -628,7 +628,7 @@ impl Store for SqliteStore {
         })
     }
 
-    /// A SQLite database has one process: its relay.
+    /// A SQLite database serves one process (README, roles): its relay.
     async fn relay_leader(&self) -> Result<bool> {
         Ok(true)
     }
