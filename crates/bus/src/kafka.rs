@@ -162,6 +162,17 @@ struct LagReporter {
     group: String,
 }
 
+impl LagReporter {
+    fn lag(&self, topic: &str, partition: i32) -> metrics::Gauge {
+        metrics::gauge!(
+            "dueflow_consumer_lag",
+            "group" => self.group.clone(),
+            "topic" => topic.to_owned(),
+            "partition" => partition.to_string()
+        )
+    }
+}
+
 impl ClientContext for LagReporter {
     fn stats(&self, statistics: Statistics) {
         for (topic, t) in &statistics.topics {
@@ -170,13 +181,7 @@ impl ClientContext for LagReporter {
                 if *partition < 0 || p.consumer_lag < 0 {
                     continue;
                 }
-                metrics::gauge!(
-                    "dueflow_consumer_lag",
-                    "group" => self.group.clone(),
-                    "topic" => topic.clone(),
-                    "partition" => partition.to_string()
-                )
-                .set(p.consumer_lag as f64);
+                self.lag(topic, *partition).set(p.consumer_lag as f64);
             }
         }
     }
@@ -192,6 +197,10 @@ impl ConsumerContext for LagReporter {
             }
             Rebalance::Revoke(partitions) => {
                 tracing::info!(group = %self.group, partitions = partitions.count(), "partitions revoked");
+                // Their lag is no longer this consumer's to report.
+                for p in partitions.elements() {
+                    self.lag(p.topic(), p.partition()).set(0.0);
+                }
             }
             Rebalance::Error(e) => {
                 tracing::warn!(group = %self.group, error = %e, "rebalance failed");
