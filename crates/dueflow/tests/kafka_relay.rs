@@ -77,23 +77,25 @@ async fn one_replica_relays_and_another_takes_over_when_it_dies() {
     let survivor = &apis[1 - leader];
     procs[leader].kill();
     let killed = Instant::now();
-    let writer = Api::new(ports[1 - leader], token.clone());
-    let writes = tokio::spawn(async move {
-        let mut ids = Vec::new();
+    let writes = async {
+        let mut written = Vec::new();
         for i in 0..50 {
-            ids.push(writer.create(&format!("After the kill {i}")).await);
+            written.push(survivor.create(&format!("After the kill {i}")).await);
         }
-        ids
-    });
-    while survivor.metric("dueflow_relay_leader").await != 1.0 {
-        assert!(
-            killed.elapsed() < Duration::from_secs(3),
-            "no replica took over the relay"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    eprintln!("the standby led {:?} after the kill", killed.elapsed());
-    ids.extend(writes.await.unwrap());
+        written
+    };
+    let takeover = async {
+        while survivor.metric("dueflow_relay_leader").await != 1.0 {
+            assert!(
+                killed.elapsed() < Duration::from_secs(3),
+                "no replica took over the relay"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        eprintln!("the standby led {:?} after the kill", killed.elapsed());
+    };
+    let (written, ()) = tokio::join!(writes, takeover);
+    ids.extend(written);
     survivor
         .expect_exactly_once("task.created", &ids, Duration::from_secs(30))
         .await;

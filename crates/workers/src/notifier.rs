@@ -103,31 +103,13 @@ fn webhook_body(event: &Event) -> String {
     .to_string()
 }
 
-#[async_trait]
-impl Handler for Notifier {
-    async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
-        self.handle_batch(std::slice::from_ref(m)).await
-    }
-
-    /// A batch's in-app notifications are one transaction, and so are its
-    /// webhook deliveries, whatever its size (mails, where SMTP is
-    /// configured, one each). Its users' endpoints are read with one
-    /// query: most events are of users (or types) without any, and then
-    /// cost nothing more.
-    async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
-        let mut events = Vec::with_capacity(messages.len());
-        for m in messages {
-            let doc: Value = serde_json::from_str(&m.payload)
-                .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
-            events.push(Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?);
-        }
-
-        let due: Vec<&Event> = events
-            .iter()
-            .filter(|e| e.kind == EventType::ReminderDue)
-            .collect();
+impl Notifier {
+    /// Fired reminders' in-app notifications (with their
+    /// `reminder.delivered` events) in one transaction and, where the user
+    /// has an address, their mails.
+    async fn announce(&self, due: &[&Event]) -> Result<(), HandlerError> {
         let mut notes = Vec::with_capacity(due.len());
-        for event in &due {
+        for event in due {
             let (n, reminder) = notification(event)?;
             let delivered =
                 Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at)
@@ -138,27 +120,32 @@ impl Handler for Notifier {
                 delivered,
             });
         }
-        if !notes.is_empty() {
-            let added = self
-                .notifications
-                .notify_in_app(&notes)
-                .await
-                .map_err(retry)?;
-            metrics::counter!("dueflow_notifications_total", "channel" => "in_app")
-                .increment(added as u64);
-        }
+        let added = self
+            .notifications
+            .notify_in_app(&notes)
+            .await
+            .map_err(retry)?;
+        metrics::counter!("dueflow_notifications_total", "channel" => "in_app")
+            .increment(added as u64);
         if let Some(wake) = &self.mail {
             for (event, note) in due.iter().zip(&notes) {
                 self.queue_mail(event, &note.notification, wake).await?;
             }
         }
+        Ok(())
+    }
 
+    /// Queue `events` for their owners' endpoints that subscribed to them,
+    /// in one transaction. The users' endpoints are read with one query:
+    /// most events are of users (or types) without any, and then cost
+    /// nothing more.
+    async fn queue_webhooks(&self, events: &[Event]) -> Result<(), HandlerError> {
         let mut users: Vec<&str> = events.iter().map(|e| e.user_id.as_str()).collect();
         users.sort_unstable();
         users.dedup();
         let endpoints = self.webhooks.list_webhooks(&users).await.map_err(retry)?;
         let mut deliveries = Vec::new();
-        for event in &events {
+        for event in events {
             let short = event.kind.short();
             let mut body = None;
             for w in endpoints
@@ -174,16 +161,44 @@ impl Handler for Notifier {
                 });
             }
         }
-        if !deliveries.is_empty()
-            && self
-                .webhooks
-                .enqueue_deliveries(&deliveries, Utc::now())
-                .await
-                .map_err(retry)?
-                > 0
-        {
+        if deliveries.is_empty() {
+            return Ok(());
+        }
+        let queued = self
+            .webhooks
+            .enqueue_deliveries(&deliveries, Utc::now())
+            .await
+            .map_err(retry)?;
+        if queued > 0 {
             self.wake.notify_one();
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Handler for Notifier {
+    async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
+        self.handle_batch(std::slice::from_ref(m)).await
+    }
+
+    /// A batch costs one transaction for its in-app notifications and one
+    /// for its webhook deliveries, whatever its size (mails, where SMTP is
+    /// configured, one each).
+    async fn handle_batch(&self, messages: &[Message]) -> Result<(), HandlerError> {
+        let mut events = Vec::with_capacity(messages.len());
+        for m in messages {
+            let doc: Value = serde_json::from_str(&m.payload)
+                .map_err(|e| HandlerError::Reject(format!("not JSON: {e}")))?;
+            events.push(Event::from_cloudevent(&doc).map_err(HandlerError::Reject)?);
+        }
+        let due: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.kind == EventType::ReminderDue)
+            .collect();
+        if !due.is_empty() {
+            self.announce(&due).await?;
+        }
+        self.queue_webhooks(&events).await
     }
 }
