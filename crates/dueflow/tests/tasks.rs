@@ -8,8 +8,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use chrono::Utc;
 use common::{Session, TestServer, send};
 use dueflow_bus::{Handler, Message};
+use dueflow_domain::event::Event;
+use dueflow_domain::task::{NewTask, Task};
+use dueflow_store::StoreError;
 use dueflow_workers::recurring::Recurring;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -334,4 +338,58 @@ async fn bad_input_changes_nothing(s: &TestServer) {
     assert_eq!(s.titles(&ann, "", "").await, vec!["keep me"]);
 }
 
-both_backends!(lifecycle, recurrence, bad_input_changes_nothing);
+/// Creates that arrive together may be committed together (group commit):
+/// one that fails, here a second create of an existing task, fails alone,
+/// and every other stands once, each with its one event.
+async fn concurrent_creates_fail_alone(s: &TestServer) {
+    let user =
+        dueflow_api::routes::account::create_user(&s.state, "cora", "correct horse".into(), None)
+            .await
+            .expect("create user");
+    let store = common::store_of(s);
+    let tasks: Vec<Task> = (0..40)
+        .map(|i| {
+            let input = NewTask {
+                title: format!("task {i}"),
+                tags: Some(vec!["batch".into()]),
+                ..NewTask::default()
+            };
+            Task::create(input, user.tz, Utc::now()).expect("valid task")
+        })
+        .collect();
+    let insert = |task: &Task| {
+        let (store, user_id, task) = (store.clone(), user.id.clone(), task.clone());
+        async move {
+            let event = Event::task_created(&user_id, &task);
+            store.insert_task(&user_id, &task, &[event]).await
+        }
+    };
+    insert(&tasks[0]).await.expect("first create");
+    let mut again: Vec<_> = tasks[1..].iter().map(|t| tokio::spawn(insert(t))).collect();
+    again.insert(20, tokio::spawn(insert(&tasks[0])));
+    let mut outcomes = Vec::new();
+    for h in again {
+        outcomes.push(h.await.expect("create task"));
+    }
+    let failed: Vec<usize> = (0..outcomes.len())
+        .filter(|&i| outcomes[i].is_err())
+        .collect();
+    assert_eq!(failed, [20], "only the repeated create fails");
+    assert!(
+        matches!(outcomes[20], Err(StoreError::Conflict(_))),
+        "{:?}",
+        outcomes[20]
+    );
+    for t in &tasks {
+        let stored = store.task(&user.id, &t.id).await.expect("read task");
+        assert_eq!(stored.as_ref().map(|s| &s.title), Some(&t.title));
+    }
+    assert_eq!(store.event_sequence(&user.id).await.expect("sequence"), 40);
+}
+
+both_backends!(
+    lifecycle,
+    recurrence,
+    bad_input_changes_nothing,
+    concurrent_creates_fail_alone
+);

@@ -2,6 +2,7 @@
 //! a sqlx pool, migrations embedded from `migrations/postgres`, full-text
 //! search over a generated `tsvector` column with a GIN index.
 
+mod group;
 mod leader;
 mod notifications;
 mod reminders;
@@ -29,6 +30,7 @@ use crate::{
 
 pub struct PgStore {
     pool: PgPool,
+    creates: group::Creates,
     relay_leader: leader::RelayLeader,
 }
 
@@ -55,24 +57,30 @@ impl PgStore {
             .connect(url)
             .await?;
         Ok(Self {
+            creates: group::Creates::start(pool.clone()),
             pool,
             relay_leader: leader::RelayLeader::default(),
         })
     }
 }
 
-impl PgStore {
-    /// A new task, its tags, its reminders and its events (plus those of
-    /// the reminders) in one statement: one round trip, and atomic without
-    /// `BEGIN`/`COMMIT`. `false` when `skip_existing` and the task's series
-    /// position is taken: then nothing was written.
-    async fn create_task(
-        &self,
-        user_id: &str,
-        task: &Task,
-        events: &[Event],
-        skip_existing: bool,
-    ) -> Result<bool> {
+/// A new task, its tags, its reminders and its events (plus those of the
+/// reminders), ready to be written in one statement: one round trip, and
+/// atomic without `BEGIN`/`COMMIT`. It owns what it binds, so that a
+/// [`group::Creates`] writer can run it for the caller.
+struct Create {
+    user_id: String,
+    task: Task,
+    encoded: EncodedTask,
+    shape: CreateShape,
+    reminder_ids: Vec<String>,
+    reminder_ats: Vec<i64>,
+    events: EventColumns,
+}
+
+impl Create {
+    /// `skip_existing`: write nothing if the task's series position is taken.
+    fn new(user_id: &str, task: &Task, events: &[Event], skip_existing: bool) -> Result<Self> {
         let now = task.updated_at;
         let mut all = events.to_vec();
         let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
@@ -83,25 +91,38 @@ impl PgStore {
             reminder_ids.push(r.id);
             reminder_ats.push(at);
         }
-        let e = encode(task);
-        let shape = CreateShape {
-            skip_existing,
-            tags: !task.tags.is_empty(),
-            reminders: !reminder_ids.is_empty(),
-        };
-        let mut q = bind_task(sqlx::query(AssertSqlSafe(shape.sql())), user_id, task, &e);
-        if shape.tags {
-            q = q.bind(&task.tags);
+        Ok(Create {
+            user_id: user_id.to_owned(),
+            encoded: encode(task),
+            task: task.clone(),
+            shape: CreateShape {
+                skip_existing,
+                tags: !task.tags.is_empty(),
+                reminders: !reminder_ids.is_empty(),
+            },
+            reminder_ids,
+            reminder_ats,
+            events: EventColumns::of(all.iter()),
+        })
+    }
+
+    /// Write it through `db`; `false` when the series position was taken
+    /// and so nothing was written.
+    async fn run<'e, E: sqlx::Executor<'e, Database = Postgres>>(&self, db: E) -> Result<bool> {
+        let mut q = bind_task(
+            sqlx::query(AssertSqlSafe(self.shape.sql())),
+            &self.user_id,
+            &self.task,
+            &self.encoded,
+        );
+        if self.shape.tags {
+            q = q.bind(&self.task.tags);
         }
-        if shape.reminders {
-            q = q.bind(reminder_ids).bind(reminder_ats);
+        if self.shape.reminders {
+            q = q.bind(&self.reminder_ids).bind(&self.reminder_ats);
         }
         // Every new task has at least its `task.created` event.
-        let written = EventColumns::of(all.iter())
-            .bind(q)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let written = self.events.bind(q).execute(db).await?.rows_affected();
         Ok(written > 0)
     }
 }
@@ -145,6 +166,9 @@ const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status,
      due_at, overdue_at, tz, tags, tag_count, recurrence, reminders, series_id, occurrence, \
      created_at, updated_at, completed_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
      $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+
+/// A task's tags, before the task's new ones or with the task (`$1`).
+const DELETE_TAGS: &str = "DELETE FROM task_tags WHERE task_id = $1";
 
 /// Same parameters as [`INSERT_TASK`] plus `$21`, the version it replaces.
 const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, \
@@ -277,7 +301,7 @@ async fn replace_task(
     if updated == 0 {
         return Ok(None);
     }
-    sqlx::query("DELETE FROM task_tags WHERE task_id = $1")
+    sqlx::query(DELETE_TAGS)
         .bind(&task.id)
         .execute(&mut **tx)
         .await?;
@@ -335,12 +359,12 @@ impl EventColumns {
     }
 
     /// Bind the count and the four arrays after whatever `q` has bound.
-    fn bind<'q>(self, q: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
+    fn bind<'q>(&'q self, q: Query<'q, Postgres, PgArguments>) -> Query<'q, Postgres, PgArguments> {
         q.bind(self.ids.len() as i64)
-            .bind(self.ids)
-            .bind(self.topics)
-            .bind(self.payloads)
-            .bind(self.times)
+            .bind(&self.ids)
+            .bind(&self.topics)
+            .bind(&self.payloads)
+            .bind(&self.times)
     }
 }
 
@@ -358,10 +382,8 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
     }
     for (user, mine) in by_user {
         let q = sqlx::query(AssertSqlSafe(APPEND_EVENTS.as_str())).bind(user);
-        EventColumns::of(mine.into_iter())
-            .bind(q)
-            .execute(&mut **tx)
-            .await?;
+        let columns = EventColumns::of(mine.into_iter());
+        columns.bind(q).execute(&mut **tx).await?;
     }
     Ok(())
 }
@@ -531,7 +553,9 @@ impl Store for PgStore {
     }
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
-        self.create_task(user_id, task, events, false).await?;
+        self.creates
+            .write(Create::new(user_id, task, events, false)?)
+            .await?;
         Ok(())
     }
 
@@ -571,7 +595,10 @@ impl Store for PgStore {
     }
 
     async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
-        self.create_task(user_id, task, std::slice::from_ref(event), true)
+        // Not grouped: occurrences are few, and two of one series would wait
+        // on each other's position in a shared transaction.
+        Create::new(user_id, task, std::slice::from_ref(event), true)?
+            .run(&self.pool)
             .await
     }
 
@@ -584,6 +611,7 @@ impl Store for PgStore {
             .await?
             .rows_affected();
         if n == 1 {
+            sqlx::query(DELETE_TAGS).bind(id).execute(&mut *tx).await?;
             sqlx::query(crate::reminders::DELETE_FOR_TASK)
                 .bind(id)
                 .execute(&mut *tx)

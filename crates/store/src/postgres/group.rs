@@ -1,0 +1,153 @@
+//! Group commit for new tasks. Every commit makes PostgreSQL flush its WAL
+//! and wake the backend that waits for it; on a small machine that costs
+//! about as much CPU as the statement that creates a task. Creates that
+//! queue up while others are being written are therefore committed
+//! together: a few writers, each serving its share of the users, take
+//! whatever has queued for them, run it in one transaction and answer every
+//! caller only after that commit. A lone
+//! create runs as its own statement, as before. If a statement fails, its
+//! batch rolls back and is written again one create at a time, so only the
+//! failing create fails; if the commit itself fails, nothing tells which
+//! writes stood, and every caller hears the error.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use sqlx::PgPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::Create;
+use crate::{Result, StoreError};
+
+/// Writers at once: each holds one connection while it writes a batch.
+/// Four keep both cores of a small server busy while one batch commits.
+const WRITERS: usize = 4;
+
+/// At most this many creates share one transaction, which bounds how long
+/// the first of them waits for its commit.
+const MAX_BATCH: usize = 32;
+
+/// Creates waiting for each writer; callers wait to queue beyond this.
+const QUEUE: usize = 256;
+
+struct Job {
+    create: Create,
+    reply: oneshot::Sender<Result<bool>>,
+}
+
+/// One queue per writer; a user's creates always go to the same one.
+/// A create advances its user's event sequence, which locks the user's row
+/// until the commit, so a batch holding one of a user's creates would stall
+/// any other writer's batch holding another. It also keeps each user's
+/// creates in the order they came.
+pub(super) struct Creates {
+    queues: Vec<mpsc::Sender<Job>>,
+}
+
+impl Creates {
+    /// Start the writers on the current runtime; each ends once this is
+    /// dropped and its queue has drained.
+    pub(super) fn start(pool: PgPool) -> Self {
+        let queues = (0..WRITERS)
+            .map(|_| {
+                let (jobs, queue) = mpsc::channel(QUEUE);
+                tokio::spawn(writer(pool.clone(), queue));
+                jobs
+            })
+            .collect();
+        Creates { queues }
+    }
+
+    /// Write `create` once the transaction that holds it has committed;
+    /// `false` as for [`Create::run`].
+    pub(super) async fn write(&self, create: Create) -> Result<bool> {
+        let mut h = DefaultHasher::new();
+        create.user_id.hash(&mut h);
+        let queue = &self.queues[h.finish() as usize % self.queues.len()];
+        let (reply, answer) = oneshot::channel();
+        queue
+            .send(Job { create, reply })
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+fn stopped() -> StoreError {
+    StoreError::Backend("the task writers have stopped".into())
+}
+
+/// Take whatever has queued (waiting for the first create) and write it.
+async fn writer(pool: PgPool, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        write(&pool, &mut batch).await;
+    }
+}
+
+async fn write(pool: &PgPool, batch: &mut Vec<Job>) {
+    if let [job] = batch.as_slice() {
+        let out = job.create.run(pool).await;
+        answer(batch, [out]);
+        return;
+    }
+    // Every transaction that writes for several users takes their rows in
+    // id order, so that two never wait on each other in a cycle; the sort
+    // is stable, so one user's creates keep their order.
+    batch.sort_by(|a, b| a.create.user_id.cmp(&b.create.user_id));
+    match together(pool, batch).await {
+        Ok(written) => answer(batch, written.into_iter().map(Ok)),
+        Err(Failed::Statement) => {
+            let mut outs = Vec::with_capacity(batch.len());
+            for job in batch.iter() {
+                outs.push(job.create.run(pool).await);
+            }
+            answer(batch, outs);
+        }
+        Err(Failed::Start(e) | Failed::Commit(e)) => {
+            let n = batch.len();
+            answer(
+                batch,
+                (0..n).map(|_| Err(StoreError::Backend(e.clone().into()))),
+            );
+        }
+    }
+}
+
+enum Failed {
+    /// No transaction (no connection): nothing was written, and writing
+    /// the creates one by one would fail the same way, each after a wait.
+    Start(String),
+    /// A statement failed, and the transaction rolled back.
+    Statement,
+    /// The commit failed; whether it took effect is unknown.
+    Commit(String),
+}
+
+/// The whole batch in one transaction: what each create wrote.
+async fn together(pool: &PgPool, batch: &[Job]) -> std::result::Result<Vec<bool>, Failed> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(|e| Failed::Start(e.to_string()))?;
+    let mut written = Vec::with_capacity(batch.len());
+    for job in batch {
+        written.push(
+            job.create
+                .run(&mut *tx)
+                .await
+                .map_err(|_| Failed::Statement)?,
+        );
+    }
+    tx.commit()
+        .await
+        .map_err(|e| Failed::Commit(e.to_string()))?;
+    Ok(written)
+}
+
+/// Send each caller its outcome, in batch order, and empty the batch. A
+/// caller that went away finds its write standing regardless.
+fn answer(batch: &mut Vec<Job>, outs: impl IntoIterator<Item = Result<bool>>) {
+    for (job, out) in batch.drain(..).zip(outs) {
+        let _ = job.reply.send(out);
+    }
+}
