@@ -488,7 +488,12 @@ async fn refuses_private_and_bad_input(s: &TestServer) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let tried = loop {
         let log = deliveries(s, &ann, &hook).await;
-        if let Some(d) = log.iter().find(|d| d["attempts"].as_i64() >= Some(1)) {
+        // An attempt counts from its lease; wait for its outcome too.
+        let done = |d: &&Value| {
+            d["attempts"].as_i64() >= Some(1)
+                && (d["last_error"].is_string() || !d["last_status"].is_null())
+        };
+        if let Some(d) = log.iter().find(done) {
             break d.clone();
         }
         assert!(Instant::now() < deadline, "no delivery attempt: {log:#?}");
