@@ -4,11 +4,11 @@
 //! queue up while others are being written are therefore committed
 //! together: a few writers, each serving its share of the users, take
 //! whatever has queued for them, run it in one transaction and answer every
-//! caller only after that commit. A lone
-//! create runs as its own statement, as before. If a statement fails, its
-//! batch rolls back and is written again one create at a time, so only the
-//! failing create fails; if the commit itself fails, nothing tells which
-//! writes stood, and every caller hears the error.
+//! caller only after that commit. A lone create runs as its own statement,
+//! as before. If the database refuses a statement, its batch rolls back
+//! and is written again one create at a time, so only the refused create
+//! fails. If the connection fails, or the commit (after which nothing tells
+//! which writes stood), every caller of the batch hears the error.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
@@ -103,7 +103,7 @@ async fn write(pool: &PgPool, batch: &mut Vec<Job>) {
             }
             answer(batch, outs);
         }
-        Err(Failed::Start(e) | Failed::Commit(e)) => {
+        Err(Failed::Connection(e) | Failed::Commit(e)) => {
             let n = batch.len();
             answer(
                 batch,
@@ -114,10 +114,12 @@ async fn write(pool: &PgPool, batch: &mut Vec<Job>) {
 }
 
 enum Failed {
-    /// No transaction (no connection): nothing was written, and writing
-    /// the creates one by one would fail the same way, each after a wait.
-    Start(String),
-    /// A statement failed, and the transaction rolled back.
+    /// No usable connection (the transaction did not start, or its
+    /// connection failed before the commit): nothing was written, and
+    /// writing the creates one by one would fail the same way, each after
+    /// a wait for a connection.
+    Connection(String),
+    /// The database refused a statement, and the transaction rolled back.
     Statement,
     /// The commit failed; whether it took effect is unknown.
     Commit(String),
@@ -128,20 +130,30 @@ async fn together(pool: &PgPool, batch: &[Job]) -> std::result::Result<Vec<bool>
     let mut tx = pool
         .begin()
         .await
-        .map_err(|e| Failed::Start(e.to_string()))?;
+        .map_err(|e| Failed::Connection(e.to_string()))?;
     let mut written = Vec::with_capacity(batch.len());
     for job in batch {
-        written.push(
-            job.create
-                .run(&mut *tx)
-                .await
-                .map_err(|_| Failed::Statement)?,
-        );
+        written.push(job.create.run(&mut *tx).await.map_err(refused_or_cut)?);
     }
     tx.commit()
         .await
         .map_err(|e| Failed::Commit(e.to_string()))?;
     Ok(written)
+}
+
+/// Whether a statement's error came from the database (the others may
+/// succeed alone) or from the connection (they would not).
+fn refused_or_cut(e: StoreError) -> Failed {
+    match e {
+        StoreError::Conflict(_) => Failed::Statement,
+        StoreError::Backend(b)
+            if b.downcast_ref::<sqlx::Error>()
+                .is_some_and(|e| matches!(e, sqlx::Error::Database(_))) =>
+        {
+            Failed::Statement
+        }
+        e => Failed::Connection(e.to_string()),
+    }
 }
 
 /// Send each caller its outcome, in batch order, and empty the batch. A
