@@ -12,8 +12,9 @@ use chrono::Utc;
 use common::{Session, TestServer, send};
 use dueflow_bus::{Handler, Message};
 use dueflow_domain::event::Event;
+use dueflow_domain::reminder::Reminder;
 use dueflow_domain::task::{NewTask, Task};
-use dueflow_store::StoreError;
+use dueflow_store::{ReminderQuery, StoreError, User};
 use dueflow_workers::recurring::Recurring;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
@@ -385,6 +386,81 @@ async fn concurrent_creates_fail_alone(s: &TestServer) {
         assert_eq!(stored.as_ref().map(|s| &s.title), Some(&t.title));
     }
     assert_eq!(store.event_sequence(&user.id).await.expect("sequence"), 40);
+}
+
+/// Creates for several users that queue up together are written together
+/// (on PostgreSQL, one statement per group): each user's events are still
+/// numbered 1, 2, … in the order the relay publishes them, and every task
+/// keeps its tags and its reminder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grouped_creates_number_each_users_events() {
+    // A store of its own, with no relay draining the outbox.
+    let store = dueflow_store::connect(&common::fresh_pg_database().await)
+        .await
+        .expect("open store");
+    store.migrate().await.expect("migrate");
+    let users: Vec<User> = ["gia", "hal", "ivo"]
+        .iter()
+        .map(|name| User {
+            id: format!("usr_{name}"),
+            name: (*name).into(),
+            tz: "UTC".parse().expect("zone"),
+            created_at: Utc::now(),
+            email: None,
+        })
+        .collect();
+    for u in &users {
+        store
+            .create_user(u, "not a hash")
+            .await
+            .expect("create user");
+    }
+    let at = (Utc::now() + chrono::Duration::hours(1)).fixed_offset();
+    let writes: Vec<_> = (0..90)
+        .map(|i| {
+            let user = &users[i % users.len()];
+            let user_id = user.id.clone();
+            let input = NewTask {
+                title: format!("task {i}"),
+                tags: Some(vec!["grouped".into(), format!("n{i}")]),
+                reminders: Some(vec![Reminder::At(at)]),
+                ..NewTask::default()
+            };
+            let task = Task::create(input, user.tz, Utc::now()).expect("valid task");
+            let store = store.clone();
+            tokio::spawn(async move {
+                let event = Event::task_created(&user_id, &task);
+                store.insert_task(&user_id, &task, &[event]).await
+            })
+        })
+        .collect();
+    for w in writes {
+        w.await.expect("join").expect("create task");
+    }
+    let outbox = store.outbox_batch(1_000).await.expect("outbox");
+    // Each create writes `task.created` and its reminder's `reminder.scheduled`.
+    assert_eq!(outbox.len(), 180);
+    for u in &users {
+        let numbers: Vec<i64> = outbox
+            .iter()
+            .filter(|m| m.partition_key == u.id)
+            .map(|m| {
+                let doc: Value = serde_json::from_str(&m.payload).expect("CloudEvents JSON");
+                doc["usersequence"].as_i64().expect("usersequence")
+            })
+            .collect();
+        assert_eq!(numbers, (1..=60).collect::<Vec<_>>(), "{}", u.name);
+        assert_eq!(store.event_sequence(&u.id).await.expect("sequence"), 60);
+        let tags = store.tags(&u.id).await.expect("tags");
+        assert_eq!(tags.len(), 31, "{tags:?}");
+        assert!(tags.iter().any(|t| t.name == "grouped" && t.count == 30));
+        let q = ReminderQuery {
+            limit: 100,
+            ..ReminderQuery::default()
+        };
+        let reminders = store.list_reminders(&u.id, &q).await.expect("reminders");
+        assert_eq!(reminders.len(), 30);
+    }
 }
 
 both_backends!(

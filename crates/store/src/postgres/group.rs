@@ -3,19 +3,20 @@
 //! about as much CPU as the statement that creates a task. Creates that
 //! queue up while others are being written are therefore committed
 //! together: a few writers, each serving its share of the users, take
-//! whatever has queued for them, run it in one transaction and answer every
-//! caller only after that commit. A lone create runs as its own statement,
-//! as before. If the database refuses a statement, its batch rolls back
-//! and is written again one create at a time, so only the refused create
-//! fails. If the connection fails, or the commit (after which nothing tells
-//! which writes stood), every caller of the batch hears the error.
+//! whatever has queued for them, write it with one statement (see
+//! [`super::create`]) and answer every caller once it has committed. A
+//! lone create runs as its own statement. If the database refuses a
+//! group's statement, none of it stands, and its creates are written again
+//! one at a time, so only the refused one fails. If the connection fails,
+//! after which nothing tells whether the statement committed, every caller
+//! of the group hears the error.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::Create;
+use super::create::{Create, Group};
 use crate::{Result, StoreError};
 
 /// Writers at once: each holds one connection while it writes a batch.
@@ -90,69 +91,32 @@ async fn write(pool: &PgPool, batch: &mut Vec<Job>) {
         answer(batch, [out]);
         return;
     }
-    // Every transaction that writes for several users takes their rows in
-    // id order, so that two never wait on each other in a cycle; the sort
-    // is stable, so one user's creates keep their order.
+    // The statement numbers each user's events in the order given; the
+    // sort is stable, so one user's creates keep the order they came in.
     batch.sort_by(|a, b| a.create.user_id.cmp(&b.create.user_id));
-    match together(pool, batch).await {
-        Ok(written) => answer(batch, written.into_iter().map(Ok)),
-        Err(Failed::Statement) => {
+    match Group::of(batch.iter().map(|job| &job.create))
+        .run(pool)
+        .await
+    {
+        Ok(()) => {
+            let n = batch.len();
+            answer(batch, (0..n).map(|_| Ok(true)));
+        }
+        Err(sqlx::Error::Database(_)) => {
             let mut outs = Vec::with_capacity(batch.len());
             for job in batch.iter() {
                 outs.push(job.create.run(pool).await);
             }
             answer(batch, outs);
         }
-        Err(Failed::Connection(e) | Failed::Commit(e)) => {
+        Err(e) => {
+            let e = e.to_string();
             let n = batch.len();
             answer(
                 batch,
                 (0..n).map(|_| Err(StoreError::Backend(e.clone().into()))),
             );
         }
-    }
-}
-
-enum Failed {
-    /// No usable connection (the transaction did not start, or its
-    /// connection failed before the commit): nothing was written, and
-    /// writing the creates one by one would fail the same way, each after
-    /// a wait for a connection.
-    Connection(String),
-    /// The database refused a statement, and the transaction rolled back.
-    Statement,
-    /// The commit failed; whether it took effect is unknown.
-    Commit(String),
-}
-
-/// The whole batch in one transaction: what each create wrote.
-async fn together(pool: &PgPool, batch: &[Job]) -> std::result::Result<Vec<bool>, Failed> {
-    let mut tx = pool
-        .begin()
-        .await
-        .map_err(|e| Failed::Connection(e.to_string()))?;
-    let mut written = Vec::with_capacity(batch.len());
-    for job in batch {
-        written.push(job.create.run(&mut *tx).await.map_err(refused_or_cut)?);
-    }
-    tx.commit()
-        .await
-        .map_err(|e| Failed::Commit(e.to_string()))?;
-    Ok(written)
-}
-
-/// Whether a statement's error came from the database (the others may
-/// succeed alone) or from the connection (they would not).
-fn refused_or_cut(e: StoreError) -> Failed {
-    match e {
-        StoreError::Conflict(_) => Failed::Statement,
-        StoreError::Backend(b)
-            if b.downcast_ref::<sqlx::Error>()
-                .is_some_and(|e| matches!(e, sqlx::Error::Database(_))) =>
-        {
-            Failed::Statement
-        }
-        e => Failed::Connection(e.to_string()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! a sqlx pool, migrations embedded from `migrations/postgres`, full-text
 //! search over a generated `tsvector` column with a GIN index.
 
+mod create;
 mod group;
 mod leader;
 mod notifications;
@@ -14,12 +15,13 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use dueflow_domain::event::Event;
-use dueflow_domain::reminder::schedule;
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection, PgPool, Postgres, Row};
+
+use create::Create;
 
 use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
@@ -61,69 +63,6 @@ impl PgStore {
             pool,
             relay_leader: leader::RelayLeader::default(),
         })
-    }
-}
-
-/// A new task, its tags, its reminders and its events (plus those of the
-/// reminders), ready to be written in one statement: one round trip, and
-/// atomic without `BEGIN`/`COMMIT`. It owns what it binds, so that a
-/// [`group::Creates`] writer can run it for the caller.
-struct Create {
-    user_id: String,
-    task: Task,
-    encoded: EncodedTask,
-    shape: CreateShape,
-    reminder_ids: Vec<String>,
-    reminder_ats: Vec<i64>,
-    events: EventColumns,
-}
-
-impl Create {
-    /// `skip_existing`: write nothing if the task's series position is taken.
-    fn new(user_id: &str, task: &Task, events: &[Event], skip_existing: bool) -> Result<Self> {
-        let now = task.updated_at;
-        let mut all = events.to_vec();
-        let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());
-        let trace = crate::write_trace(events);
-        for at in schedule::plan(&[], &schedule::instants(task), now.timestamp_millis()).1 {
-            let r = crate::reminders::new_pending(&task.id, at)?;
-            all.push(Event::reminder_scheduled(user_id, &r, now).in_trace(trace));
-            reminder_ids.push(r.id);
-            reminder_ats.push(at);
-        }
-        Ok(Create {
-            user_id: user_id.to_owned(),
-            encoded: encode(task),
-            task: task.clone(),
-            shape: CreateShape {
-                skip_existing,
-                tags: !task.tags.is_empty(),
-                reminders: !reminder_ids.is_empty(),
-            },
-            reminder_ids,
-            reminder_ats,
-            events: EventColumns::of(all.iter()),
-        })
-    }
-
-    /// Write it through `db`; `false` when the series position was taken
-    /// and so nothing was written.
-    async fn run<'e, E: sqlx::Executor<'e, Database = Postgres>>(&self, db: E) -> Result<bool> {
-        let mut q = bind_task(
-            sqlx::query(AssertSqlSafe(self.shape.sql())),
-            &self.user_id,
-            &self.task,
-            &self.encoded,
-        );
-        if self.shape.tags {
-            q = q.bind(&self.task.tags);
-        }
-        if self.shape.reminders {
-            q = q.bind(&self.reminder_ids).bind(&self.reminder_ats);
-        }
-        // Every new task has at least its `task.created` event.
-        let written = self.events.bind(q).execute(db).await?.rows_affected();
-        Ok(written > 0)
     }
 }
 
@@ -175,69 +114,6 @@ const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5,
      due = $7, due_at = $8, overdue_at = $9, tz = $10, tags = $11, tag_count = $12, \
      recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
      version = $20 WHERE id = $1 AND user_id = $2 AND version = $21";
-
-/// Which parts the statement creating a task needs. A part left out costs
-/// nothing: no executor node, no index opened, no lock taken.
-#[derive(Clone, Copy)]
-struct CreateShape {
-    /// A task whose series position is taken is not inserted, and then
-    /// nothing else is.
-    skip_existing: bool,
-    tags: bool,
-    reminders: bool,
-}
-
-impl CreateShape {
-    fn sql(self) -> &'static str {
-        let i = usize::from(self.skip_existing)
-            | usize::from(self.tags) << 1
-            | usize::from(self.reminders) << 2;
-        CREATE_TASK[i].as_str()
-    }
-
-    /// A new task (`$1`…`$20` as for [`INSERT_TASK`]), then, where present,
-    /// its tags (one array) and its reminders (ids, instants), then its
-    /// events (see [`append_events`]), in one statement.
-    fn build(self) -> String {
-        let conflict = if self.skip_existing {
-            " ON CONFLICT DO NOTHING"
-        } else {
-            ""
-        };
-        let mut parts = vec![format!("task AS ({INSERT_TASK}{conflict} RETURNING id)")];
-        let mut next = 21;
-        if self.tags {
-            parts.push(format!(
-                "tags AS (INSERT INTO task_tags (task_id, user_id, name) \
-                 SELECT task.id, $2, unnest(${next}::text[]) FROM task)"
-            ));
-            next += 1;
-        }
-        if self.reminders {
-            parts.push(format!(
-                "reminders AS (INSERT INTO reminders (id, user_id, task_id, at, fire_at, state) \
-                 SELECT r.id, $2, task.id, r.at, r.at, 'pending' \
-                 FROM task, unnest(${next}::text[], ${}::bigint[]) AS r(id, at))",
-                next + 1
-            ));
-            next += 2;
-        }
-        parts.push(append_events(2, next, " AND EXISTS (SELECT 1 FROM task)"));
-        format!("WITH {}", parts.join(", "))
-    }
-}
-
-/// Every [`CreateShape`]'s statement, indexed as [`CreateShape::sql`] does.
-static CREATE_TASK: LazyLock<[String; 8]> = LazyLock::new(|| {
-    std::array::from_fn(|i| {
-        CreateShape {
-            skip_existing: i & 1 != 0,
-            tags: i & 2 != 0,
-            reminders: i & 4 != 0,
-        }
-        .build()
-    })
-});
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
