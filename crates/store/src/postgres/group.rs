@@ -12,7 +12,9 @@
 //! of the group hears the error.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::panic::AssertUnwindSafe;
 
+use futures_util::FutureExt;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,23 +67,32 @@ impl Creates {
         create.user_id.hash(&mut h);
         let queue = &self.queues[h.finish() as usize % self.queues.len()];
         let (reply, answer) = oneshot::channel();
-        queue
-            .send(Job { create, reply })
-            .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        queue.send(Job { create, reply }).await.map_err(|_| {
+            StoreError::Backend("the task writers have stopped (shutting down)".into())
+        })?;
+        answer.await.map_err(|_| {
+            StoreError::Backend(
+                "the task writer failed while writing this task; whether it was stored is unknown"
+                    .into(),
+            )
+        })?
     }
 }
 
-fn stopped() -> StoreError {
-    StoreError::Backend("the task writers have stopped".into())
-}
-
 /// Take whatever has queued (waiting for the first create) and write it.
+/// A panic while writing (a defect) fails that group's callers, whose
+/// replies it drops, not every later create of this writer's users.
 async fn writer(pool: PgPool, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        write(&pool, &mut batch).await;
+        let written = AssertUnwindSafe(write(&pool, &mut batch)).catch_unwind();
+        if written.await.is_err() {
+            tracing::error!(
+                creates = batch.len(),
+                "a task writer panicked; its group failed"
+            );
+            batch.clear();
+        }
     }
 }
 
