@@ -318,8 +318,9 @@ impl GroupShape {
     /// reminders (ids, owners, tasks, instants), then the events (ids,
     /// owners, topics, documents, times). Each user's events are numbered
     /// as [`append_events`] numbers them, in the order given; the users'
-    /// rows are locked in id order first, so that no two writers wait on
-    /// each other in a cycle.
+    /// rows are locked first, in the byte order of their ids as every other
+    /// writer of several users takes them, so that no two wait on each
+    /// other in a cycle.
     fn build(self) -> String {
         let columns = INSERT_TASK
             .split_once(" VALUES")
@@ -363,7 +364,7 @@ impl GroupShape {
              WITH ORDINALITY AS e(id, user_id, topic, payload, created_at, n)), \
              counts AS (SELECT user_id, count(*) AS n FROM e GROUP BY user_id), \
              locked AS MATERIALIZED (SELECT id FROM users WHERE id IN (SELECT user_id FROM counts) \
-             ORDER BY id FOR UPDATE), \
+             ORDER BY id COLLATE \"C\" FOR UPDATE), \
              seq AS (UPDATE users u SET event_seq = u.event_seq + counts.n FROM counts, locked \
              WHERE u.id = counts.user_id AND locked.id = u.id \
              RETURNING u.id, u.event_seq - counts.n AS base) \

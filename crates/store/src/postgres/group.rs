@@ -25,7 +25,7 @@ use crate::{Result, StoreError};
 /// Four keep both cores of a small server busy while one batch commits.
 const WRITERS: usize = 4;
 
-/// At most this many creates share one transaction, which bounds how long
+/// At most this many creates share one statement, which bounds how long
 /// the first of them waits for its commit.
 const MAX_BATCH: usize = 32;
 
