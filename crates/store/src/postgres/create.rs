@@ -322,9 +322,9 @@ impl GroupShape {
     /// writer of several users takes them, so that no two wait on each
     /// other in a cycle.
     fn build(self) -> String {
-        let columns = INSERT_TASK
+        let (columns, _) = INSERT_TASK
             .split_once(" VALUES")
-            .map_or(INSERT_TASK, |(insert, _)| insert);
+            .expect("INSERT_TASK ends in its VALUES list");
         let types = [
             "text", "text", "text", "text", "text", "bigint", "text", "bigint", "bigint", "text",
             "text", "bigint", "text", "text", "text", "bigint", "bigint", "bigint", "bigint",
