@@ -30,18 +30,29 @@ pub enum ApiError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// Something is limited in how often it may happen (429); `detail`
+    /// says what.
+    Throttled {
+        retry_after_secs: u64,
+        detail: String,
+    },
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error, as `application/problem+json` (RFC 9457).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
+    /// `urn:dueflow:problem:…`, one per kind of error.
     #[serde(rename = "type")]
     kind: &'a str,
     title: &'a str,
     status: u16,
+    /// What went wrong and what to do about it.
     detail: &'a str,
+    /// The request field at fault, if one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    /// Where in a query the error is.
     #[serde(skip_serializing_if = "Option::is_none")]
     position: Option<usize>,
 }
@@ -163,6 +174,14 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
+            ApiError::Throttled { detail, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "urn:dueflow:problem:rate-limited",
+                "Too many requests",
+                detail.clone(),
+                None,
+                None,
+            ),
             ApiError::Internal(d) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "urn:dueflow:problem:internal",
@@ -191,7 +210,10 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Throttled {
+                retry_after_secs, ..
+            } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}

@@ -20,6 +20,8 @@ pub struct ApiConfig {
     pub session_days: i64,
     /// Accept webhook URLs on loopback and private addresses.
     pub webhooks_allow_private: bool,
+    /// An SMTP server is configured: verification mail can go out.
+    pub mail: bool,
     /// This process serves the API (and keeps accepting writes into the
     /// outbox while the bus is down); otherwise it only consumes.
     pub api_role: bool,
@@ -32,6 +34,7 @@ impl Default for ApiConfig {
             secure_cookies: false,
             session_days: 30,
             webhooks_allow_private: false,
+            mail: false,
             api_role: true,
         }
     }

@@ -16,6 +16,8 @@ pub enum IdKind {
     Webhook,
     /// One webhook message (its `webhook-id`), stable across retries.
     Delivery,
+    /// One e-mail address verification (and the mail carrying its secret).
+    Verification,
 }
 
 impl IdKind {
@@ -30,6 +32,7 @@ impl IdKind {
             IdKind::Notification => "ntf_",
             IdKind::Webhook => "whk_",
             IdKind::Delivery => "msg_",
+            IdKind::Verification => "vfy_",
         }
     }
 }

@@ -226,6 +226,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             open_registration: config.open_registration,
             secure_cookies: config.secure_cookies,
             webhooks_allow_private: config.webhooks_allow_private,
+            mail: config.smtp()?.is_some(),
             api_role: roles.contains(&Role::Api),
             ..ApiConfig::default()
         },

@@ -36,6 +36,8 @@ const ROUTES: &[&str] = &[
     "PATCH /api/v1/tasks/{id}",
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/register",
+    "POST /api/v1/auth/verify-email",
+    "POST /api/v1/me/email/verification",
     "POST /api/v1/tasks",
     "POST /api/v1/tasks/{id}/complete",
     "POST /api/v1/tasks/{id}/reopen",

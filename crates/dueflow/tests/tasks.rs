@@ -408,6 +408,7 @@ async fn grouped_creates_number_each_users_events() {
             tz: "UTC".parse().expect("zone"),
             created_at: Utc::now(),
             email: None,
+            email_verified: false,
         })
         .collect();
     for u in &users {

@@ -15,6 +15,7 @@ pub mod notifications;
 mod postgres;
 pub mod reminders;
 mod sqlite;
+pub mod verification;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub use notifications::{
     InApp, MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail,
 };
 pub use reminders::{ReminderQuery, Reminders};
+pub use verification::{EmailVerification, Requested, VerificationMail};
 pub use webhooks::{Delivery, DeliveryJob, DeliveryState, NewDelivery, Outcome, Webhook, Webhooks};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -39,7 +41,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// one part (reminders, notifications, webhooks) see it through its own
 /// trait.
 #[async_trait]
-pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
+pub trait Store:
+    Reminders + Notifications + Webhooks + EmailVerification + Send + Sync + 'static
+{
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;
     /// Whether the database answers.
@@ -52,8 +56,6 @@ pub trait Store: Reminders + Notifications + Webhooks + Send + Sync + 'static {
     /// A user and their password hash, by (lower-case) name.
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>>;
     async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>>;
-    /// Set or clear the address reminders are mailed to.
-    async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>>;
 
     async fn insert_token(&self, token: &TokenRecord, digest: &[u8; 32]) -> Result<()>;
     /// The user a live token belongs to.

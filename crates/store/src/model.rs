@@ -11,8 +11,11 @@ pub struct User {
     pub name: String,
     pub tz: Tz,
     pub created_at: DateTime<Utc>,
-    /// Where reminders are mailed, if anywhere.
+    /// The user's e-mail address, if any.
     pub email: Option<String>,
+    /// Whether a secret mailed to `email` came back; only then does
+    /// product mail go to it.
+    pub email_verified: bool,
 }
 
 /// Whom a live token authenticates, and until when (unix ms; `None`:

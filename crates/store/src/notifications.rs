@@ -81,8 +81,8 @@ pub trait Notifications: Send + Sync {
         user_id: &str,
         q: &NotificationQuery,
     ) -> Result<Vec<Notification>>;
-    /// The address a user's reminders are mailed to.
-    async fn user_email(&self, user_id: &str) -> Result<Option<String>>;
+    /// The address a user's reminders may be mailed to: set and verified.
+    async fn verified_email(&self, user_id: &str) -> Result<Option<String>>;
     /// Queue a mail (once per event); `false` if it was queued before.
     async fn queue_email(&self, mail: &QueuedEmail, now: DateTime<Utc>) -> Result<bool>;
     /// Lease up to `limit` due mails until `now + lease_ms`.
@@ -109,7 +109,7 @@ pub trait Notifications: Send + Sync {
     ) -> Result<Option<Notification>>;
 }
 
-pub(crate) const USER_EMAIL: &str = "SELECT email FROM users WHERE id = $1";
+pub(crate) const VERIFIED_EMAIL: &str = "SELECT email FROM users WHERE id = $1 AND email_verified";
 pub(crate) const QUEUE_EMAIL: &str = "INSERT INTO emails (event_id, user_id, to_addr, subject, \
      body, state, attempts, next_attempt_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6) ON CONFLICT (event_id) DO NOTHING";
@@ -118,8 +118,10 @@ pub(crate) const CLAIMABLE_EMAILS: &str = "SELECT event_id FROM emails \
 pub(crate) const LEASE_EMAIL: &str = "UPDATE emails SET attempts = attempts + 1, \
      next_attempt_at = $2, updated_at = $3 WHERE event_id = $1 AND state = 'pending' \
      RETURNING event_id, user_id, to_addr, subject, body, attempts";
+/// A mail that carries a secret forgets its body once it is done with.
 pub(crate) const FINISH_EMAIL: &str = "UPDATE emails SET state = $2, next_attempt_at = $3, \
-     last_error = $4, updated_at = $5 WHERE event_id = $1";
+     last_error = $4, updated_at = $5, \
+     body = CASE WHEN holds_secret AND $2 <> 'pending' THEN '' ELSE body END WHERE event_id = $1";
 pub(crate) const NEXT_EMAIL: &str =
     "SELECT MIN(next_attempt_at) FROM emails WHERE state = 'pending'";
 

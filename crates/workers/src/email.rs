@@ -1,9 +1,11 @@
 //! E-mail, part of the notifier role: a fired reminder is queued as a mail
-//! to its owner's address (once per event) and a sender works the queue
+//! to its owner's verified address (once per event), the API queues the
+//! mails that verify an address, and a sender works the queue
 //! over SMTP (lettre), retrying with backoff while the server is away, so
 //! a mail server outage delays reminders by mail without holding up any
-//! other event. The Message-ID derives from the event id; a crash between
-//! sending and recording can repeat one mail, never lose it.
+//! other event. The Message-ID derives from the mail's key (the event's or
+//! the verification's id); a crash between sending and recording can repeat
+//! one mail, never lose it.
 
 use std::sync::Arc;
 use std::time::Duration;

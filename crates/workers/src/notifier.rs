@@ -1,7 +1,7 @@
 //! The notifier role: turns events into what reaches people. A fired
 //! reminder (`reminder.due`) becomes an in-app notification (once per
-//! event, with its `reminder.delivered` event) and, where the user gave an
-//! address and SMTP is configured, a queued mail ([`crate::email`]); every
+//! event, with its `reminder.delivered` event) and, where the user has a
+//! verified address and SMTP is configured, a queued mail ([`crate::email`]); every
 //! event a user's webhook endpoints subscribed to is queued for them (once
 //! per endpoint) and sent by [`crate::webhook::Sender`].
 
@@ -68,7 +68,7 @@ impl Notifier {
     ) -> Result<(), HandlerError> {
         let Some(to) = self
             .notifications
-            .user_email(&event.user_id)
+            .verified_email(&event.user_id)
             .await
             .map_err(retry)?
         else {
@@ -106,7 +106,7 @@ fn webhook_body(event: &Event) -> String {
 impl Notifier {
     /// Fired reminders' in-app notifications (with their
     /// `reminder.delivered` events) in one transaction and, where the user
-    /// has an address, their mails.
+    /// has a verified address, their mails.
     async fn announce(&self, due: &[&Event]) -> Result<(), HandlerError> {
         let mut notes = Vec::with_capacity(due.len());
         for event in due {

@@ -97,6 +97,7 @@ mod tests {
                 tz: chrono_tz::UTC,
                 created_at: chrono::DateTime::UNIX_EPOCH,
                 email: None,
+                email_verified: false,
             },
             expires_at_ms,
         }

@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 
 use crate::auth::{CurrentUser, SESSION_COOKIE, password, secret};
 use crate::json::Json;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Problem};
+use crate::routes::email_verification::change_address;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -25,8 +26,11 @@ pub struct Profile {
     name: String,
     /// IANA zone; all-day dates and relative filters are read in it.
     tz: String,
-    /// Where reminders are mailed (when the server has an SMTP server).
+    /// The user's e-mail address. Setting it mails it a code; reminders
+    /// are mailed to it once that code is back (`email_verified`).
     email: Option<String>,
+    /// Whether `email` is verified: only then does mail go to it.
+    email_verified: bool,
     created_at: chrono::DateTime<Utc>,
 }
 
@@ -37,6 +41,7 @@ impl From<User> for Profile {
             name: u.name,
             tz: u.tz.name().to_owned(),
             email: u.email,
+            email_verified: u.email_verified,
             created_at: u.created_at,
         }
     }
@@ -107,6 +112,7 @@ pub async fn create_user(
         tz,
         created_at: Utc::now(),
         email: None,
+        email_verified: false,
     };
     match state.store.create_user(&user, &hash).await {
         Err(dueflow_store::StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
@@ -225,13 +231,29 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<Profile> {
 pub struct ProfilePatch {
     /// IANA zone name, e.g. Europe/Berlin.
     tz: Option<String>,
-    /// Address reminders are mailed to; `null` stops the mails.
+    /// Address reminders are mailed to, once verified: a new address is
+    /// mailed a code and is unverified until the code comes back
+    /// (`POST /api/v1/auth/verify-email`); the current one changes
+    /// nothing; `null` removes it and stops the mails.
     #[serde(default, deserialize_with = "present")]
     email: Option<Option<String>>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = ProfilePatch,
-    responses((status = 200, body = Profile)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", operation_id = "update_profile",
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, body = Profile, description = "the profile as changed"),
+        (status = 400, body = Problem, content_type = "application/problem+json",
+            description = "a field is invalid; nothing was changed"),
+        (status = 401, body = Problem, content_type = "application/problem+json",
+            description = "no valid token or session"),
+        (status = 409, body = Problem, content_type = "application/problem+json",
+            description = "a new address cannot be verified: this server sends no mail; nothing was changed"),
+        (status = 429, body = Problem, content_type = "application/problem+json",
+            description = "a verification mail went out less than a minute ago, or the day's mails are used up; nothing was changed",
+            headers(("Retry-After" = u64, description = "seconds until a mail can be sent"))),
+    ),
+    security(("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -244,17 +266,22 @@ pub async fn update_me(
         .map(|e| e.as_deref().map(email_address).transpose())
         .transpose()?;
     let mut user = user;
+    // The address first: it is the change that can be refused.
+    match email {
+        Some(Some(address)) => user = change_address(&state, &user, &address).await?,
+        Some(None) => {
+            user = state
+                .store
+                .clear_email(&user.id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+        }
+        None => {}
+    }
     if let Some(tz) = tz {
         user = state
             .store
             .set_user_tz(&user.id, tz)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-    }
-    if let Some(email) = email {
-        user = state
-            .store
-            .set_user_email(&user.id, email.as_deref())
             .await?
             .ok_or(ApiError::NotFound)?;
     }

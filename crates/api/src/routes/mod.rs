@@ -3,6 +3,7 @@
 
 pub mod account;
 mod activity;
+mod email_verification;
 mod health;
 mod notifications;
 mod page;
@@ -69,6 +70,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(account::register))
         .routes(routes!(account::login))
         .routes(routes!(account::me, account::update_me))
+        .routes(routes!(email_verification::send))
+        .routes(routes!(email_verification::verify))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
         .split_for_parts()

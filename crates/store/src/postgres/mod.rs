@@ -7,6 +7,7 @@ mod group;
 mod leader;
 mod notifications;
 mod reminders;
+mod verification;
 mod webhooks;
 
 use std::collections::BTreeMap;
@@ -76,6 +77,7 @@ fn user(row: &PgRow) -> Result<User> {
         created_at: ms(row.try_get("created_at")?)?,
         name: row.try_get("name")?,
         email: row.try_get("email")?,
+        email_verified: row.try_get("email_verified")?,
         id,
     })
 }
@@ -332,7 +334,8 @@ impl Store for PgStore {
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, name, tz, created_at, email, password_hash FROM users WHERE name = $1",
+            "SELECT id, name, tz, created_at, email, email_verified, password_hash FROM users \
+             WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(&self.pool)
@@ -343,21 +346,11 @@ impl Store for PgStore {
 
     async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
         let row = sqlx::query(
-            "UPDATE users SET tz = $2 WHERE id = $1 RETURNING id, name, tz, created_at, email",
+            "UPDATE users SET tz = $2 WHERE id = $1 \
+             RETURNING id, name, tz, created_at, email, email_verified",
         )
         .bind(user_id)
         .bind(tz.name())
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(user).transpose()
-    }
-
-    async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "UPDATE users SET email = $2 WHERE id = $1 RETURNING id, name, tz, created_at, email",
-        )
-        .bind(user_id)
-        .bind(email)
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(user).transpose()
@@ -382,7 +375,7 @@ impl Store for PgStore {
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.tz, u.created_at, u.email, k.expires_at \
+            "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at \
              FROM tokens k JOIN users u ON u.id = k.user_id \
              WHERE k.digest = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",
         )

@@ -10,7 +10,7 @@ use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
     Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification,
-    USER_EMAIL, list_sql, mark_read_sql,
+    VERIFIED_EMAIL, list_sql, mark_read_sql,
 };
 
 fn raw(row: &PgRow) -> std::result::Result<RawNotification, sqlx::Error> {
@@ -72,8 +72,8 @@ impl Notifications for PgStore {
         rows.iter().map(|r| raw(r)?.decode()).collect()
     }
 
-    async fn user_email(&self, user_id: &str) -> Result<Option<String>> {
-        let email: Option<Option<String>> = sqlx::query_scalar(USER_EMAIL)
+    async fn verified_email(&self, user_id: &str) -> Result<Option<String>> {
+        let email: Option<Option<String>> = sqlx::query_scalar(VERIFIED_EMAIL)
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;

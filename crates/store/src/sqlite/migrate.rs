@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_search_owner.sql"),
     include_str!("../../migrations/sqlite/0007_search_prefixes.sql"),
     include_str!("../../migrations/sqlite/0008_webhook_secret_rotation.sql"),
+    include_str!("../../migrations/sqlite/0009_email_verification.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -7,6 +7,7 @@
 mod migrate;
 mod notifications;
 mod reminders;
+mod verification;
 mod webhooks;
 mod writer;
 
@@ -127,9 +128,9 @@ fn sql(s: &str) -> String {
     s.replace('$', "?")
 }
 
-type RawUser = (String, String, String, i64, Option<String>);
+type RawUser = (String, String, String, i64, Option<String>, bool);
 
-/// Reads `id, name, tz, created_at, email`.
+/// Reads `id, name, tz, created_at, email, email_verified`.
 fn user_row(row: &Row<'_>) -> rusqlite::Result<RawUser> {
     Ok((
         row.get(0)?,
@@ -137,11 +138,12 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<RawUser> {
         row.get(2)?,
         row.get(3)?,
         row.get(4)?,
+        row.get(5)?,
     ))
 }
 
 fn user(raw: RawUser) -> Result<User> {
-    let (id, name, tz, created_at, email) = raw;
+    let (id, name, tz, created_at, email, email_verified) = raw;
     Ok(User {
         tz: tz
             .parse()
@@ -150,6 +152,7 @@ fn user(raw: RawUser) -> Result<User> {
         id,
         name,
         email,
+        email_verified,
     })
 }
 
@@ -349,9 +352,10 @@ impl Store for SqliteStore {
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT id, name, tz, created_at, email, password_hash FROM users WHERE name = ?1",
+                "SELECT id, name, tz, created_at, email, email_verified, password_hash FROM users \
+                 WHERE name = ?1",
             )?
-            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(5)?)))
+            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
             .optional()?)
         })?;
         row.map(|(u, h)| Ok((user(u)?, h))).transpose()
@@ -363,24 +367,10 @@ impl Store for SqliteStore {
             .write(move |tx| {
                 Ok(tx
                     .prepare_cached(
-                        "UPDATE users SET tz = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at, email",
+                        "UPDATE users SET tz = ?2 WHERE id = ?1 \
+                         RETURNING id, name, tz, created_at, email, email_verified",
                     )?
                     .query_row(params![user_id, tz.name()], user_row)
-                    .optional()?)
-            })
-            .await?;
-        row.map(user).transpose()
-    }
-
-    async fn set_user_email(&self, user_id: &str, email: Option<&str>) -> Result<Option<User>> {
-        let (user_id, email) = (user_id.to_owned(), email.map(str::to_owned));
-        let row = self
-            .write(move |tx| {
-                Ok(tx
-                    .prepare_cached(
-                        "UPDATE users SET email = ?2 WHERE id = ?1 RETURNING id, name, tz, created_at, email",
-                    )?
-                    .query_row(params![user_id, email], user_row)
                     .optional()?)
             })
             .await?;
@@ -411,12 +401,12 @@ impl Store for SqliteStore {
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT u.id, u.name, u.tz, u.created_at, u.email, k.expires_at \
+                "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at \
                  FROM tokens k JOIN users u ON u.id = k.user_id \
                  WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
             )?
             .query_row(params![&digest[..], now_ms], |r| {
-                Ok((user_row(r)?, r.get(5)?))
+                Ok((user_row(r)?, r.get(6)?))
             })
             .optional()?)
         })?;

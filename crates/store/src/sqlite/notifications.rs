@@ -10,7 +10,7 @@ use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
     Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification,
-    USER_EMAIL, list_sql, mark_read_sql,
+    VERIFIED_EMAIL, list_sql, mark_read_sql,
 };
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
@@ -76,9 +76,9 @@ impl Notifications for SqliteStore {
         rows.into_iter().map(RawNotification::decode).collect()
     }
 
-    async fn user_email(&self, user_id: &str) -> Result<Option<String>> {
+    async fn verified_email(&self, user_id: &str) -> Result<Option<String>> {
         self.read(|c| {
-            Ok(c.prepare_cached(&sql(USER_EMAIL))?
+            Ok(c.prepare_cached(&sql(VERIFIED_EMAIL))?
                 .query_row([user_id], |r| r.get(0))
                 .optional()?
                 .flatten())
