@@ -145,6 +145,24 @@ impl Db {
         }
     }
 
+    /// The number `sql` counts.
+    async fn count(&self, sql: &str) -> i64 {
+        match self {
+            Db::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap(),
+            Db::Postgres(url) => {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap()
+            }
+        }
+    }
+
     /// As if every verification mail had gone out `secs` earlier.
     async fn age_verifications(&self, secs: i64) {
         self.execute(&format!(
@@ -341,7 +359,7 @@ async fn reminders_are_mailed_only_to_a_verified_address(backend: Backend) {
     let maildir = tmp.path().join("maildir");
     let smtp_port = free_port();
     let _smtp = smtp_server(smtp_port, &maildir);
-    let (env, _db) = mailing_env(backend, tmp.path(), smtp_port).await;
+    let (env, db) = mailing_env(backend, tmp.path(), smtp_port).await;
     let ann = user_with_token(&env);
     let port = free_port();
     let _server = serve(&env, port, &[]);
@@ -361,6 +379,15 @@ async fn reminders_are_mailed_only_to_a_verified_address(backend: Backend) {
     assert!(mail.contains(VERIFICATION), "{mail}");
     assert!(mail.contains("To: ann@example.com"), "{mail}");
     let code = code_in(mail);
+    // Once mailed, the code is kept nowhere but as its digest.
+    let kept = format!(
+        "SELECT COUNT(*) FROM emails WHERE body LIKE '%{code}%' OR subject LIKE '%{code}%'"
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while db.count(&kept).await > 0 {
+        assert!(Instant::now() < deadline, "the mail queue keeps the code");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // A wrong code changes nothing.
     assert_refused(ann.verify("dfv_not-the-code").await).await;

@@ -249,6 +249,8 @@ pub struct ProfilePatch {
             description = "no valid token or session"),
         (status = 409, body = Problem, content_type = "application/problem+json",
             description = "a new address cannot be verified: this server sends no mail; nothing was changed"),
+        (status = 413, body = Problem, content_type = "application/problem+json",
+            description = "the body is too large"),
         (status = 429, body = Problem, content_type = "application/problem+json",
             description = "a verification mail went out less than a minute ago, or the day's mails are used up; nothing was changed",
             headers(("Retry-After" = u64, description = "seconds until a mail can be sent"))),

@@ -182,6 +182,8 @@ pub struct EmailVerified {
         (status = 200, body = EmailVerified, description = "the address is verified"),
         (status = 400, body = Problem, content_type = "application/problem+json",
             description = "the code is unknown, used or expired, or its address is no longer the account's: ask for a new mail"),
+        (status = 413, body = Problem, content_type = "application/problem+json",
+            description = "the body is too large"),
     ))]
 pub async fn verify(
     State(state): State<AppState>,
