@@ -62,8 +62,9 @@ fn limited(retry_after_secs: u64, daily: bool) -> ApiError {
         )
     } else {
         format!(
-            "a verification mail went out less than {} s ago (look for it, spam folder \
-             included); nothing was changed; try again in {retry_after_secs} s",
+            "a verification mail was asked for less than {} s ago (mail can take a few \
+             minutes; look in the spam folder too); nothing was changed; try again in \
+             {retry_after_secs} s",
             MAIL_GAP_MS / 1000
         )
     };
