@@ -27,7 +27,9 @@ pub enum ApiError {
     /// `If-Match` did not match the current version (412).
     PreconditionFailed(String),
     PayloadTooLarge(String),
+    /// A limit was reached (429); `detail` says which.
     TooManyRequests {
+        detail: String,
         retry_after_secs: u64,
     },
     Internal(String),
@@ -155,11 +157,11 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
-            ApiError::TooManyRequests { retry_after_secs } => (
+            ApiError::TooManyRequests { detail, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "urn:dueflow:problem:rate-limited",
                 "Too many requests",
-                format!("too many failed attempts; try again in {retry_after_secs} s"),
+                detail.clone(),
                 None,
                 None,
             ),
@@ -191,7 +193,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests {
+                retry_after_secs, ..
+            } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}

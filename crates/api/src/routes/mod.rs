@@ -68,6 +68,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::stream::stream))
         .routes(routes!(account::register))
         .routes(routes!(account::login))
+        .routes(routes!(account::logout))
         .routes(routes!(account::me, account::update_me))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
