@@ -25,7 +25,7 @@ use crate::problem::ApiError;
 const CHECK_EVERY: Duration = Duration::from_millis(200);
 /// How old a cached lookup the watcher trusts: with [`CHECK_EVERY`] and a
 /// lookup's own time this stays within the 2 s revocation promise.
-const FRESH: Duration = Duration::from_millis(1600);
+const FRESH: Duration = Duration::from_millis(1500);
 /// Seconds a refused client is told to wait.
 const RETRY_AFTER_SECS: u64 = 5;
 /// Database lookups the watcher runs at once.
