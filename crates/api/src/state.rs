@@ -36,8 +36,11 @@ pub struct ApiConfig {
 impl ApiConfig {
     /// Whether the session cookie is marked `Secure`.
     pub fn cookie_secure(&self) -> bool {
-        self.secure_cookies
-            .unwrap_or_else(|| self.public_url.as_ref().is_some_and(|u| u.scheme() == "https"))
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https")
+        })
     }
 }
 

@@ -555,7 +555,12 @@ mod tests {
         };
         assert!(with("").validate().is_ok());
         assert!(with("https://tasks.example.com/app/").validate().is_ok());
-        for bad in ["tasks.example.com", "ftp://tasks.example.com", "https://", "/app"] {
+        for bad in [
+            "tasks.example.com",
+            "ftp://tasks.example.com",
+            "https://",
+            "/app",
+        ] {
             let e = with(bad).validate().unwrap_err().to_string();
             assert!(e.contains("public_url") && e.contains(bad), "{e}");
         }

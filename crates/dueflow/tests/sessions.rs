@@ -225,7 +225,11 @@ async fn the_cookie_works_only_from_this_servers_own_pages() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(res.status(), StatusCode::FORBIDDEN, "{method} {path} {hs:?}");
+            assert_eq!(
+                res.status(),
+                StatusCode::FORBIDDEN,
+                "{method} {path} {hs:?}"
+            );
             assert_eq!(
                 res.headers()[header::CONTENT_TYPE],
                 "application/problem+json"
@@ -236,7 +240,7 @@ async fn the_cookie_works_only_from_this_servers_own_pages() {
                 "{v}"
             );
         }
-        let ws = websocket(&s.base, &hs).await.err().expect("refused");
+        let ws = websocket(&s.base, &hs).await.expect_err("refused");
         assert_eq!(ws.0, 403, "WebSocket {hs:?}: {ws:?}");
         assert!(ws.2.contains("session cookie"), "{ws:?}");
         let res = sse(&s.base, &hs).await;
@@ -368,7 +372,10 @@ async fn public_url_sets_the_origin_and_the_secure_cookie() {
             .0
         }
     };
-    assert_eq!(post("https://tasks.example.test").await, StatusCode::CREATED);
+    assert_eq!(
+        post("https://tasks.example.test").await,
+        StatusCode::CREATED
+    );
     assert_eq!(
         post("http://tasks.example.test").await,
         StatusCode::FORBIDDEN,
@@ -407,10 +414,7 @@ async fn public_url_sets_the_origin_and_the_secure_cookie() {
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(
-        err.contains("public_url = 'tasks.example.test'"),
-        "{err}"
-    );
+    assert!(err.contains("public_url = 'tasks.example.test'"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -561,7 +565,14 @@ async fn a_revocation_on_another_replica_closes_streams_within_two_seconds() {
         serve(
             &env,
             port,
-            &["--roles", "api", "--bus", "kafka", "--kafka-brokers", &nowhere],
+            &[
+                "--roles",
+                "api",
+                "--bus",
+                "kafka",
+                "--kafka-brokers",
+                &nowhere,
+            ],
         )
     };
     let (pa, pb) = (free_port(), free_port());
@@ -635,7 +646,7 @@ async fn a_user_holds_at_most_twenty_streams() {
     for _ in 0..20 {
         open.push(websocket(&s.base, &me).await.expect("within the cap"));
     }
-    let (status, retry_after, body) = websocket(&s.base, &me).await.err().expect("the 21st");
+    let (status, retry_after, body) = websocket(&s.base, &me).await.expect_err("the 21st");
     assert_eq!(status, 429, "{body}");
     assert!(retry_after.parse::<u64>().unwrap() > 0);
     let v: Value = serde_json::from_str(&body).unwrap();
@@ -686,8 +697,7 @@ async fn a_process_holds_at_most_max_streams() {
     for who in [&ann, &bob] {
         let (status, _, body) = websocket(&base, &[("authorization", who)])
             .await
-            .err()
-            .expect("over the process's cap");
+            .expect_err("over the process's cap");
         assert_eq!(status, 429);
         assert!(body.contains("this server holds 3 live streams"), "{body}");
     }

@@ -44,7 +44,8 @@ pub fn check(parts: &Parts, public_url: Option<&Url>) -> Result<(), ApiError> {
         "this request carries the session cookie but comes from another site (Origin: {origin}, \
          this server: {}): cross-site requests may not use the cookie; other clients \
          authenticate with 'Authorization: Bearer <token>'",
-        ours.as_deref().unwrap_or("unknown, the request has no Host"),
+        ours.as_deref()
+            .unwrap_or("unknown, the request has no Host"),
     )))
 }
 

@@ -206,7 +206,9 @@ async fn watch(connections: Weak<Connections>, store: Arc<dyn Store>, tokens: Ar
                     Ok((digest, Ok(None))) => connections.close_digest(&digest),
                     Ok((_, Ok(Some(_)))) => {}
                     // The streams stay open while the database cannot answer.
-                    Ok((_, Err(e))) => tracing::warn!(error = %e, "cannot re-check a live stream's token"),
+                    Ok((_, Err(e))) => {
+                        tracing::warn!(error = %e, "cannot re-check a live stream's token")
+                    }
                     Err(e) => tracing::warn!(error = %e, "a live stream's token check failed"),
                 }
             }
@@ -238,7 +240,10 @@ mod tests {
         let a1 = c.open(&caller("a", 1)).unwrap();
         let _a2 = c.open(&caller("a", 2)).unwrap();
         let e = c.open(&caller("a", 1)).err().unwrap();
-        assert!(format!("{e:?}").contains("the most one user may hold"), "{e:?}");
+        assert!(
+            format!("{e:?}").contains("the most one user may hold"),
+            "{e:?}"
+        );
         let _b1 = c.open(&caller("b", 3)).unwrap();
         let e = c.open(&caller("c", 4)).err().unwrap();
         assert!(format!("{e:?}").contains("the most it accepts"), "{e:?}");
@@ -257,6 +262,6 @@ mod tests {
             .expect("closed");
         assert!(!two.revoked.is_cancelled());
         drop(one);
-        assert!(c.lock().credentials.get(&[1; 32]).is_none());
+        assert!(!c.lock().credentials.contains_key(&[1; 32]));
     }
 }

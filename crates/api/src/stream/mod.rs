@@ -12,7 +12,9 @@ pub mod hub;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{
+    CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
+};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -184,15 +186,16 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
     state
         .streams
         .watch(state.store.clone(), state.tokens.clone());
-    let events = ReceiverStream::new(connection(&state, permit, caller.user.id, resume)).map(|item| {
-        let mut e = SseEvent::default()
-            .event(item.kind.as_ref())
-            .data(item.json.as_ref());
-        if item.seq > 0 {
-            e = e.id(item.seq.to_string());
-        }
-        Ok::<_, Infallible>(e)
-    });
+    let events =
+        ReceiverStream::new(connection(&state, permit, caller.user.id, resume)).map(|item| {
+            let mut e = SseEvent::default()
+                .event(item.kind.as_ref())
+                .data(item.json.as_ref());
+            if item.seq > 0 {
+                e = e.id(item.seq.to_string());
+            }
+            Ok::<_, Infallible>(e)
+        });
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
