@@ -459,6 +459,42 @@ async fn revoking_a_token_closes_its_streams_at_once() {
     assert!(ws_ends(&mut ws, Duration::from_secs(2)).await, "WebSocket");
     assert!(sse_ends(&mut events, Duration::from_secs(2)).await, "SSE");
     assert!(revoked.elapsed() < Duration::from_secs(2));
+
+    // A login session revokes the same way.
+    let (_, cookie, _) = login(&s.base, "ann").await;
+    let mut by_cookie = websocket(&s.base, &[("cookie", &cookie), ("origin", s.origin())])
+        .await
+        .unwrap();
+    let (_, tokens) = call(
+        &s.http,
+        &s.base,
+        reqwest::Method::GET,
+        "/api/v1/tokens",
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    let session = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "session")
+        .expect("the session is listed");
+    let (st, _) = call(
+        &s.http,
+        &s.base,
+        reqwest::Method::DELETE,
+        &format!("/api/v1/tokens/{}", session["id"].as_str().unwrap()),
+        &[("authorization", &auth)],
+        None,
+    )
+    .await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    assert!(
+        ws_ends(&mut by_cookie, Duration::from_secs(2)).await,
+        "the session's stream"
+    );
+
     // The other token's stream stays and still carries events.
     call(
         &s.http,

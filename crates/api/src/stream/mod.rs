@@ -25,11 +25,10 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa::IntoParams;
 
-use crate::auth;
+use crate::auth::{self, Caller};
 use crate::json::Query;
 use crate::problem::ApiError;
 use crate::state::AppState;
-use connections::Permit;
 use hub::{Item, Resume, StreamHub};
 
 pub const RESET: &str = "dueflow.stream.reset";
@@ -96,14 +95,18 @@ async fn pump(hub: &StreamHub, user_id: &str, resume: Option<Resume>, out: mpsc:
 }
 
 /// One connection's events (WebSocket or Server-Sent Events), counted in
-/// `dueflow_live_connections` while it is open. They end when the
-/// credential it was opened with is revoked.
+/// `dueflow_live_connections` while it is open; refused past the caps, and
+/// ended when the credential it was opened with is revoked.
 fn connection(
     state: &AppState,
-    permit: Permit,
-    user_id: String,
+    caller: &Caller,
     resume: Option<Resume>,
-) -> mpsc::Receiver<Item> {
+) -> Result<mpsc::Receiver<Item>, ApiError> {
+    let permit = state.streams.open(caller)?;
+    state
+        .streams
+        .watch(state.store.clone(), state.tokens.clone());
+    let user_id = caller.user.id.clone();
     let (tx, rx) = mpsc::channel(64);
     let hub = state.hub.clone();
     tokio::spawn(async move {
@@ -115,7 +118,7 @@ fn connection(
         }
         metrics::gauge!("dueflow_live_connections").decrement(1.0);
     });
-    rx
+    Ok(rx)
 }
 
 async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
@@ -169,11 +172,7 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
             .map_err(|e| ApiError::invalid("Upgrade", e.body_text()))?;
-        let permit = state.streams.open(&caller)?;
-        state
-            .streams
-            .watch(state.store.clone(), state.tokens.clone());
-        let events = connection(&state, permit, caller.user.id, resume);
+        let events = connection(&state, &caller, resume)?;
         // Clients only ever send control frames: small buffers keep ten
         // thousand idle connections cheap (the defaults reserve 128 KiB).
         return Ok(ws
@@ -182,20 +181,15 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
             .max_frame_size(READ_BUFFER)
             .on_upgrade(move |socket| websocket(socket, events)));
     }
-    let permit = state.streams.open(&caller)?;
-    state
-        .streams
-        .watch(state.store.clone(), state.tokens.clone());
-    let events =
-        ReceiverStream::new(connection(&state, permit, caller.user.id, resume)).map(|item| {
-            let mut e = SseEvent::default()
-                .event(item.kind.as_ref())
-                .data(item.json.as_ref());
-            if item.seq > 0 {
-                e = e.id(item.seq.to_string());
-            }
-            Ok::<_, Infallible>(e)
-        });
+    let events = ReceiverStream::new(connection(&state, &caller, resume)?).map(|item| {
+        let mut e = SseEvent::default()
+            .event(item.kind.as_ref())
+            .data(item.json.as_ref());
+        if item.seq > 0 {
+            e = e.id(item.seq.to_string());
+        }
+        Ok::<_, Infallible>(e)
+    });
     Ok(Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
