@@ -27,14 +27,10 @@ pub enum ApiError {
     /// `If-Match` did not match the current version (412).
     PreconditionFailed(String),
     PayloadTooLarge(String),
+    /// A limit was reached (429); `detail` says which.
     TooManyRequests {
-        retry_after_secs: u64,
-    },
-    /// Something is limited in how often it may happen (429); `detail`
-    /// says what.
-    Throttled {
-        retry_after_secs: u64,
         detail: String,
+        retry_after_secs: u64,
     },
     Internal(String),
 }
@@ -166,15 +162,7 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
-            ApiError::TooManyRequests { retry_after_secs } => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "urn:dueflow:problem:rate-limited",
-                "Too many requests",
-                format!("too many failed attempts; try again in {retry_after_secs} s"),
-                None,
-                None,
-            ),
-            ApiError::Throttled { detail, .. } => (
+            ApiError::TooManyRequests { detail, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "urn:dueflow:problem:rate-limited",
                 "Too many requests",
@@ -210,8 +198,7 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::TooManyRequests { retry_after_secs }
-            | ApiError::Throttled {
+            ApiError::TooManyRequests {
                 retry_after_secs, ..
             } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));

@@ -1,5 +1,5 @@
 //! What every handler can reach: the store, the HTTP settings, the login
-//! limiter and the metrics handle. Cheap to clone (all shared).
+//! limiter, the live streams and the metrics handle. Cheap to clone (all shared).
 
 use std::sync::Arc;
 
@@ -8,33 +8,55 @@ use dueflow_store::Store;
 
 use crate::auth::cache::TokenCache;
 use crate::auth::limiter::LoginLimiter;
+use crate::stream::connections::Connections;
 use crate::stream::hub::StreamHub;
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// Whether `POST /api/v1/auth/register` creates accounts.
     pub open_registration: bool,
-    /// Mark the session cookie `Secure` (serve over HTTPS).
-    pub secure_cookies: bool,
+    /// This server's address as its users reach it; its origin is the one
+    /// cookie-authenticated requests must come from.
+    pub public_url: Option<url::Url>,
+    /// Mark the session cookie `Secure`; `None`: when `public_url` is https.
+    pub secure_cookies: Option<bool>,
     /// How long a web session lasts.
     pub session_days: i64,
     /// Accept webhook URLs on loopback and private addresses.
     pub webhooks_allow_private: bool,
     /// An SMTP server is configured: verification mail can go out.
     pub mail: bool,
+    /// Live streams one user may hold open on this process.
+    pub max_streams_per_user: usize,
+    /// Live streams this process holds open at most.
+    pub max_streams: usize,
     /// This process serves the API (and keeps accepting writes into the
     /// outbox while the bus is down); otherwise it only consumes.
     pub api_role: bool,
+}
+
+impl ApiConfig {
+    /// Whether the session cookie is marked `Secure`.
+    pub fn cookie_secure(&self) -> bool {
+        self.secure_cookies.unwrap_or_else(|| {
+            self.public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https")
+        })
+    }
 }
 
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             open_registration: false,
-            secure_cookies: false,
+            public_url: None,
+            secure_cookies: None,
             session_days: 30,
             webhooks_allow_private: false,
             mail: false,
+            max_streams_per_user: 20,
+            max_streams: 20_000,
             api_role: true,
         }
     }
@@ -49,6 +71,8 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// Live events for this process's stream connections.
     pub hub: Arc<StreamHub>,
+    /// This process's open stream connections, capped and closed on revocation.
+    pub streams: Arc<Connections>,
     /// Whether this process's relay and consumers reach the event bus.
     pub bus: Arc<BusHealth>,
 }
@@ -60,11 +84,15 @@ impl AppState {
         crate::metrics::handle();
         Self {
             store,
-            config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::default()),
             tokens: Arc::new(TokenCache::default()),
             hub: Arc::new(StreamHub::default()),
+            streams: Arc::new(Connections::new(
+                config.max_streams_per_user,
+                config.max_streams,
+            )),
             bus: Arc::new(BusHealth::default()),
+            config: Arc::new(config),
         }
     }
 }

@@ -364,26 +364,29 @@ fn measure(args: &PipelineArgs, dir: &Path) -> anyhow::Result<()> {
         .iter()
         .map(|n| cli.user_with_token(n))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let kafka = |roles: &str| -> anyhow::Result<Server> {
-        start_server(
-            &args.bin,
-            dir,
-            Some(&args.database),
+    // The sockets scenario holds all its streams over a few users.
+    let api_config = dir.join("api.toml");
+    std::fs::write(
+        &api_config,
+        format!("max_streams_per_user = {}\n", args.sockets.max(1)),
+    )?;
+    let api_config = api_config.display().to_string();
+    let kafka = |roles: &str, extra: &[&str]| -> anyhow::Result<Server> {
+        let mut flags = vec![
+            "--roles",
             roles,
-            &[
-                "--roles",
-                roles,
-                "--bus",
-                "kafka",
-                "--kafka-brokers",
-                &brokers,
-            ],
-        )
+            "--bus",
+            "kafka",
+            "--kafka-brokers",
+            &brokers,
+        ];
+        flags.extend_from_slice(extra);
+        start_server(&args.bin, dir, Some(&args.database), roles, &flags)
     };
-    let api = kafka("api")?;
+    let api = kafka("api", &["--config", &api_config])?;
     let _consumers = CONSUMERS
         .iter()
-        .map(|r| kafka(r))
+        .map(|r| kafka(r, &[]))
         .collect::<anyhow::Result<Vec<_>>>()?;
     // Consumer groups take a few seconds to form.
     std::thread::sleep(Duration::from_secs(8));

@@ -29,7 +29,16 @@ pub struct Config {
     pub database_url: String,
     pub listen: String,
     pub open_registration: bool,
-    pub secure_cookies: bool,
+    /// This server's address as users reach it, e.g. `https://tasks.example.com`;
+    /// its origin is the one cookie-authenticated requests must come from.
+    /// Empty: the request's own `Host`.
+    pub public_url: String,
+    /// Mark the session cookie `Secure`; unset: when `public_url` is https.
+    pub secure_cookies: Option<bool>,
+    /// Live streams (WebSocket or SSE) one user may hold open per `api` process.
+    pub max_streams_per_user: usize,
+    /// Live streams one `api` process holds open at most.
+    pub max_streams: usize,
     /// tracing filter, e.g. `info` or `dueflow=debug`.
     pub log: String,
     /// Roles this process runs, comma-separated: api, recurring, scheduler, notifier, audit.
@@ -82,7 +91,10 @@ impl Default for Config {
             database_url: String::new(),
             listen: "127.0.0.1:8080".into(),
             open_registration: false,
-            secure_cookies: false,
+            public_url: String::new(),
+            secure_cookies: None,
+            max_streams_per_user: 20,
+            max_streams: 20_000,
             log: "info".into(),
             roles: Role::ALL.map(Role::as_str).join(","),
             bus: "inproc".into(),
@@ -126,12 +138,15 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 27] = [
+const ENV_KEYS: [&str; 30] = [
     "data_dir",
     "database_url",
     "listen",
     "open_registration",
+    "public_url",
     "secure_cookies",
+    "max_streams_per_user",
+    "max_streams",
     "log",
     "roles",
     "bus",
@@ -290,6 +305,10 @@ impl Config {
         }
         self.smtp()?;
         self.topics()?;
+        self.public_url()?;
+        if self.max_streams_per_user == 0 || self.max_streams == 0 {
+            bail!("invalid configuration: max_streams_per_user and max_streams are at least 1");
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -301,6 +320,25 @@ impl Config {
             );
         }
         Ok(())
+    }
+
+    /// `public_url`, if set: an absolute http(s) URL.
+    pub fn public_url(&self) -> anyhow::Result<Option<url::Url>> {
+        if self.public_url.is_empty() {
+            return Ok(None);
+        }
+        let bad = || {
+            anyhow::anyhow!(
+                "invalid configuration: public_url = '{}' is not an absolute http:// or https:// \
+                 URL like https://tasks.example.com",
+                self.public_url
+            )
+        };
+        let url = url::Url::parse(&self.public_url).map_err(|_| bad())?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(bad());
+        }
+        Ok(Some(url))
     }
 
     /// The SMTP server reminder mails go through, if one is set.
@@ -507,6 +545,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("c.properties line 2"), "{e}");
+    }
+
+    #[test]
+    fn public_url_is_an_absolute_http_url() {
+        let with = |u: &str| Config {
+            public_url: u.into(),
+            ..Config::default()
+        };
+        assert!(with("").validate().is_ok());
+        assert!(with("https://tasks.example.com/app/").validate().is_ok());
+        for bad in [
+            "tasks.example.com",
+            "ftp://tasks.example.com",
+            "https://",
+            "/app",
+        ] {
+            let e = with(bad).validate().unwrap_err().to_string();
+            assert!(e.contains("public_url") && e.contains(bad), "{e}");
+        }
     }
 
     #[test]

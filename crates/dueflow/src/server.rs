@@ -224,7 +224,10 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         store,
         ApiConfig {
             open_registration: config.open_registration,
+            public_url: config.public_url()?,
             secure_cookies: config.secure_cookies,
+            max_streams_per_user: config.max_streams_per_user,
+            max_streams: config.max_streams,
             webhooks_allow_private: config.webhooks_allow_private,
             mail: config.smtp()?.is_some(),
             api_role: roles.contains(&Role::Api),

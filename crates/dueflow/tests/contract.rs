@@ -35,6 +35,7 @@ const ROUTES: &[&str] = &[
     "PATCH /api/v1/me",
     "PATCH /api/v1/tasks/{id}",
     "POST /api/v1/auth/login",
+    "POST /api/v1/auth/logout",
     "POST /api/v1/auth/register",
     "POST /api/v1/auth/verify-email",
     "POST /api/v1/me/email/verification",

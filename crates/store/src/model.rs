@@ -22,6 +22,8 @@ pub struct User {
 /// until revoked).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenOwner {
+    /// The token's own id (what `revoke_token` takes).
+    pub token_id: String,
     pub user: User,
     pub expires_at_ms: Option<i64>,
 }

@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use dueflow_store::{TokenOwner, User};
+use dueflow_store::TokenOwner;
 
 /// How long a looked-up token is trusted without asking the database.
 pub const TTL: Duration = Duration::from_secs(2);
@@ -20,7 +20,7 @@ const CAPACITY: usize = 10_000;
 
 struct Entry {
     owner: TokenOwner,
-    until: Instant,
+    fetched: Instant,
 }
 
 #[derive(Default)]
@@ -40,13 +40,26 @@ impl TokenCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The user of a token looked up less than [`TTL`] ago and not expired
-    /// at `now_ms`.
-    pub fn get(&self, digest: &[u8; 32], now_ms: i64) -> Option<User> {
+    /// The owner of a token looked up less than [`TTL`] ago and not
+    /// expired at `now_ms`.
+    pub fn get(&self, digest: &[u8; 32], now_ms: i64) -> Option<TokenOwner> {
+        self.get_within(digest, now_ms, TTL)
+    }
+
+    /// As [`TokenCache::get`], for a lookup less than `max_age` ago: the
+    /// live streams ask for fresher answers, so that they close within
+    /// [`TTL`] of a revocation elsewhere.
+    pub fn get_within(
+        &self,
+        digest: &[u8; 32],
+        now_ms: i64,
+        max_age: Duration,
+    ) -> Option<TokenOwner> {
         let entries = self.entries();
         let e = entries.get(digest)?;
-        let live = e.until > Instant::now() && e.owner.expires_at_ms.is_none_or(|x| x > now_ms);
-        live.then(|| e.owner.user.clone())
+        let live =
+            e.fetched.elapsed() < max_age && e.owner.expires_at_ms.is_none_or(|x| x > now_ms);
+        live.then(|| e.owner.clone())
     }
 
     pub fn ticket(&self) -> Ticket {
@@ -62,7 +75,7 @@ impl TokenCache {
         }
         let now = Instant::now();
         if entries.len() >= CAPACITY {
-            entries.retain(|_, e| e.until > now);
+            entries.retain(|_, e| now.duration_since(e.fetched) < TTL);
             if entries.len() >= CAPACITY {
                 entries.clear();
             }
@@ -71,9 +84,16 @@ impl TokenCache {
             digest,
             Entry {
                 owner,
-                until: now + TTL,
+                fetched: now,
             },
         );
+    }
+
+    /// Drop the entry of one token: the database no longer knows it.
+    pub fn forget(&self, digest: &[u8; 32]) {
+        let mut entries = self.entries();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(digest);
     }
 
     /// Drop every entry of `user_id`: a token of theirs was revoked, or
@@ -91,7 +111,8 @@ mod tests {
 
     fn owner(id: &str, expires_at_ms: Option<i64>) -> TokenOwner {
         TokenOwner {
-            user: User {
+            token_id: format!("tok_{id}"),
+            user: dueflow_store::User {
                 id: id.into(),
                 name: id.into(),
                 tz: chrono_tz::UTC,
@@ -108,13 +129,19 @@ mod tests {
         let cache = TokenCache::default();
         cache.put(cache.ticket(), [1; 32], owner("usr_a", None));
         cache.put(cache.ticket(), [2; 32], owner("usr_b", Some(1_000)));
-        assert_eq!(cache.get(&[1; 32], 0).map(|u| u.id), Some("usr_a".into()));
+        assert_eq!(
+            cache.get(&[1; 32], 0).map(|o| o.user.id),
+            Some("usr_a".into())
+        );
+        assert!(cache.get_within(&[1; 32], 0, Duration::ZERO).is_none());
         assert!(cache.get(&[2; 32], 999).is_some());
         assert!(cache.get(&[2; 32], 1_000).is_none(), "the token expired");
         assert!(cache.get(&[3; 32], 0).is_none());
         cache.forget_user("usr_a");
         assert!(cache.get(&[1; 32], 0).is_none());
         assert!(cache.get(&[2; 32], 0).is_some(), "other users stay");
+        cache.forget(&[2; 32]);
+        assert!(cache.get(&[2; 32], 0).is_none());
     }
 
     #[test]

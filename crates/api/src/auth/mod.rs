@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod limiter;
+pub mod origin;
 pub mod password;
 pub mod secret;
 
@@ -20,11 +21,24 @@ pub const SESSION_COOKIE: &str = "dueflow_session";
 /// The authenticated user of a request.
 pub struct CurrentUser(pub User);
 
-fn bearer(parts: &Parts) -> Option<&str> {
+/// The authenticated user of a request and the credential it came with.
+pub struct Caller {
+    pub user: User,
+    /// The id of the token or session the request was made with.
+    pub token_id: String,
+    /// Its digest.
+    pub digest: [u8; 32],
+}
+
+/// The request's token, and whether it came in the session cookie (the
+/// `Authorization` header wins when both are sent).
+fn credential(parts: &Parts) -> Option<(&str, bool)> {
     if let Some(v) = parts.headers.get(header::AUTHORIZATION) {
         let v = v.to_str().ok()?;
         let (scheme, token) = v.split_once(' ')?;
-        return scheme.eq_ignore_ascii_case("bearer").then(|| token.trim());
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| (token.trim(), false));
     }
     parts
         .headers
@@ -33,6 +47,52 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE)?.strip_prefix('='))
+        .map(|token| (token, true))
+}
+
+/// Who is calling. A request authenticated by the session cookie must also
+/// come from this server's own pages when it changes something or opens a
+/// live stream ([`origin`]).
+pub async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    opens_stream: bool,
+) -> Result<Caller, ApiError> {
+    let (token, cookie) = credential(parts).ok_or(ApiError::Unauthorized)?;
+    if cookie && origin::needs_check(&parts.method, opens_stream) {
+        origin::check(parts, state.config.public_url.as_ref())?;
+    }
+    let digest = secret::digest(token);
+    let now = chrono::Utc::now().timestamp_millis();
+    let owner = match state.tokens.get(&digest, now) {
+        Some(owner) => owner,
+        None => {
+            let ticket = state.tokens.ticket();
+            let owner = state
+                .store
+                .user_by_token(&digest, now)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            state.tokens.put(ticket, digest, owner.clone());
+            owner
+        }
+    };
+    Ok(Caller {
+        user: owner.user,
+        token_id: owner.token_id,
+        digest,
+    })
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state, false).await
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -42,20 +102,6 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
-        let digest = secret::digest(token);
-        let now = chrono::Utc::now().timestamp_millis();
-        if let Some(user) = state.tokens.get(&digest, now) {
-            return Ok(CurrentUser(user));
-        }
-        let ticket = state.tokens.ticket();
-        let owner = state
-            .store
-            .user_by_token(&digest, now)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let user = owner.user.clone();
-        state.tokens.put(ticket, digest, owner);
-        Ok(CurrentUser(user))
+        Ok(CurrentUser(authenticate(parts, state, false).await?.user))
     }
 }

@@ -14,7 +14,7 @@ use dueflow_store::{TokenKind, TokenRecord, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{CurrentUser, SESSION_COOKIE, password, secret};
+use crate::auth::{Caller, CurrentUser, SESSION_COOKIE, password, secret};
 use crate::json::Json;
 use crate::problem::{ApiError, Problem};
 use crate::routes::email_verification::change_address;
@@ -171,7 +171,10 @@ pub async fn login(
     let name = l.name.trim().to_lowercase();
     let address = addr.ip().to_string();
     if let Some(retry_after_secs) = state.limiter.blocked(&name, &address) {
-        return Err(ApiError::TooManyRequests { retry_after_secs });
+        return Err(ApiError::TooManyRequests {
+            detail: format!("too many failed attempts; try again in {retry_after_secs} s"),
+            retry_after_secs,
+        });
     }
     let found = state.store.user_credentials(&name).await?;
     let (user, hash) = match found {
@@ -199,25 +202,54 @@ pub async fn login(
         .store
         .insert_token(&record, &secret::digest(&token))
         .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-        state.config.session_days * 86_400,
-        if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
+    let cookie = session_cookie(&state, &token, state.config.session_days * 86_400);
     let mut res = axum::Json(Session {
         token,
         expires_at,
         user: user.into(),
     })
     .into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).expect("cookie is ASCII"),
+    res.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+/// The session cookie holding `token` for `max_age_secs` (0: remove it).
+/// HttpOnly: page scripts never read it. SameSite=Lax rather than Strict: a
+/// link followed from another site (a reminder e-mail, a chat message) must
+/// arrive logged in, and Lax withholds the cookie only from other sites'
+/// subrequests and unsafe methods; whatever it still lets through is
+/// refused unless its `Origin` is this server's (`auth::origin`).
+fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.config.cookie_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
     );
+    HeaderValue::from_str(&cookie).expect("cookie is ASCII")
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", operation_id = "log_out",
+    description = "Revoke the credential of this request (the session cookie's, or the bearer \
+        session or API token), close the live streams opened with it, and remove the cookie.",
+    responses(
+        (status = 204, description = "logged out; the session cookie is removed"),
+        (status = 401, description = "no valid session or token", content_type = "application/problem+json"),
+        (status = 403, description = "sent with the session cookie from another site's page", content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    state
+        .store
+        .revoke_token(&caller.user.id, &caller.token_id)
+        .await?;
+    state.tokens.forget_user(&caller.user.id);
+    state.streams.close_token(&caller.token_id);
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
     Ok(res)
 }
 

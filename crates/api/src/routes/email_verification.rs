@@ -68,9 +68,9 @@ fn limited(retry_after_secs: u64, daily: bool) -> ApiError {
             MAIL_GAP_MS / 1000
         )
     };
-    ApiError::Throttled {
-        retry_after_secs,
+    ApiError::TooManyRequests {
         detail,
+        retry_after_secs,
     }
 }
 

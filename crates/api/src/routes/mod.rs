@@ -69,6 +69,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(crate::stream::stream))
         .routes(routes!(account::register))
         .routes(routes!(account::login))
+        .routes(routes!(account::logout))
         .routes(routes!(account::me, account::update_me))
         .routes(routes!(email_verification::send))
         .routes(routes!(email_verification::verify))

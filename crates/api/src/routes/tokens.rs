@@ -1,5 +1,6 @@
 //! Personal API tokens: created (the secret is shown once), listed without
-//! secrets, and revoked. Login sessions are listed too and revoke the same way.
+//! secrets, and revoked (which also closes the live streams opened with
+//! them). Login sessions are listed too and revoke the same way.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -115,6 +116,7 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     if state.store.revoke_token(&user.id, &id).await? {
         state.tokens.forget_user(&user.id);
+        state.streams.close_token(&id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

@@ -6,12 +6,15 @@
 //! what came after its position (one that started since), receives a
 //! `dueflow.stream.reset` message and should reload its data.
 
+pub mod connections;
 pub mod hub;
 
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{
+    CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade, close_code,
+};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
@@ -22,7 +25,7 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::ReceiverStream;
 use utoipa::IntoParams;
 
-use crate::auth::CurrentUser;
+use crate::auth::{self, Caller};
 use crate::json::Query;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -92,8 +95,18 @@ async fn pump(hub: &StreamHub, user_id: &str, resume: Option<Resume>, out: mpsc:
 }
 
 /// One connection's events (WebSocket or Server-Sent Events), counted in
-/// `dueflow_live_connections` while it is open.
-fn connection(state: &AppState, user_id: String, resume: Option<Resume>) -> mpsc::Receiver<Item> {
+/// `dueflow_live_connections` while it is open; refused past the caps, and
+/// ended when the credential it was opened with is revoked.
+fn connection(
+    state: &AppState,
+    caller: &Caller,
+    resume: Option<Resume>,
+) -> Result<mpsc::Receiver<Item>, ApiError> {
+    let permit = state.streams.open(caller)?;
+    state
+        .streams
+        .watch(state.store.clone(), state.tokens.clone());
+    let user_id = caller.user.id.clone();
     let (tx, rx) = mpsc::channel(64);
     let hub = state.hub.clone();
     tokio::spawn(async move {
@@ -101,17 +114,24 @@ fn connection(state: &AppState, user_id: String, resume: Option<Resume>) -> mpsc
         tokio::select! {
             () = pump(&hub, &user_id, resume, tx.clone()) => {}
             () = tx.closed() => {}
+            () = permit.revoked() => {}
         }
         metrics::gauge!("dueflow_live_connections").decrement(1.0);
     });
-    rx
+    Ok(rx)
 }
 
 async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
     loop {
         tokio::select! {
             item = events.recv() => {
-                let Some(item) = item else { break };
+                let Some(item) = item else {
+                    let _ = socket.send(WsMessage::Close(Some(CloseFrame {
+                        code: close_code::POLICY,
+                        reason: "the token or session of this stream was revoked".into(),
+                    }))).await;
+                    break;
+                };
                 if socket.send(WsMessage::Text(item.json.as_ref().into())).await.is_err() {
                     break;
                 }
@@ -128,11 +148,13 @@ async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
     responses(
         (status = 101, description = "WebSocket: one CloudEvents JSON document per text message"),
         (status = 200, description = "Server-Sent Events (Accept: text/event-stream): id = usersequence, event = type, data = the CloudEvent", content_type = "text/event-stream"),
+        (status = 403, description = "opened with the session cookie from another site's page", content_type = "application/problem+json"),
+        (status = 429, description = "the caller's or the server's cap on live streams is reached (the detail says which); see Retry-After", content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
     let (mut parts, _) = req.into_parts();
-    let CurrentUser(user) = CurrentUser::from_request_parts(&mut parts, &state).await?;
+    let caller = auth::authenticate(&parts, &state, true).await?;
     let Query(p) = Query::<StreamParams>::from_request_parts(&mut parts, &state).await?;
     let last_event_id = parts
         .headers
@@ -142,7 +164,7 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
     let resume = match p.after.or(last_event_id) {
         Some(after) => Some(Resume {
             after,
-            latest: state.store.event_sequence(&user.id).await?,
+            latest: state.store.event_sequence(&caller.user.id).await?,
         }),
         None => None,
     };
@@ -150,7 +172,7 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         let ws = WebSocketUpgrade::from_request_parts(&mut parts, &state)
             .await
             .map_err(|e| ApiError::invalid("Upgrade", e.body_text()))?;
-        let events = connection(&state, user.id, resume);
+        let events = connection(&state, &caller, resume)?;
         // Clients only ever send control frames: small buffers keep ten
         // thousand idle connections cheap (the defaults reserve 128 KiB).
         return Ok(ws
@@ -159,7 +181,7 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
             .max_frame_size(READ_BUFFER)
             .on_upgrade(move |socket| websocket(socket, events)));
     }
-    let events = ReceiverStream::new(connection(&state, user.id, resume)).map(|item| {
+    let events = ReceiverStream::new(connection(&state, &caller, resume)?).map(|item| {
         let mut e = SseEvent::default()
             .event(item.kind.as_ref())
             .data(item.json.as_ref());

@@ -375,7 +375,8 @@ impl Store for PgStore {
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at \
+            "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at, \
+             k.id AS token_id \
              FROM tokens k JOIN users u ON u.id = k.user_id \
              WHERE k.digest = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",
         )
@@ -385,6 +386,7 @@ impl Store for PgStore {
         .await?;
         row.map(|r| {
             Ok(TokenOwner {
+                token_id: r.try_get("token_id")?,
                 user: user(&r)?,
                 expires_at_ms: r.try_get("expires_at")?,
             })

@@ -401,17 +401,18 @@ impl Store for SqliteStore {
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at \
+                "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at, k.id \
                  FROM tokens k JOIN users u ON u.id = k.user_id \
                  WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
             )?
             .query_row(params![&digest[..], now_ms], |r| {
-                Ok((user_row(r)?, r.get(6)?))
+                Ok((user_row(r)?, r.get(6)?, r.get(7)?))
             })
             .optional()?)
         })?;
-        row.map(|(u, expires_at_ms)| {
+        row.map(|(u, expires_at_ms, token_id)| {
             Ok(TokenOwner {
+                token_id,
                 user: user(u)?,
                 expires_at_ms,
             })
