@@ -23,6 +23,8 @@ pub struct ApiConfig {
     /// This process serves the API (and keeps accepting writes into the
     /// outbox while the bus is down); otherwise it only consumes.
     pub api_role: bool,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for ApiConfig {
@@ -33,6 +35,7 @@ impl Default for ApiConfig {
             session_days: 30,
             webhooks_allow_private: false,
             api_role: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }
