@@ -27,7 +27,13 @@ pub enum ApiError {
     /// `If-Match` did not match the current version (412).
     PreconditionFailed(String),
     PayloadTooLarge(String),
+    /// The request body stalled past the server's body timeout (408).
+    BodyTimeout,
     TooManyRequests {
+        retry_after_secs: u64,
+    },
+    /// Too many password checks at once (429); nothing was checked.
+    Busy {
         retry_after_secs: u64,
     },
     Internal(String),
@@ -155,11 +161,29 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "urn:dueflow:problem:request-timeout",
+                "Request timeout",
+                "the request body stopped arriving; send it again without pausing".into(),
+                None,
+                None,
+            ),
             ApiError::TooManyRequests { retry_after_secs } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "urn:dueflow:problem:rate-limited",
                 "Too many requests",
                 format!("too many failed attempts; try again in {retry_after_secs} s"),
+                None,
+                None,
+            ),
+            ApiError::Busy { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "urn:dueflow:problem:busy",
+                "Too many requests",
+                format!(
+                    "the server is checking too many passwords at once; try again in {retry_after_secs} s"
+                ),
                 None,
                 None,
             ),
@@ -191,7 +215,8 @@ impl IntoResponse for ApiError {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::TooManyRequests { retry_after_secs } => {
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::Busy { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}
