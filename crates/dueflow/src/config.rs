@@ -8,12 +8,15 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use dueflow_api::HttpLimits;
+use dueflow_api::auth::client_address::{IpNet, parse_trusted_proxies};
 use dueflow_bus::TopicNames;
 use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
 use dueflow_workers::email::{SmtpConfig, SmtpTls};
@@ -73,6 +76,16 @@ pub struct Config {
     /// PEM file of certificates to trust for the SMTP server besides the
     /// system's roots; empty: the system's roots only.
     pub smtp_ca_file: String,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose
+    /// `X-Forwarded-For` / `Forwarded` name the client; empty: none.
+    pub trusted_proxies: String,
+    /// Seconds a connection has to send a request's headers, from its
+    /// opening or its previous response (so also its keep-alive idle time).
+    pub http_header_timeout_secs: u64,
+    /// Longest pause, in seconds, while a request body arrives.
+    pub http_body_timeout_secs: u64,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -106,6 +119,10 @@ impl Default for Config {
             smtp_password: String::new(),
             smtp_from: String::new(),
             smtp_ca_file: String::new(),
+            trusted_proxies: String::new(),
+            http_header_timeout_secs: 15,
+            http_body_timeout_secs: 30,
+            max_connections: 512,
         }
     }
 }
@@ -126,7 +143,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 27] = [
+const ENV_KEYS: [&str; 31] = [
     "data_dir",
     "database_url",
     "listen",
@@ -154,6 +171,10 @@ const ENV_KEYS: [&str; 27] = [
     "smtp_password",
     "smtp_from",
     "smtp_ca_file",
+    "trusted_proxies",
+    "http_header_timeout_secs",
+    "http_body_timeout_secs",
+    "max_connections",
 ];
 
 /// Settings that may be read from the file `DUEFLOW_<KEY>_FILE` names.
@@ -290,6 +311,16 @@ impl Config {
         }
         self.smtp()?;
         self.topics()?;
+        self.trusted_proxies()?;
+        for (key, value) in [
+            ("http_header_timeout_secs", self.http_header_timeout_secs),
+            ("http_body_timeout_secs", self.http_body_timeout_secs),
+            ("max_connections", self.max_connections as u64),
+        ] {
+            if value == 0 {
+                bail!("invalid configuration: {key} = 0; it must be at least 1");
+            }
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -335,6 +366,21 @@ impl Config {
             from: self.smtp_from.clone(),
             ca_pem,
         }))
+    }
+
+    /// The proxies whose forwarding headers name the client.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<IpNet>> {
+        parse_trusted_proxies(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: trusted_proxies: {e}"))
+    }
+
+    /// Timeouts and the connection cap of the HTTP listener.
+    pub fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.http_header_timeout_secs),
+            body_timeout: Duration::from_secs(self.http_body_timeout_secs),
+            max_connections: self.max_connections,
+        }
     }
 
     /// The topics' names on the broker, validated as Kafka names.
@@ -408,11 +454,15 @@ impl Config {
         }
     }
 
-    /// Open the configured store, creating the data directory for SQLite.
+    /// Open the configured store, creating the data directory for SQLite
+    /// (readable by this user only: the database holds secrets).
     pub async fn open_store(&self) -> anyhow::Result<std::sync::Arc<dyn dueflow_store::Store>> {
         let url = self.database_url();
         if url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            let mut dir = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+            dir.recursive(true).create(&self.data_dir).with_context(|| {
                 format!("cannot create data directory {}", self.data_dir.display())
             })?;
         }
@@ -507,6 +557,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("c.properties line 2"), "{e}");
+    }
+
+    #[test]
+    fn trusted_proxies_and_limits_are_checked() {
+        let mut c = Config {
+            trusted_proxies: "10.0.0.0/8, 192.0.2.7".into(),
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert_eq!(c.trusted_proxies().unwrap().len(), 2);
+        c.trusted_proxies = "proxy.local".into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("trusted_proxies: 'proxy.local'"), "{e}");
+        c.trusted_proxies.clear();
+        c.max_connections = 0;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("max_connections = 0"), "{e}");
     }
 
     #[test]
