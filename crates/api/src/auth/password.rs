@@ -109,3 +109,23 @@ pub async fn verify(password: String, stored: Option<String>) -> Result<bool, Ap
     .unwrap_or(false);
     Ok(matched && exists)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn busy_when_every_core_is_hashing() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let all = HASHING
+            .clone()
+            .acquire_many_owned(cores as u32)
+            .await
+            .unwrap();
+        let e = verify("whatever".into(), None).await.unwrap_err();
+        assert!(matches!(e, ApiError::Busy { retry_after_secs: 1 }), "{e:?}");
+        assert!(matches!(hash("whatever".into()).await, Err(ApiError::Busy { .. })));
+        drop(all);
+        assert!(!verify("whatever".into(), None).await.unwrap());
+    }
+}
