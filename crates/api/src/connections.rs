@@ -144,7 +144,10 @@ pub async fn serve(
 /// else (out of file descriptors, say) wait a moment instead of spinning.
 async fn pause_after(e: &io::Error) {
     use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if !matches!(e.kind(), ConnectionAborted | ConnectionRefused | ConnectionReset) {
+    if !matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
         tracing::error!(error = %e, "cannot accept a connection");
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

@@ -2,9 +2,7 @@
 //! rejects unknown fields and oversize payloads with a clear message, and a
 //! query string with the same treatment.
 
-use axum::extract::rejection::{
-    BytesRejection, FailedToBufferBody, JsonRejection, QueryRejection,
-};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;

@@ -462,9 +462,11 @@ impl Config {
             let mut dir = std::fs::DirBuilder::new();
             #[cfg(unix)]
             std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
-            dir.recursive(true).create(&self.data_dir).with_context(|| {
-                format!("cannot create data directory {}", self.data_dir.display())
-            })?;
+            dir.recursive(true)
+                .create(&self.data_dir)
+                .with_context(|| {
+                    format!("cannot create data directory {}", self.data_dir.display())
+                })?;
         }
         dueflow_store::connect(&url)
             .await

@@ -126,9 +126,18 @@ mod tests {
     fn headers_count_only_from_a_trusted_proxy() {
         let trusted = parse_trusted_proxies("10.0.0.0/8, 192.0.2.7").unwrap();
         let h = headers(&[("x-forwarded-for", "203.0.113.5, 10.1.1.1")]);
-        assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("203.0.113.5"));
-        assert_eq!(client_address(ip("192.0.2.7"), &h, &trusted), ip("203.0.113.5"));
-        assert_eq!(client_address(ip("198.51.100.1"), &h, &trusted), ip("198.51.100.1"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &h, &trusted),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            client_address(ip("192.0.2.7"), &h, &trusted),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            client_address(ip("198.51.100.1"), &h, &trusted),
+            ip("198.51.100.1")
+        );
         assert_eq!(client_address(ip("10.0.0.1"), &h, &[]), ip("10.0.0.1"));
     }
 
@@ -139,7 +148,10 @@ mod tests {
             ("x-forwarded-for", "1.1.1.1"),
             ("x-forwarded-for", "203.0.113.5"),
         ]);
-        assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("203.0.113.5"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &h, &trusted),
+            ip("203.0.113.5")
+        );
     }
 
     #[test]
@@ -149,7 +161,10 @@ mod tests {
             "forwarded",
             r#"for=192.0.2.60;proto=https, For="[2001:db8:cafe::17]:4711";by=10.0.0.1"#,
         )]);
-        assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("2001:db8:cafe::17"));
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &h, &trusted),
+            ip("2001:db8:cafe::17")
+        );
         let h = headers(&[("forwarded", "for=192.0.2.60, for=unknown")]);
         assert_eq!(client_address(ip("10.0.0.1"), &h, &trusted), ip("10.0.0.1"));
     }

@@ -140,7 +140,10 @@ impl LoginLimiter {
         let counted_pair = bump(fresh(&pair));
         let counted_whole = bump(fresh(&whole));
         let counted_net = match address_count {
-            Some(n) => Count { n: n.n + 1, at: n.at },
+            Some(n) => Count {
+                n: n.n + 1,
+                at: n.at,
+            },
             None => Count { n: 1, at: now },
         };
         c.counts.insert(pair, counted_pair);
@@ -197,7 +200,8 @@ impl Counters {
                 .retain(|_, n| now.duration_since(n.at) < FORGET_AFTER);
         }
         if self.known.len() >= SWEEP_ABOVE {
-            self.known.retain(|_, at| now.duration_since(*at) < KNOWN_FOR);
+            self.known
+                .retain(|_, at| now.duration_since(*at) < KNOWN_FOR);
         }
     }
 }
@@ -258,7 +262,9 @@ mod tests {
         let l = LoginLimiter::default();
         let now = Instant::now();
         for i in 0..MAX_PER_ADDRESS {
-            let _ = l.attempt_at(&format!("user{i}"), ip("2001:db8::1"), now).unwrap();
+            let _ = l
+                .attempt_at(&format!("user{i}"), ip("2001:db8::1"), now)
+                .unwrap();
         }
         let e = l.attempt_at("someone", ip("2001:db8::2"), now).unwrap_err();
         assert_eq!(e, ADDRESS_WINDOW.as_secs());

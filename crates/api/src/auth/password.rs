@@ -123,8 +123,19 @@ mod tests {
             .await
             .unwrap();
         let e = verify("whatever".into(), None).await.unwrap_err();
-        assert!(matches!(e, ApiError::Busy { retry_after_secs: 1 }), "{e:?}");
-        assert!(matches!(hash("whatever".into()).await, Err(ApiError::Busy { .. })));
+        assert!(
+            matches!(
+                e,
+                ApiError::Busy {
+                    retry_after_secs: 1
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(matches!(
+            hash("whatever".into()).await,
+            Err(ApiError::Busy { .. })
+        ));
         drop(all);
         assert!(!verify("whatever".into(), None).await.unwrap());
     }
