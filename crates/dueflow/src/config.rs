@@ -90,6 +90,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        let http = HttpLimits::default();
         Self {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
@@ -120,9 +121,9 @@ impl Default for Config {
             smtp_from: String::new(),
             smtp_ca_file: String::new(),
             trusted_proxies: String::new(),
-            http_header_timeout_secs: 15,
-            http_body_timeout_secs: 30,
-            max_connections: 512,
+            http_header_timeout_secs: http.header_timeout.as_secs(),
+            http_body_timeout_secs: http.body_timeout.as_secs(),
+            max_connections: http.max_connections,
         }
     }
 }
@@ -312,13 +313,21 @@ impl Config {
         self.smtp()?;
         self.topics()?;
         self.trusted_proxies()?;
-        for (key, value) in [
-            ("http_header_timeout_secs", self.http_header_timeout_secs),
-            ("http_body_timeout_secs", self.http_body_timeout_secs),
-            ("max_connections", self.max_connections as u64),
+        for (key, value, max) in [
+            (
+                "http_header_timeout_secs",
+                self.http_header_timeout_secs,
+                86_400,
+            ),
+            (
+                "http_body_timeout_secs",
+                self.http_body_timeout_secs,
+                86_400,
+            ),
+            ("max_connections", self.max_connections as u64, 1_000_000),
         ] {
-            if value == 0 {
-                bail!("invalid configuration: {key} = 0; it must be at least 1");
+            if !(1..=max).contains(&value) {
+                bail!("invalid configuration: {key} = {value}; use 1–{max}");
             }
         }
         let url = self.database_url();
@@ -575,7 +584,7 @@ mod tests {
         c.trusted_proxies.clear();
         c.max_connections = 0;
         let e = c.validate().unwrap_err().to_string();
-        assert!(e.contains("max_connections = 0"), "{e}");
+        assert!(e.contains("max_connections = 0; use 1–1000000"), "{e}");
     }
 
     #[test]
