@@ -2,7 +2,7 @@
 //! rejects unknown fields and oversize payloads with a clear message, and a
 //! query string with the same treatment.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -17,6 +17,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
+            // Not too large, so it stalled (the connection's body timeout).
+            Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
+                FailedToBufferBody::UnknownBodyError(_),
+            ))) => Err(ApiError::BodyTimeout),
             Err(JsonRejection::BytesRejection(e)) => Err(ApiError::PayloadTooLarge(format!(
                 "request body rejected: {}",
                 e.body_text()

@@ -4,6 +4,7 @@
 //! wires it to signals.
 
 pub mod auth;
+pub mod connections;
 mod json;
 mod metrics;
 pub mod problem;
@@ -13,13 +14,13 @@ pub mod stream;
 mod trace;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
+pub use connections::HttpLimits;
 pub use state::{ApiConfig, AppState};
 
 /// Largest accepted request body (64 KiB of notes, escaped, plus the rest).
@@ -54,18 +55,14 @@ pub fn ops_app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serve `router` until `shutdown` resolves, then finish in-flight requests.
+/// Serve `router` under the default [`HttpLimits`] until `shutdown`
+/// resolves, then finish in-flight requests.
 pub async fn serve_router(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    connections::serve(listener, router, HttpLimits::default(), shutdown).await
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests.

@@ -27,9 +27,15 @@ pub enum ApiError {
     /// `If-Match` did not match the current version (412).
     PreconditionFailed(String),
     PayloadTooLarge(String),
+    /// The request body stalled past the server's body timeout (408).
+    BodyTimeout,
     /// A limit was reached (429); `detail` says which.
     TooManyRequests {
         detail: String,
+        retry_after_secs: u64,
+    },
+    /// Too many password checks at once (429); nothing was checked.
+    Busy {
         retry_after_secs: u64,
     },
     Internal(String),
@@ -162,11 +168,29 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
+            ApiError::BodyTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                "urn:dueflow:problem:request-timeout",
+                "Request timeout",
+                "the request body stopped arriving; send it again without pausing".into(),
+                None,
+                None,
+            ),
             ApiError::TooManyRequests { detail, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "urn:dueflow:problem:rate-limited",
                 "Too many requests",
                 detail.clone(),
+                None,
+                None,
+            ),
+            ApiError::Busy { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "urn:dueflow:problem:busy",
+                "Too many requests",
+                format!(
+                    "the server is checking too many passwords at once; try again in {retry_after_secs} s"
+                ),
                 None,
                 None,
             ),
@@ -200,7 +224,8 @@ impl IntoResponse for ApiError {
             }
             ApiError::TooManyRequests {
                 retry_after_secs, ..
-            } => {
+            }
+            | ApiError::Busy { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
             _ => {}

@@ -33,6 +33,8 @@ pub struct ApiConfig {
     /// This process serves the API (and keeps accepting writes into the
     /// outbox while the bus is down); otherwise it only consumes.
     pub api_role: bool,
+    /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl ApiConfig {
@@ -58,6 +60,7 @@ impl Default for ApiConfig {
             max_streams_per_user: 20,
             max_streams: 20_000,
             api_role: true,
+            trusted_proxies: Vec::new(),
         }
     }
 }

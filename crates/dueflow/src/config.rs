@@ -8,12 +8,15 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use dueflow_api::HttpLimits;
+use dueflow_api::auth::client_address::{IpNet, parse_trusted_proxies};
 use dueflow_bus::TopicNames;
 use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
 use dueflow_workers::email::{SmtpConfig, SmtpTls};
@@ -82,10 +85,21 @@ pub struct Config {
     /// PEM file of certificates to trust for the SMTP server besides the
     /// system's roots; empty: the system's roots only.
     pub smtp_ca_file: String,
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated) whose
+    /// `X-Forwarded-For` / `Forwarded` name the client; empty: none.
+    pub trusted_proxies: String,
+    /// Seconds a connection has to send a request's headers, from its
+    /// opening or its previous response (so also its keep-alive idle time).
+    pub http_header_timeout_secs: u64,
+    /// Longest pause, in seconds, while a request body arrives.
+    pub http_body_timeout_secs: u64,
+    /// Connections open at once; more wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
+        let http = HttpLimits::default();
         Self {
             data_dir: PathBuf::from("data"),
             database_url: String::new(),
@@ -118,6 +132,10 @@ impl Default for Config {
             smtp_password: String::new(),
             smtp_from: String::new(),
             smtp_ca_file: String::new(),
+            trusted_proxies: String::new(),
+            http_header_timeout_secs: http.header_timeout.as_secs(),
+            http_body_timeout_secs: http.body_timeout.as_secs(),
+            max_connections: http.max_connections,
         }
     }
 }
@@ -138,7 +156,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 30] = [
+const ENV_KEYS: [&str; 34] = [
     "data_dir",
     "database_url",
     "listen",
@@ -169,6 +187,10 @@ const ENV_KEYS: [&str; 30] = [
     "smtp_password",
     "smtp_from",
     "smtp_ca_file",
+    "trusted_proxies",
+    "http_header_timeout_secs",
+    "http_body_timeout_secs",
+    "max_connections",
 ];
 
 /// Settings that may be read from the file `DUEFLOW_<KEY>_FILE` names.
@@ -309,6 +331,24 @@ impl Config {
         if self.max_streams_per_user == 0 || self.max_streams == 0 {
             bail!("invalid configuration: max_streams_per_user and max_streams are at least 1");
         }
+        self.trusted_proxies()?;
+        for (key, value, max) in [
+            (
+                "http_header_timeout_secs",
+                self.http_header_timeout_secs,
+                86_400,
+            ),
+            (
+                "http_body_timeout_secs",
+                self.http_body_timeout_secs,
+                86_400,
+            ),
+            ("max_connections", self.max_connections as u64, 1_000_000),
+        ] {
+            if !(1..=max).contains(&value) {
+                bail!("invalid configuration: {key} = {value}; use 1–{max}");
+            }
+        }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
             || url.starts_with("postgres://")
@@ -373,6 +413,21 @@ impl Config {
             from: self.smtp_from.clone(),
             ca_pem,
         }))
+    }
+
+    /// The proxies whose forwarding headers name the client.
+    pub fn trusted_proxies(&self) -> anyhow::Result<Vec<IpNet>> {
+        parse_trusted_proxies(&self.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("invalid configuration: trusted_proxies: {e}"))
+    }
+
+    /// Timeouts and the connection cap of the HTTP listener.
+    pub fn http_limits(&self) -> HttpLimits {
+        HttpLimits {
+            header_timeout: Duration::from_secs(self.http_header_timeout_secs),
+            body_timeout: Duration::from_secs(self.http_body_timeout_secs),
+            max_connections: self.max_connections,
+        }
     }
 
     /// The topics' names on the broker, validated as Kafka names.
@@ -446,13 +501,19 @@ impl Config {
         }
     }
 
-    /// Open the configured store, creating the data directory for SQLite.
+    /// Open the configured store, creating the data directory for SQLite
+    /// (readable by this user only: the database holds secrets).
     pub async fn open_store(&self) -> anyhow::Result<std::sync::Arc<dyn dueflow_store::Store>> {
         let url = self.database_url();
         if url.starts_with("sqlite:") {
-            std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                format!("cannot create data directory {}", self.data_dir.display())
-            })?;
+            let mut dir = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+            dir.recursive(true)
+                .create(&self.data_dir)
+                .with_context(|| {
+                    format!("cannot create data directory {}", self.data_dir.display())
+                })?;
         }
         dueflow_store::connect(&url)
             .await
@@ -564,6 +625,23 @@ mod tests {
             let e = with(bad).validate().unwrap_err().to_string();
             assert!(e.contains("public_url") && e.contains(bad), "{e}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_and_limits_are_checked() {
+        let mut c = Config {
+            trusted_proxies: "10.0.0.0/8, 192.0.2.7".into(),
+            ..Config::default()
+        };
+        c.validate().unwrap();
+        assert_eq!(c.trusted_proxies().unwrap().len(), 2);
+        c.trusted_proxies = "proxy.local".into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("trusted_proxies: 'proxy.local'"), "{e}");
+        c.trusted_proxies.clear();
+        c.max_connections = 0;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("max_connections = 0; use 1–1000000"), "{e}");
     }
 
     #[test]

@@ -231,6 +231,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             webhooks_allow_private: config.webhooks_allow_private,
             mail: config.smtp()?.is_some(),
             api_role: roles.contains(&Role::Api),
+            trusted_proxies: config.trusted_proxies()?,
             ..ApiConfig::default()
         },
     );
@@ -244,7 +245,9 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     if let Some(routes) = dapr_routes {
         router = router.merge(routes);
     }
-    let served = dueflow_api::serve_router(listener, router, shutdown_signal()).await;
+    let served =
+        dueflow_api::connections::serve(listener, router, config.http_limits(), shutdown_signal())
+            .await;
     shutdown.cancel();
     for w in workers {
         let _ = w.await;

@@ -132,7 +132,7 @@ async fn login_rate_limit(s: &TestServer) {
                 .json(&json!({"name": "bob", "password": pw})),
         )
     };
-    for _ in 0..10 {
+    for _ in 0..dueflow_api::auth::limiter::FREE_PER_PAIR {
         assert_eq!(login("wrong password").await.0, StatusCode::UNAUTHORIZED);
     }
     let (st, v) = login("correct horse").await;

@@ -3,6 +3,7 @@
 //! [`cache`], which spares the database most of those lookups).
 
 pub mod cache;
+pub mod client_address;
 pub mod limiter;
 pub mod origin;
 pub mod password;

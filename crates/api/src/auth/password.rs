@@ -1,12 +1,18 @@
 //! Password hashing with argon2id, run on the blocking pool so that the
 //! deliberate slowness never stalls request handling, and never while a
-//! database connection is held.
+//! database connection is held. Each hash takes about 19 MiB and a core for
+//! a while, so one process-wide limit of as many hashes at once as there are
+//! cores bounds both; a caller that cannot start within [`WAIT`] is told
+//! that the server is busy instead of piling up.
 
 use argon2::Argon2;
 use argon2::password_hash::{
     PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
 };
-use std::sync::OnceLock;
+use std::sync::{Arc, LazyLock, OnceLock};
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::problem::ApiError;
 
@@ -31,9 +37,32 @@ pub fn check_policy(password: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// How long a hash may wait for a core before the caller is told to retry.
+pub const WAIT: Duration = Duration::from_secs(2);
+
+/// Hashes running at once in this process: one per core.
+static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Arc::new(Semaphore::new(cores))
+});
+
+/// A turn to hash, or 429 when none frees up within [`WAIT`]. The permit
+/// moves into the blocking task, so that a caller who goes away does not
+/// free it while the hash still runs.
+async fn turn() -> Result<OwnedSemaphorePermit, ApiError> {
+    match tokio::time::timeout(WAIT, HASHING.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        _ => Err(ApiError::Busy {
+            retry_after_secs: 1,
+        }),
+    }
+}
+
 /// Hash a password (argon2id, default parameters, random salt).
 pub async fn hash(password: String) -> Result<String, ApiError> {
+    let permit = turn().await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
@@ -58,10 +87,13 @@ fn decoy() -> &'static str {
     })
 }
 
-/// Whether `password` matches `stored` (or the decoy when `None`).
-pub async fn verify(password: String, stored: Option<String>) -> bool {
+/// Whether `password` matches `stored` (or the decoy when `None`, which
+/// takes the same time); `Err` when the server is too busy to check now.
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
     let exists = stored.is_some();
-    tokio::task::spawn_blocking(move || {
+    let permit = turn().await?;
+    let matched = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let stored: &str = match &stored {
             Some(s) => s,
             None => decoy(),
@@ -74,6 +106,37 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         }
     })
     .await
-    .unwrap_or(false)
-        && exists
+    .unwrap_or(false);
+    Ok(matched && exists)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn busy_when_every_core_is_hashing() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let all = HASHING
+            .clone()
+            .acquire_many_owned(cores as u32)
+            .await
+            .unwrap();
+        let e = verify("whatever".into(), None).await.unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ApiError::Busy {
+                    retry_after_secs: 1
+                }
+            ),
+            "{e:?}"
+        );
+        assert!(matches!(
+            hash("whatever".into()).await,
+            Err(ApiError::Busy { .. })
+        ));
+        drop(all);
+        assert!(!verify("whatever".into(), None).await.unwrap());
+    }
 }

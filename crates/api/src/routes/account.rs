@@ -2,9 +2,7 @@
 //! and token, and the caller's own profile (`/me`, including the time zone
 //! that all-day dates and relative filters are read in).
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, Utc};
@@ -14,6 +12,7 @@ use dueflow_store::{TokenKind, TokenRecord, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::client_address::ClientAddress;
 use crate::auth::{Caller, CurrentUser, SESSION_COOKIE, password, secret};
 use crate::json::Json;
 use crate::problem::{ApiError, Problem};
@@ -165,28 +164,40 @@ pub struct Session {
     responses((status = 200, body = Session), (status = 401), (status = 429)))]
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ClientAddress(address): ClientAddress,
     Json(l): Json<Login>,
 ) -> Result<Response, ApiError> {
     let name = l.name.trim().to_lowercase();
-    let address = addr.ip().to_string();
-    if let Some(retry_after_secs) = state.limiter.blocked(&name, &address) {
-        return Err(ApiError::TooManyRequests {
+    // Counted before the check, so that parallel guesses meet the limit.
+    let attempt = state
+        .limiter
+        .attempt(&name, address)
+        .map_err(|retry_after_secs| ApiError::TooManyRequests {
             detail: format!("too many failed attempts; try again in {retry_after_secs} s"),
             retry_after_secs,
-        });
-    }
-    let found = state.store.user_credentials(&name).await?;
+        })?;
+    let found = match state.store.user_credentials(&name).await {
+        Ok(found) => found,
+        Err(e) => {
+            state.limiter.withdraw(attempt);
+            return Err(e.into());
+        }
+    };
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
-    let ok = password::verify(l.password, hash).await;
+    let ok = match password::verify(l.password, hash).await {
+        Ok(ok) => ok,
+        Err(busy) => {
+            state.limiter.withdraw(attempt);
+            return Err(busy);
+        }
+    };
     let Some(user) = user.filter(|_| ok) else {
-        state.limiter.record_failure(&name, &address);
         return Err(ApiError::Unauthorized);
     };
-    state.limiter.record_success(&name);
+    state.limiter.succeeded(attempt);
     let token = secret::generate();
     let now = Utc::now();
     let expires_at = now + Duration::days(state.config.session_days);

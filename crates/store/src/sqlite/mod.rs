@@ -12,7 +12,7 @@ mod webhooks;
 mod writer;
 
 use std::cell::RefCell;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
@@ -93,9 +93,36 @@ fn merge_search_index(tx: &Transaction<'_>) -> rusqlite::Result<bool> {
     Ok(tx.total_changes() - before >= 2)
 }
 
+/// The database and its `-wal` and `-shm` files are readable and writable
+/// by this user only: they hold password hashes, token digests and webhook
+/// secrets. SQLite gives the two it creates the database file's mode.
+#[cfg(unix)]
+fn restrict_files(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if path.as_os_str() == ":memory:" {
+        return Ok(());
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     pub fn open(path: &str) -> Result<Self> {
         let path = PathBuf::from(path);
+        #[cfg(unix)]
+        restrict_files(&path).map_err(|e| StoreError::Backend(Box::new(e)))?;
         let writer = writer::Writer::start(
             open_connection(&path, WRITER_CACHE_KIB)?,
             Box::new(merge_search_index),
