@@ -237,6 +237,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     );
     let shutdown = CancellationToken::new();
     let (workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
+    let streams = state.streams.clone();
     let mut router = if roles.contains(&Role::Api) {
         dueflow_api::app(state)
     } else {
@@ -246,8 +247,13 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         router = router.merge(routes);
     }
     let served =
-        dueflow_api::connections::serve(listener, router, config.http_limits(), shutdown_signal())
-            .await;
+        dueflow_api::connections::serve(listener, router, config.http_limits(), async move {
+            shutdown_signal().await;
+            // Live streams never end by themselves: end them, so that the
+            // requests still in flight are all that shutdown waits for.
+            streams.close_all();
+        })
+        .await;
     shutdown.cancel();
     for w in workers {
         let _ = w.await;

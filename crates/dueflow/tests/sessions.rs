@@ -738,3 +738,39 @@ async fn a_process_holds_at_most_max_streams() {
         assert!(body.contains("this server holds 3 live streams"), "{body}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_ends_open_streams_and_the_process_exits() {
+    let mut s = Server::start(&[]);
+    let auth = bearer(&s.token);
+    let mut ws = websocket(&s.base, &[("authorization", &auth)])
+        .await
+        .unwrap();
+    let mut events = sse(&s.base, &[("authorization", &auth)]).await;
+    assert_eq!(events.status(), StatusCode::OK);
+    assert!(
+        !ws_ends(&mut ws, Duration::from_millis(300)).await,
+        "open before"
+    );
+
+    let pid = s._proc.child.id().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let asked = Instant::now();
+    assert!(ws_ends(&mut ws, Duration::from_secs(3)).await, "WebSocket");
+    assert!(sse_ends(&mut events, Duration::from_secs(3)).await, "SSE");
+    let exited = loop {
+        if let Some(status) = s._proc.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "the process still runs 10 s after SIGTERM with streams open"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exited.success(), "{exited}");
+}

@@ -50,6 +50,8 @@ pub struct Connections {
     max_per_user: usize,
     max_total: usize,
     watching: AtomicBool,
+    /// Cancelled on shutdown; every credential's token is its child.
+    closing: CancellationToken,
 }
 
 /// One open stream's place, given back when dropped.
@@ -93,6 +95,7 @@ impl Connections {
             max_per_user,
             max_total,
             watching: AtomicBool::new(false),
+            closing: CancellationToken::new(),
         }
     }
 
@@ -131,7 +134,7 @@ impl Connections {
             .or_insert_with(|| Credential {
                 token_id: caller.token_id.clone(),
                 streams: 0,
-                revoked: CancellationToken::new(),
+                revoked: self.closing.child_token(),
             });
         credential.streams += 1;
         Ok(Permit {
@@ -150,6 +153,12 @@ impl Connections {
                 c.revoked.cancel();
             }
         }
+    }
+
+    /// Close every stream, now and as soon as it opens: the process is
+    /// shutting down.
+    pub fn close_all(&self) {
+        self.closing.cancel();
     }
 
     fn close_digest(&self, digest: &[u8; 32]) {
@@ -228,6 +237,7 @@ mod tests {
                 tz: chrono_tz::UTC,
                 created_at: chrono::DateTime::UNIX_EPOCH,
                 email: None,
+                email_verified: false,
             },
             token_id: format!("tok_{token}"),
             digest: [token; 32],

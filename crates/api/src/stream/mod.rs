@@ -96,7 +96,8 @@ async fn pump(hub: &StreamHub, user_id: &str, resume: Option<Resume>, out: mpsc:
 
 /// One connection's events (WebSocket or Server-Sent Events), counted in
 /// `dueflow_live_connections` while it is open; refused past the caps, and
-/// ended when the credential it was opened with is revoked.
+/// ended when the credential it was opened with is revoked or the process
+/// shuts down.
 fn connection(
     state: &AppState,
     caller: &Caller,
@@ -128,7 +129,7 @@ async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
                 let Some(item) = item else {
                     let _ = socket.send(WsMessage::Close(Some(CloseFrame {
                         code: close_code::POLICY,
-                        reason: "the token or session of this stream was revoked".into(),
+                        reason: "the token or session of this stream was revoked, or the server is shutting down".into(),
                     }))).await;
                     break;
                 };
