@@ -21,10 +21,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 "request body rejected: {}",
                 e.body_text()
             ))),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::Invalid {
-                field: None,
-                detail: "send the body as JSON with 'Content-Type: application/json'".into(),
-            }),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with 'Content-Type: application/json'".into(),
+            )),
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
                 field: None,
                 detail: clean(&e.body_text()),

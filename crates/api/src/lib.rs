@@ -6,6 +6,7 @@
 pub mod auth;
 mod json;
 mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod state;

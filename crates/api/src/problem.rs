@@ -8,6 +8,7 @@ use dueflow_domain::FieldError;
 use dueflow_domain::query::QueryError;
 use dueflow_store::StoreError;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -27,22 +28,35 @@ pub enum ApiError {
     /// `If-Match` did not match the current version (412).
     PreconditionFailed(String),
     PayloadTooLarge(String),
+    /// The body is not sent as the media type the route reads (415).
+    UnsupportedMediaType(String),
     TooManyRequests {
         retry_after_secs: u64,
     },
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error answer (RFC 9457), sent as `application/problem+json`.
+#[derive(Serialize, ToSchema)]
+pub struct Problem<'a> {
+    /// What kind of problem, e.g. `urn:dueflow:problem:invalid-request`.
     #[serde(rename = "type")]
+    #[schema(format = "uri", example = "urn:dueflow:problem:invalid-request")]
     kind: &'a str,
+    /// A short summary of the kind.
     title: &'a str,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
+    /// What went wrong with this request, and how to put it right.
     detail: &'a str,
+    /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     field: Option<&'a str>,
+    /// Where in the `q` query parsing failed (0-based byte offset).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     position: Option<usize>,
 }
 
@@ -151,6 +165,14 @@ impl IntoResponse for ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "urn:dueflow:problem:too-large",
                 "Payload too large",
+                d.clone(),
+                None,
+                None,
+            ),
+            ApiError::UnsupportedMediaType(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "urn:dueflow:problem:unsupported-media-type",
+                "Unsupported media type",
                 d.clone(),
                 None,
                 None,

@@ -120,13 +120,23 @@ pub async fn create_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
+    /// 1–64 of a–z, 0–9, `.`, `_`, `-` (upper case is folded to lower case).
+    #[schema(pattern = r"^\s*[A-Za-z0-9._-]{1,64}\s*$")]
     name: String,
+    /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
+    /// IANA zone name; UTC when left out.
+    #[schema(schema_with = dueflow_domain::zone::zone_schema)]
     tz: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = Register,
-    responses((status = 201, body = Profile), (status = 403, description = "registration is closed"), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", operation_id = "register",
+    request_body = Register,
+    responses((status = 201, body = Profile),
+        (status = 400, description = "a field is invalid"),
+        (status = 403, description = "registration is closed"),
+        (status = 409, description = "the name is taken")))]
 pub async fn register(
     State(state): State<AppState>,
     Json(r): Json<Register>,
@@ -155,8 +165,12 @@ pub struct Session {
     user: Profile,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = Login,
-    responses((status = 200, body = Session), (status = 401), (status = 429)))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", operation_id = "login",
+    request_body = Login,
+    responses((status = 200, body = Session, headers(("Set-Cookie" = String, description = "the session cookie"))),
+        (status = 400, description = "the body is malformed"),
+        (status = 401, description = "wrong name or password"),
+        (status = 429, description = "too many failed attempts; see `Retry-After`")))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -215,7 +229,7 @@ pub async fn login(
     Ok(res)
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Profile)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", operation_id = "get_profile", responses((status = 200, body = Profile)), security(("bearer" = [])))]
 pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<Profile> {
     axum::Json(user.into())
 }
@@ -224,14 +238,18 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<Profile> {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     /// IANA zone name, e.g. Europe/Berlin.
+    #[schema(schema_with = dueflow_domain::zone::zone_schema)]
     tz: Option<String>,
     /// Address reminders are mailed to; `null` stops the mails.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     email: Option<Option<String>>,
 }
 
-#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = ProfilePatch,
-    responses((status = 200, body = Profile)), security(("bearer" = [])))]
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", operation_id = "update_profile",
+    request_body = ProfilePatch,
+    responses((status = 200, body = Profile), (status = 400, description = "a field is invalid")),
+    security(("bearer" = [])))]
 pub async fn update_me(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

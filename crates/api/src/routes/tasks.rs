@@ -34,8 +34,11 @@ fn with_etag(task: &Task, status: StatusCode) -> Response {
     res
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
-    responses((status = 201, body = Task), (status = 400, description = "invalid field")),
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", operation_id = "create_task",
+    request_body = NewTask,
+    responses((status = 201, body = Task, headers(("ETag" = String, description = "the task's version, quoted"),
+            ("Location" = String, description = "the new task's URL"))),
+        (status = 400, description = "a field is invalid")),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -60,9 +63,11 @@ pub async fn create(
     Ok(res)
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "get_task",
     params(("id" = String, Path, description = "task id")),
-    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted"))),
+        (status = 404, description = "no such task")),
+    security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -78,12 +83,16 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Query language, e.g. `priority>=high tag:work -tag:home due<=7d "weekly report"`.
+    /// Query language (docs/query-language.md), e.g. `priority>=high tag:work -tag:home due<=7d "weekly report"`.
+    #[param(format = "dueflow-query")]
     q: Option<String>,
-    /// Sort keys, comma-separated, `-` for descending: due, priority, created, updated, title, urgency, relevance.
+    /// Sort keys, comma-separated, `-` for descending: due, priority, created, updated, title, urgency, relevance; each at most once, at most 6.
+    #[param(format = "dueflow-sort")]
     sort: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -96,7 +105,7 @@ pub struct TaskPage {
     next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", operation_id = "list_tasks", params(ListParams),
     responses((status = 200, body = TaskPage), (status = 400, description = "bad query, sort or cursor")),
     security(("bearer" = [])))]
 pub async fn list(
@@ -165,9 +174,16 @@ fn stale(current: i64, header: bool) -> ApiError {
     }
 }
 
-#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = TaskPatch,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "version the change is based on")),
-    responses((status = 200, body = Task), (status = 404), (status = 409), (status = 412)),
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "update_task",
+    request_body = TaskPatch,
+    params(("id" = String, Path, description = "task id"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#,
+            description = "the version the change is based on, e.g. \"3\" (the ETag)")),
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted"))),
+        (status = 400, description = "a field is invalid"),
+        (status = 404, description = "no such task"),
+        (status = 409, description = "the body's `version` is stale, or the task changes too fast"),
+        (status = 412, description = "`If-Match` names a stale version")),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -209,8 +225,10 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "delete_task",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 204, description = "deleted"), (status = 404, description = "no such task")),
+    security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -225,9 +243,13 @@ pub async fn delete(
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 200, body = Task, description = "done; completing a done task changes nothing. \
-        The next occurrence of a recurring task follows from the recurring role, once."), (status = 404)),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", operation_id = "complete_task",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted")),
+            description = "done; completing a done task changes nothing. \
+        The next occurrence of a recurring task follows from the recurring role, once."),
+        (status = 404, description = "no such task"),
+        (status = 409, description = "the task changes too fast")),
     security(("bearer" = [])))]
 pub async fn complete(
     State(state): State<AppState>,
@@ -258,8 +280,13 @@ pub async fn complete(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", operation_id = "reopen_task",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted")),
+            description = "open; reopening an open task changes nothing"),
+        (status = 404, description = "no such task"),
+        (status = 409, description = "the task changes too fast")),
+    security(("bearer" = [])))]
 pub async fn reopen(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -291,14 +318,19 @@ pub async fn reopen(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OccurrenceParams {
     /// How many upcoming due values, 1–100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/occurrences", tag = "tasks",
-    params(("id" = String, Path), OccurrenceParams),
-    responses((status = 200, body = Vec<String>, description = "next due values after the current one"), (status = 404)),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/occurrences", tag = "tasks", operation_id = "list_task_occurrences",
+    params(("id" = String, Path, description = "task id"), OccurrenceParams),
+    responses((status = 200, body = Vec<String>, description = "next due values after the current one \
+            (`YYYY-MM-DD` or RFC 3339, like the task's `due`); empty when the task does not recur"),
+        (status = 400, description = "`limit` is out of range"),
+        (status = 404, description = "no such task")),
     security(("bearer" = [])))]
 pub async fn occurrences(
     State(state): State<AppState>,

@@ -1,0 +1,155 @@
+//! What the published OpenAPI document says about every operation alike, so
+//! that a route only declares what is its own: the two ways to authenticate
+//! (a bearer token, or the web session cookie), the 401 every secured
+//! operation answers, and the one problem+json body of every error answer.
+//!
+//! A handler writes `security(("bearer" = []))` when it needs a user, and
+//! lists its own error statuses with a description only (`(status = 404,
+//! description = "no such task")`); [`Contract`] turns that into the bearer
+//! or cookie alternatives, adds the 401, the 400 of a malformed parameter
+//! and the 400/413/415 of a malformed body, and gives each error the
+//! `Problem` schema (and a 401 or 429 its header).
+
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{RefOr, Response};
+use utoipa::{Modify, PartialSchema, ToSchema};
+
+use crate::auth::SESSION_COOKIE;
+use crate::problem::Problem;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Security scheme of an `Authorization: Bearer <token>` header.
+const BEARER: &str = "bearer";
+/// Security scheme of the web session cookie.
+const COOKIE: &str = "cookie";
+
+/// Applies the shared parts of the contract; see the module comment.
+pub struct Contract;
+
+impl Modify for Contract {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (`dueflow token create`, POST /api/v1/tokens) or the \
+                         token of a login session",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            COOKIE,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "The web session cookie set by POST /api/v1/auth/login",
+            ))),
+        );
+        components
+            .schemas
+            .insert(Problem::name().into_owned(), Problem::schema());
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+                &mut item.options,
+                &mut item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                complete(op);
+            }
+        }
+    }
+}
+
+fn complete(op: &mut Operation) {
+    let secured = op
+        .security
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|r| *r != SecurityRequirement::default()));
+    if secured {
+        op.security = Some(vec![
+            SecurityRequirement::new(BEARER, Vec::<String>::new()),
+            SecurityRequirement::new(COOKIE, Vec::<String>::new()),
+        ]);
+        answers(op, "401", "no valid token or session cookie was sent");
+    }
+    if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+        answers(op, "400", "a parameter is invalid");
+    }
+    if op.request_body.is_some() {
+        answers(op, "400", "the body is not valid JSON or a field is invalid");
+        answers(op, "413", "the body is larger than the server accepts");
+        answers(op, "415", "the body is not sent as application/json");
+    }
+    for (status, response) in &mut op.responses.responses {
+        if let RefOr::T(response) = response
+            && is_error(status)
+        {
+            with_problem_body(status, response);
+        }
+    }
+}
+
+/// Document that `op` can answer `status`, unless it already says so.
+fn answers(op: &mut Operation, status: &str, description: &str) {
+    op.responses
+        .responses
+        .entry(status.into())
+        .or_insert_with(|| RefOr::T(ResponseBuilder::new().description(description).build()));
+}
+
+fn is_error(status: &str) -> bool {
+    status.starts_with('4') || status.starts_with('5')
+}
+
+/// Every error answer carries a `Problem` as `application/problem+json`,
+/// with the headers its status comes with.
+fn with_problem_body(status: &str, response: &mut Response) {
+    let header = |description: &str| {
+        HeaderBuilder::new()
+            .schema(String::schema())
+            .description(Some(description))
+            .build()
+    };
+    match status {
+        "401" => {
+            response.headers.entry("WWW-Authenticate".into()).or_insert_with(|| {
+                header("the authentication scheme to use: `Bearer`")
+            });
+        }
+        "429" => {
+            response
+                .headers
+                .entry("Retry-After".into())
+                .or_insert_with(|| header("seconds to wait before trying again"));
+        }
+        _ => {}
+    }
+    response.content.clear();
+    response.content.insert(
+        PROBLEM_JSON.into(),
+        ContentBuilder::new()
+            .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                Problem::name(),
+            ))))
+            .build(),
+    );
+}
