@@ -1,5 +1,5 @@
-//! Request extractors whose rejections are problem+json: a JSON body that
-//! rejects unknown fields and oversize payloads with a clear message, and a
+//! Request extractors whose rejections are problem+json: a JSON object body
+//! that rejects unknown fields and oversize payloads with a clear message, and a
 //! query string with the same treatment.
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -15,8 +15,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            // Every body is an object: serde would also read a struct from an array.
+            Ok(axum::Json(v)) if !v.is_object() => Err(ApiError::Invalid {
+                field: None,
+                detail: "the body is a JSON object, {…}".into(),
+            }),
+            Ok(axum::Json(v)) => serde_json::from_value(v).map(Json).map_err(|e| ApiError::Invalid {
+                field: None,
+                detail: e.to_string(),
+            }),
             Err(JsonRejection::BytesRejection(e)) => Err(ApiError::PayloadTooLarge(format!(
                 "request body rejected: {}",
                 e.body_text()
@@ -24,10 +32,6 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
                 "send the body as JSON with 'Content-Type: application/json'".into(),
             )),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
-                field: None,
-                detail: clean(&e.body_text()),
-            }),
             Err(e) => Err(ApiError::Invalid {
                 field: None,
                 detail: clean(&e.body_text()),

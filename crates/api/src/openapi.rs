@@ -8,16 +8,19 @@
 //! description = "no such task")`); [`Contract`] turns that into the bearer
 //! or cookie alternatives, adds the 401, the 400 of a malformed parameter
 //! and the 400/413/415 of a malformed body, and gives each error the
-//! `Problem` schema (and a 401 or 429 its header).
+//! `Problem` schema (and a 401 or 429 its header). Request bodies refuse
+//! unknown fields (`#[serde(deny_unknown_fields)]` on every body type), and
+//! the document says so of every object they are made of.
 
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{RefOr, Response};
+use utoipa::openapi::{Components, RefOr, Response};
 use utoipa::{Modify, PartialSchema, ToSchema};
 
 use crate::auth::SESSION_COOKIE;
@@ -59,6 +62,17 @@ impl Modify for Contract {
         components
             .schemas
             .insert(Problem::name().into_owned(), Problem::schema());
+        let mut bodies = Vec::new();
+        for item in openapi.paths.paths.values() {
+            for op in operations(item) {
+                let body = op.request_body.iter().flat_map(|b| b.content.values());
+                bodies.extend(body.filter_map(|c| c.schema.clone()));
+            }
+        }
+        let mut closed = std::collections::BTreeSet::new();
+        for schema in &bodies {
+            close(components, schema, &mut closed);
+        }
         for item in openapi.paths.paths.values_mut() {
             for op in [
                 &mut item.get,
@@ -76,6 +90,65 @@ impl Modify for Contract {
                 complete(op);
             }
         }
+    }
+}
+
+fn operations(item: &PathItem) -> impl Iterator<Item = &Operation> {
+    [
+        &item.get,
+        &item.put,
+        &item.post,
+        &item.delete,
+        &item.patch,
+        &item.head,
+        &item.options,
+        &item.trace,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// Request bodies refuse unknown fields (`#[serde(deny_unknown_fields)]`):
+/// say so of every object a request body is made of.
+fn close(
+    components: &mut Components,
+    schema: &RefOr<Schema>,
+    closed: &mut std::collections::BTreeSet<String>,
+) {
+    let name = match schema {
+        RefOr::Ref(r) => r.ref_location.rsplit('/').next().unwrap_or_default().to_owned(),
+        RefOr::T(Schema::Object(o)) => {
+            for p in o.properties.values() {
+                close(components, p, closed);
+            }
+            return;
+        }
+        RefOr::T(Schema::Array(a)) => {
+            if let ArrayItems::RefOrSchema(items) = &a.items {
+                close(components, items, closed);
+            }
+            return;
+        }
+        RefOr::T(Schema::OneOf(s)) => return s.items.iter().for_each(|i| close(components, i, closed)),
+        RefOr::T(Schema::AnyOf(s)) => return s.items.iter().for_each(|i| close(components, i, closed)),
+        RefOr::T(Schema::AllOf(s)) => return s.items.iter().for_each(|i| close(components, i, closed)),
+        RefOr::T(_) => return,
+    };
+    if !closed.insert(name.clone()) {
+        return;
+    }
+    let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) else {
+        if let Some(inner) = components.schemas.get(&name).cloned() {
+            if !matches!(inner, RefOr::Ref(_)) {
+                close(components, &inner, closed);
+            }
+        }
+        return;
+    };
+    object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    let properties: Vec<RefOr<Schema>> = object.properties.values().cloned().collect();
+    for p in &properties {
+        close(components, p, closed);
     }
 }
 

@@ -127,7 +127,7 @@ pub struct TaskPatch {
 
 /// A due as sent: a date, a date-time with offset, or `null` for none.
 #[cfg(feature = "openapi")]
-fn due_schema() -> utoipa::openapi::schema::OneOf {
+fn due_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
     let string = |format, example| {
         ObjectBuilder::new()
@@ -143,11 +143,12 @@ fn due_schema() -> utoipa::openapi::schema::OneOf {
             "`YYYY-MM-DD` (all day) or an RFC 3339 date-time with offset; null for none",
         ))
         .build()
+        .into()
 }
 
 /// A task's tags: letters, digits and `- _ . /`, compared without case.
 #[cfg(feature = "openapi")]
-fn tags_schema() -> utoipa::openapi::schema::OneOf {
+fn tags_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
     let tags = ArrayBuilder::new()
         .items(
@@ -163,6 +164,7 @@ fn tags_schema() -> utoipa::openapi::schema::OneOf {
         .item(tags)
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .build()
+        .into()
 }
 
 /// Distinguishes a field sent as `null` (`Some(None)`) from an absent one.

@@ -22,7 +22,7 @@ pub struct ActivityParams {
     task: Option<String>,
     /// Only this event type, by its short name or its full type.
     #[serde(rename = "type")]
-    #[param(rename = "type", schema_with = event_type_names)]
+    #[param(schema_with = event_type_names)]
     kind: Option<String>,
     /// Only events at or after this RFC 3339 instant.
     #[param(format = DateTime)]
@@ -33,7 +33,8 @@ pub struct ActivityParams {
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, as it was given (empty: the first page).
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -94,7 +95,12 @@ pub async fn list(
         kind,
         since_ms: instant("since", p.since.as_deref())?,
         until_ms: instant("until", p.until.as_deref())?,
-        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        before: p
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
         limit: limit + 1,
     };
     let mut rows = state.store.list_activity(&user.id, &q).await?;

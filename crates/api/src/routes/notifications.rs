@@ -22,7 +22,8 @@ pub struct NotificationParams {
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, as it was given (empty: the first page).
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -45,7 +46,12 @@ pub async fn list(
     let limit = page_size(p.limit)?;
     let q = NotificationQuery {
         unread_only: p.unread.unwrap_or(false),
-        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        before: p
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
         limit: limit + 1,
     };
     let mut items = state.store.list_notifications(&user.id, &q).await?;
