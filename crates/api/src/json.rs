@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
+use crate::text::{json_has_nul, nul_refused, uri_part_has_nul};
 
 pub struct Json<T>(pub T);
 
@@ -21,6 +22,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 field: None,
                 detail: "the body is a JSON object, {…}".into(),
             }),
+            Ok(axum::Json(v)) if json_has_nul(&v) => Err(nul_refused()),
             Ok(axum::Json(v)) => serde_json::from_value(v).map(Json).map_err(|e| ApiError::Invalid {
                 field: None,
                 detail: e.to_string(),
@@ -53,6 +55,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(uri_part_has_nul) {
+            return Err(nul_refused());
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))

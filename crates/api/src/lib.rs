@@ -11,6 +11,7 @@ pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod stream;
+mod text;
 mod trace;
 
 use std::future::Future;
@@ -42,6 +43,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .fallback(problem::no_route)
+        .layer(axum::middleware::from_fn(text::refuse_nul_in_path))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -10,12 +10,16 @@
 //! and the 400/413/415 of a malformed body, and gives each error the
 //! `Problem` schema (and a 401 or 429 its header). Request bodies refuse
 //! unknown fields (`#[serde(deny_unknown_fields)]` on every body type), and
-//! the document says so of every object they are made of.
+//! the document says so of every object they are made of; no string a
+//! client sends may hold a NUL (`crate::text`), and the document says so of
+//! every string no enum, standard format or pattern already confines.
 
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, PathItem};
-use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema};
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, Schema, SchemaFormat, SchemaType, Type,
+};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
@@ -25,6 +29,7 @@ use utoipa::{Modify, PartialSchema, ToSchema};
 
 use crate::auth::SESSION_COOKIE;
 use crate::problem::Problem;
+use crate::text::NO_NUL_PATTERN;
 
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -146,9 +151,35 @@ fn close(
         return;
     };
     object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+    object.properties.values_mut().for_each(without_nul);
     let properties: Vec<RefOr<Schema>> = object.properties.values().cloned().collect();
     for p in &properties {
         close(components, p, closed);
+    }
+}
+
+/// A string a client sends holds no NUL (see `crate::text`): say so of
+/// each one that no enum, standard format or pattern already confines.
+fn without_nul(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(o)) => {
+            let string = match &o.schema_type {
+                SchemaType::Type(t) => *t == Type::String,
+                SchemaType::Array(ts) => ts.contains(&Type::String),
+                SchemaType::AnyValue => false,
+            };
+            let known_format = matches!(o.format, Some(SchemaFormat::KnownFormat(_)));
+            if string && o.enum_values.is_none() && o.pattern.is_none() && !known_format {
+                o.pattern = Some(NO_NUL_PATTERN.into());
+            }
+        }
+        RefOr::T(Schema::OneOf(s)) => s.items.iter_mut().for_each(without_nul),
+        RefOr::T(Schema::Array(a)) => {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                without_nul(items);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -166,6 +197,13 @@ fn complete(op: &mut Operation) {
     }
     if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
         answers(op, "400", "a parameter is invalid");
+    }
+    for p in op.parameters.iter_mut().flatten() {
+        if p.parameter_in == ParameterIn::Query
+            && let Some(schema) = &mut p.schema
+        {
+            without_nul(schema);
+        }
     }
     if op.request_body.is_some() {
         answers(op, "400", "the body is not valid JSON or a field is invalid");

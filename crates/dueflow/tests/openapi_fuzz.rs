@@ -219,12 +219,15 @@ async fn fuzz(label: &str, env: &[(&str, String)], dir: &Path) {
     );
     check_unfuzzed_operations(&base, &token).await;
 
-    let hooks = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
+    // The fuzzer's hooks (formats.py) and configuration (schemathesis.toml).
+    let setup = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
     let mut st = Command::new(tool("DUEFLOW_TEST_SCHEMATHESIS"));
     st.current_dir(dir)
         .env("SCHEMATHESIS_HOOKS", "formats")
-        .env("PYTHONPATH", &hooks)
+        .env("PYTHONPATH", &setup)
         .env("NO_COLOR", "1")
+        .arg("--config-file")
+        .arg(setup.join("schemathesis.toml"))
         .args(["run", &format!("{base}/api/v1/openapi.json")])
         .args(["--url", &base])
         .args(["--checks", "all"])

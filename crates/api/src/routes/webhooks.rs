@@ -26,7 +26,7 @@ const URL_MAX: usize = 2_000;
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// Where to POST, `https://…` (or `http://…`), at most 2000 characters.
-    #[schema(format = "uri", min_length = 1, max_length = 2000, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
+    #[schema(format = "uri", min_length = 1, max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000]*$")]
     url: String,
     /// Event types to receive, by short name.
     #[schema(min_items = 1, inline)]
