@@ -23,10 +23,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 detail: "the body is a JSON object, {…}".into(),
             }),
             Ok(axum::Json(v)) if json_has_nul(&v) => Err(nul_refused()),
-            Ok(axum::Json(v)) => serde_json::from_value(v).map(Json).map_err(|e| ApiError::Invalid {
-                field: None,
-                detail: e.to_string(),
-            }),
+            Ok(axum::Json(v)) => {
+                serde_json::from_value(v)
+                    .map(Json)
+                    .map_err(|e| ApiError::Invalid {
+                        field: None,
+                        detail: e.to_string(),
+                    })
+            }
             Err(JsonRejection::BytesRejection(e)) => Err(ApiError::PayloadTooLarge(format!(
                 "request body rejected: {}",
                 e.body_text()

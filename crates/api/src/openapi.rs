@@ -17,10 +17,10 @@
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayItems, Schema, SchemaFormat, SchemaType, Type,
 };
-use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityRequirement, SecurityScheme,
 };
@@ -121,7 +121,12 @@ fn close(
     closed: &mut std::collections::BTreeSet<String>,
 ) {
     let name = match schema {
-        RefOr::Ref(r) => r.ref_location.rsplit('/').next().unwrap_or_default().to_owned(),
+        RefOr::Ref(r) => r
+            .ref_location
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
         RefOr::T(Schema::Object(o)) => {
             for p in o.properties.values() {
                 close(components, p, closed);
@@ -134,9 +139,15 @@ fn close(
             }
             return;
         }
-        RefOr::T(Schema::OneOf(s)) => return s.items.iter().for_each(|i| close(components, i, closed)),
-        RefOr::T(Schema::AnyOf(s)) => return s.items.iter().for_each(|i| close(components, i, closed)),
-        RefOr::T(Schema::AllOf(s)) => return s.items.iter().for_each(|i| close(components, i, closed)),
+        RefOr::T(Schema::OneOf(s)) => {
+            return s.items.iter().for_each(|i| close(components, i, closed));
+        }
+        RefOr::T(Schema::AnyOf(s)) => {
+            return s.items.iter().for_each(|i| close(components, i, closed));
+        }
+        RefOr::T(Schema::AllOf(s)) => {
+            return s.items.iter().for_each(|i| close(components, i, closed));
+        }
         RefOr::T(_) => return,
     };
     if !closed.insert(name.clone()) {
@@ -206,7 +217,11 @@ fn complete(op: &mut Operation) {
         }
     }
     if op.request_body.is_some() {
-        answers(op, "400", "the body is not valid JSON or a field is invalid");
+        answers(
+            op,
+            "400",
+            "the body is not valid JSON or a field is invalid",
+        );
         answers(op, "413", "the body is larger than the server accepts");
         answers(op, "415", "the body is not sent as application/json");
     }
@@ -242,9 +257,10 @@ fn with_problem_body(status: &str, response: &mut Response) {
     };
     match status {
         "401" => {
-            response.headers.entry("WWW-Authenticate".into()).or_insert_with(|| {
-                header("the authentication scheme to use: `Bearer`")
-            });
+            response
+                .headers
+                .entry("WWW-Authenticate".into())
+                .or_insert_with(|| header("the authentication scheme to use: `Bearer`"));
         }
         "429" => {
             response

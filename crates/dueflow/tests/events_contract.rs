@@ -66,11 +66,17 @@ fn validator(name: &str) -> Validator {
         format!("{BASE}{name}"),
         "{name} names itself by its $id"
     );
-    let others = schema_files().into_iter().filter(|n| n != name).map(|other| {
-        let doc = read_json(&other);
-        let id = doc["$id"].as_str().expect("every schema has an $id").to_owned();
-        (id, Resource::from_contents(doc))
-    });
+    let others = schema_files()
+        .into_iter()
+        .filter(|n| n != name)
+        .map(|other| {
+            let doc = read_json(&other);
+            let id = doc["$id"]
+                .as_str()
+                .expect("every schema has an $id")
+                .to_owned();
+            (id, Resource::from_contents(doc))
+        });
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
@@ -360,13 +366,27 @@ fn webhook_schema_describes_the_webhook_body() {
         "timestamp": event["time"],
         "data": event["data"],
     });
-    assert!(webhook.is_valid(&body), "{:?}", schema_errors(&webhook, &body));
-    assert!(!webhook.is_valid(&event), "a CloudEvent is not a webhook body");
+    assert!(
+        webhook.is_valid(&body),
+        "{:?}",
+        schema_errors(&webhook, &body)
+    );
+    assert!(
+        !webhook.is_valid(&event),
+        "a CloudEvent is not a webhook body"
+    );
     let mut deleted = body.clone();
     deleted["type"] = json!("task.deleted");
-    assert!(!webhook.is_valid(&deleted), "task.deleted carries only task_id");
+    assert!(
+        !webhook.is_valid(&deleted),
+        "task.deleted carries only task_id"
+    );
     deleted["data"] = json!({"task_id": event["subject"]});
-    assert!(webhook.is_valid(&deleted), "{:?}", schema_errors(&webhook, &deleted));
+    assert!(
+        webhook.is_valid(&deleted),
+        "{:?}",
+        schema_errors(&webhook, &deleted)
+    );
     let mut unknown = body.clone();
     unknown["type"] = json!("task.archived");
     assert!(!webhook.is_valid(&unknown), "unknown type");

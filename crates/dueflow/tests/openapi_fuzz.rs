@@ -200,6 +200,79 @@ async fn check_unfuzzed_operations(base: &str, token: &str) {
     );
 }
 
+/// Where the server itself disagreed with its contract, it now answers as
+/// the document says.
+async fn check_server_answers(base: &str, token: &str) {
+    let http = reqwest::Client::new();
+    let send = |r: reqwest::RequestBuilder| async move {
+        let r = r.bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        let kind = r
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = r.json().await.unwrap_or(Value::Null);
+        (status, kind, body)
+    };
+    let url = |path: &str| format!("{base}{path}");
+    let problem = Some("application/problem+json".to_owned());
+
+    // A body is a JSON object: an array is not read as one (it cleared the e-mail).
+    let (st, _, me) = send(
+        http.patch(url("/api/v1/me"))
+            .json(&json!({"email": "ann@example.com"})),
+    )
+    .await;
+    assert_eq!(st, 200, "{me}");
+    let (st, kind, _) = send(http.patch(url("/api/v1/me")).json(&json!([null, null]))).await;
+    assert_eq!((st, &kind), (400, &problem), "an array body");
+    let (_, _, me) = send(http.get(url("/api/v1/me"))).await;
+    assert_eq!(me["email"], "ann@example.com", "nothing changed");
+
+    // NUL never reaches the database, whichever it is.
+    let (st, kind, v) = send(
+        http.post(url("/api/v1/tasks"))
+            .json(&json!({"title": "a\u{0}b"})),
+    )
+    .await;
+    assert_eq!((st, &kind), (400, &problem), "{v}");
+    let (st, kind, _) = send(http.get(url("/api/v1/tasks?q=a%00b"))).await;
+    assert_eq!((st, &kind), (400, &problem), "NUL in a query");
+    let (st, kind, _) = send(http.get(url("/api/v1/tasks/tsk_%00"))).await;
+    assert_eq!((st, &kind), (404, &problem), "NUL in a path");
+
+    // An empty cursor asks for the first page.
+    let (st, _, v) = send(http.get(url("/api/v1/tasks?cursor="))).await;
+    assert_eq!(st, 200, "{v}");
+
+    // An invalid change is refused as such, whatever version it names; an
+    // If-Match is an entity tag of digits.
+    let (st, _, task) = send(http.post(url("/api/v1/tasks")).json(&json!({"title": "t"}))).await;
+    assert_eq!(st, 201, "{task}");
+    let path = url(&format!("/api/v1/tasks/{}", task["id"].as_str().unwrap()));
+    let (st, _, v) = send(
+        http.patch(&path)
+            .header("if-match", "\"7\"")
+            .json(&json!({"tz": "Mars/Olympus"})),
+    )
+    .await;
+    assert_eq!(st, 400, "an invalid zone with a stale If-Match: {v}");
+    let (st, _, v) = send(
+        http.patch(&path)
+            .header("if-match", "\"\"1\"\"")
+            .json(&json!({"title": "u"})),
+    )
+    .await;
+    assert_eq!(st, 400, "a malformed If-Match: {v}");
+    let (st, _, v) = send(
+        http.patch(&path)
+            .header("if-match", "W/\"1\"")
+            .json(&json!({"title": "u"})),
+    )
+    .await;
+    assert_eq!(st, 200, "a weak entity tag: {v}");
+}
+
 async fn fuzz(label: &str, env: &[(&str, String)], dir: &Path) {
     let started = Instant::now();
     let port = free_port();
@@ -218,6 +291,7 @@ async fn fuzz(label: &str, env: &[(&str, String)], dir: &Path) {
         "openapi-spec-validator on the document",
     );
     check_unfuzzed_operations(&base, &token).await;
+    check_server_answers(&base, &token).await;
 
     // The fuzzer's hooks (formats.py) and configuration (schemathesis.toml).
     let setup = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");

@@ -42,25 +42,25 @@ pub struct Snooze {
 /// `{"until": instant}` or `{"for": duration}`, exactly one key.
 impl utoipa::PartialSchema for Snooze {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::openapi::schema::{
-        AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
-    };
-    let until = ObjectBuilder::new()
-        .property(
-            "until",
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-                .description(Some("RFC 3339 instant in the future"))
-                .examples(["2026-12-01T09:00:00+01:00"]),
-        )
-        .required("until")
-        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    let duration = ObjectBuilder::new()
-        .property("for", <Offset as utoipa::PartialSchema>::schema())
-        .required("for")
-        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
-    OneOfBuilder::new()
+        use utoipa::openapi::schema::{
+            AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let until = ObjectBuilder::new()
+            .property(
+                "until",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                    .description(Some("RFC 3339 instant in the future"))
+                    .examples(["2026-12-01T09:00:00+01:00"]),
+            )
+            .required("until")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let duration = ObjectBuilder::new()
+            .property("for", <Offset as utoipa::PartialSchema>::schema())
+            .required("for")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        OneOfBuilder::new()
         .item(until)
         .item(duration)
         .description(Some(

@@ -40,10 +40,10 @@ struct NewTaskBody;
 
 impl utoipa::PartialSchema for NewTaskBody {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::Ref;
         use utoipa::openapi::schema::{
             AllOfBuilder, AnyOfBuilder, ArrayBuilder, ObjectBuilder, SchemaType, Type,
         };
-        use utoipa::openapi::Ref;
         let with_due = ObjectBuilder::new()
             .property("due", ObjectBuilder::new().schema_type(Type::String))
             .required("due");

@@ -48,7 +48,11 @@ pub struct NewTokenInfo {
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What the token is for, e.g. "laptop CLI": 1–100 characters, not only spaces.
-    #[schema(min_length = 1, max_length = 100, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     name: String,
 }
 

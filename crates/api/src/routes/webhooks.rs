@@ -26,13 +26,20 @@ const URL_MAX: usize = 2_000;
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     /// Where to POST, `https://…` (or `http://…`), at most 2000 characters.
-    #[schema(format = "uri", min_length = 1, max_length = 2000, pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000]*$")]
+    #[schema(
+        format = "uri",
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000]*$"
+    )]
     url: String,
     /// Event types to receive, by short name.
     #[schema(min_items = 1, inline)]
     events: Vec<EventName>,
     /// `whsec_…` signing secret; generated when left out.
-    #[schema(pattern = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}(?:[A-Za-z0-9+/][AQgw]==)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")]
+    #[schema(
+        pattern = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}(?:[A-Za-z0-9+/][AQgw]==)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    )]
     secret: Option<String>,
 }
 
@@ -46,7 +53,9 @@ impl utoipa::PartialSchema for EventName {
         utoipa::openapi::schema::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
             .enum_values(Some(
-                dueflow_domain::event::EventType::ALL.into_iter().map(|t| t.short()),
+                dueflow_domain::event::EventType::ALL
+                    .into_iter()
+                    .map(|t| t.short()),
             ))
             .into()
     }
@@ -206,7 +215,9 @@ const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
 #[serde(deny_unknown_fields)]
 pub struct NewSecret {
     /// `whsec_…` and base64 of 24–64 bytes; generated when left out.
-    #[schema(pattern = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}(?:[A-Za-z0-9+/][AQgw]==)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$")]
+    #[schema(
+        pattern = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}(?:[A-Za-z0-9+/][AQgw]==)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    )]
     secret: Option<String>,
 }
 
