@@ -75,7 +75,7 @@ impl Modify for Contract {
             }
         }
         let mut closed = std::collections::BTreeSet::new();
-        for schema in &bodies {
+        for schema in &mut bodies {
             close(components, schema, &mut closed);
         }
         for item in openapi.paths.paths.values_mut() {
@@ -114,58 +114,58 @@ fn operations(item: &PathItem) -> impl Iterator<Item = &Operation> {
 }
 
 /// Request bodies refuse unknown fields (`#[serde(deny_unknown_fields)]`):
-/// say so of every object a request body is made of.
+/// say so of every named object a request body is made of, and give each
+/// string in it [`without_nul`].
 fn close(
     components: &mut Components,
-    schema: &RefOr<Schema>,
+    schema: &mut RefOr<Schema>,
     closed: &mut std::collections::BTreeSet<String>,
 ) {
-    let name = match schema {
-        RefOr::Ref(r) => r
-            .ref_location
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+    match schema {
+        RefOr::Ref(r) => {
+            let name = r
+                .ref_location
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            if !closed.insert(name.clone()) {
+                return;
+            }
+            if let Some(mut inner) = components.schemas.remove(&name) {
+                if let RefOr::T(Schema::Object(object)) = &mut inner {
+                    object.additional_properties =
+                        Some(Box::new(AdditionalProperties::FreeForm(false)));
+                }
+                close(components, &mut inner, closed);
+                components.schemas.insert(name, inner);
+            }
+        }
         RefOr::T(Schema::Object(o)) => {
-            for p in o.properties.values() {
+            for p in o.properties.values_mut() {
+                without_nul(p);
                 close(components, p, closed);
             }
-            return;
         }
         RefOr::T(Schema::Array(a)) => {
-            if let ArrayItems::RefOrSchema(items) = &a.items {
+            if let ArrayItems::RefOrSchema(items) = &mut a.items {
+                without_nul(items);
                 close(components, items, closed);
             }
-            return;
         }
-        RefOr::T(Schema::OneOf(s)) => {
-            return s.items.iter().for_each(|i| close(components, i, closed));
-        }
-        RefOr::T(Schema::AnyOf(s)) => {
-            return s.items.iter().for_each(|i| close(components, i, closed));
-        }
-        RefOr::T(Schema::AllOf(s)) => {
-            return s.items.iter().for_each(|i| close(components, i, closed));
-        }
-        RefOr::T(_) => return,
-    };
-    if !closed.insert(name.clone()) {
-        return;
-    }
-    let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) else {
-        if let Some(inner) = components.schemas.get(&name).cloned() {
-            if !matches!(inner, RefOr::Ref(_)) {
-                close(components, &inner, closed);
-            }
-        }
-        return;
-    };
-    object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
-    object.properties.values_mut().for_each(without_nul);
-    let properties: Vec<RefOr<Schema>> = object.properties.values().cloned().collect();
-    for p in &properties {
-        close(components, p, closed);
+        RefOr::T(Schema::OneOf(s)) => s
+            .items
+            .iter_mut()
+            .for_each(|i| close(components, i, closed)),
+        RefOr::T(Schema::AnyOf(s)) => s
+            .items
+            .iter_mut()
+            .for_each(|i| close(components, i, closed)),
+        RefOr::T(Schema::AllOf(s)) => s
+            .items
+            .iter_mut()
+            .for_each(|i| close(components, i, closed)),
+        RefOr::T(_) => {}
     }
 }
 
@@ -185,11 +185,6 @@ fn without_nul(schema: &mut RefOr<Schema>) {
             }
         }
         RefOr::T(Schema::OneOf(s)) => s.items.iter_mut().for_each(without_nul),
-        RefOr::T(Schema::Array(a)) => {
-            if let ArrayItems::RefOrSchema(items) = &mut a.items {
-                without_nul(items);
-            }
-        }
         _ => {}
     }
 }
