@@ -3,8 +3,10 @@
 //! (schemathesis, with every check: documented statuses, headers and
 //! bodies, schema-valid requests accepted, schema-violating ones rejected,
 //! authentication enforced, undocumented methods refused) finds nothing, on
-//! SQLite and on PostgreSQL. The tools are installed by
-//! scripts/ensure-schemathesis.sh; without them the test fails.
+//! SQLite and on PostgreSQL; and a Python client generated from it
+//! (openapi-python-client) creates, lists and completes a task unedited.
+//! The tools are installed by scripts/ensure-schemathesis.sh; without them
+//! the test fails.
 //!
 //! Two operations are left out of the fuzzing, and each is checked here
 //! instead: `open_stream` answers with a stream that never ends, which the
@@ -293,8 +295,28 @@ async fn fuzz(label: &str, env: &[(&str, String)], dir: &Path) {
     check_unfuzzed_operations(&base, &token).await;
     check_server_answers(&base, &token).await;
 
-    // The fuzzer's hooks (formats.py) and configuration (schemathesis.toml).
+    // A client generated from the document works as generated.
     let setup = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openapi");
+    let generated = dir.join("generated");
+    run(
+        Command::new(tool("DUEFLOW_TEST_OPENAPI_CLIENT"))
+            .args(["generate", "--meta", "none", "--path"])
+            .arg(&doc_path)
+            .arg("--config")
+            .arg(setup.join("client.yml"))
+            .arg("--output-path")
+            .arg(generated.join("client")),
+        "openapi-python-client generate",
+    );
+    run(
+        Command::new(tools_python())
+            .arg(setup.join("drive_client.py"))
+            .arg(&generated)
+            .args([&base, &token]),
+        "the generated client",
+    );
+
+    // The fuzzer's hooks (formats.py) and configuration (schemathesis.toml).
     let mut st = Command::new(tool("DUEFLOW_TEST_SCHEMATHESIS"));
     st.current_dir(dir)
         .env("SCHEMATHESIS_HOOKS", "formats")
