@@ -23,9 +23,9 @@ use common::process::{free_port, named_user_with_token, one_process_env, serve};
 use serde_json::{Value, json};
 
 /// The fuzzer's bounds, chosen so that one backend's run takes about two
-/// minutes on two busy cores: at most 25 generated cases per operation and
+/// minutes on two busy cores: at most 50 generated cases per operation and
 /// phase, two workers, and no request waits longer than 10 s.
-const MAX_EXAMPLES: &str = "25";
+const MAX_EXAMPLES: &str = "50";
 const WORKERS: &str = "2";
 const REQUEST_TIMEOUT_SECS: &str = "10";
 
