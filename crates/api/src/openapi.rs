@@ -28,11 +28,8 @@ use utoipa::openapi::{Components, RefOr, Response};
 use utoipa::{Modify, PartialSchema, ToSchema};
 
 use crate::auth::SESSION_COOKIE;
-use crate::problem::Problem;
+use crate::problem::{PROBLEM_JSON, Problem};
 use crate::text::NO_NUL_PATTERN;
-
-/// The media type of every error body.
-pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// Security scheme of an `Authorization: Bearer <token>` header.
 const BEARER: &str = "bearer";
@@ -79,23 +76,24 @@ impl Modify for Contract {
             close(components, schema, &mut closed);
         }
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-                &mut item.head,
-                &mut item.options,
-                &mut item.trace,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                complete(op);
-            }
+            operations_mut(item).for_each(complete);
         }
     }
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+        &mut item.head,
+        &mut item.options,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 fn operations(item: &PathItem) -> impl Iterator<Item = &Operation> {

@@ -36,6 +36,9 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
 /// An error answer (RFC 9457), sent as `application/problem+json`.
 #[derive(Serialize, ToSchema)]
 pub struct Problem<'a> {
@@ -205,10 +208,7 @@ impl IntoResponse for ApiError {
         .expect("problem serialises");
         let mut res = (status, body).into_response();
         let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         match self {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
