@@ -1,5 +1,5 @@
-//! Request extractors whose rejections are problem+json: a JSON body that
-//! rejects unknown fields and oversize payloads with a clear message, and a
+//! Request extractors whose rejections are problem+json: a JSON object body
+//! that rejects unknown fields and oversize payloads with a clear message, and a
 //! query string with the same treatment.
 
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, QueryRejection};
@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
+use crate::text::{json_has_nul, nul_refused, uri_part_has_nul};
 
 pub struct Json<T>(pub T);
 
@@ -15,8 +16,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            // Every body is an object: serde would also read a struct from an array.
+            Ok(axum::Json(v)) if !v.is_object() => Err(ApiError::Invalid {
+                field: None,
+                detail: "the body is a JSON object, {…}".into(),
+            }),
+            Ok(axum::Json(v)) if json_has_nul(&v) => Err(nul_refused()),
+            Ok(axum::Json(v)) => {
+                serde_json::from_value(v)
+                    .map(Json)
+                    .map_err(|e| ApiError::Invalid {
+                        field: None,
+                        detail: e.to_string(),
+                    })
+            }
             // Not too large, so it stalled (the connection's body timeout).
             Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
                 FailedToBufferBody::UnknownBodyError(_),
@@ -25,14 +39,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 "request body rejected: {}",
                 e.body_text()
             ))),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::Invalid {
-                field: None,
-                detail: "send the body as JSON with 'Content-Type: application/json'".into(),
-            }),
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::Invalid {
-                field: None,
-                detail: clean(&e.body_text()),
-            }),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
+                "send the body as JSON with 'Content-Type: application/json'".into(),
+            )),
             Err(e) => Err(ApiError::Invalid {
                 field: None,
                 detail: clean(&e.body_text()),
@@ -54,6 +63,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if parts.uri.query().is_some_and(uri_part_has_nul) {
+            return Err(nul_refused());
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| Query(v))

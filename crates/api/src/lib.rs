@@ -7,10 +7,12 @@ pub mod auth;
 pub mod connections;
 mod json;
 mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod routes;
 pub mod state;
 pub mod stream;
+mod text;
 mod trace;
 
 use std::future::Future;
@@ -42,6 +44,7 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .fallback(problem::no_route)
+        .layer(axum::middleware::from_fn(text::refuse_nul_in_path))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -8,6 +8,7 @@ use dueflow_domain::FieldError;
 use dueflow_domain::query::QueryError;
 use dueflow_store::StoreError;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -29,6 +30,8 @@ pub enum ApiError {
     PayloadTooLarge(String),
     /// The request body stalled past the server's body timeout (408).
     BodyTimeout,
+    /// The body is not sent as the media type the route reads (415).
+    UnsupportedMediaType(String),
     /// A limit was reached (429); `detail` says which.
     TooManyRequests {
         detail: String,
@@ -41,21 +44,30 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// An error, as `application/problem+json` (RFC 9457).
-#[derive(Serialize, utoipa::ToSchema)]
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answer (RFC 9457), sent as `application/problem+json`.
+#[derive(Serialize, ToSchema)]
 pub struct Problem<'a> {
-    /// `urn:dueflow:problem:…`, one per kind of error.
+    /// What kind of problem, e.g. `urn:dueflow:problem:invalid-request`.
     #[serde(rename = "type")]
+    #[schema(format = "uri", example = "urn:dueflow:problem:invalid-request")]
     kind: &'a str,
+    /// A short summary of the kind.
     title: &'a str,
+    /// The HTTP status code.
+    #[schema(minimum = 400, maximum = 599)]
     status: u16,
-    /// What went wrong and what to do about it.
+    /// What went wrong with this request, and how to put it right.
     detail: &'a str,
-    /// The request field at fault, if one is.
+    /// The request field at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     field: Option<&'a str>,
-    /// Where in a query the error is.
+    /// Where in the `q` query parsing failed (0-based byte offset).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     position: Option<usize>,
 }
 
@@ -176,6 +188,14 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
+            ApiError::UnsupportedMediaType(d) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "urn:dueflow:problem:unsupported-media-type",
+                "Unsupported media type",
+                d.clone(),
+                None,
+                None,
+            ),
             ApiError::TooManyRequests { detail, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "urn:dueflow:problem:rate-limited",
@@ -214,10 +234,7 @@ impl IntoResponse for ApiError {
         .expect("problem serialises");
         let mut res = (status, body).into_response();
         let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         match self {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

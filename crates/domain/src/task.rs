@@ -59,21 +59,36 @@ fn ser_tz<S: Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewTask {
+    /// 1–500 characters, not only spaces.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+        )
+    )]
     pub title: String,
+    /// Markdown, at most 64 KiB.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 65536))]
     pub notes: Option<String>,
     #[serde(default)]
     pub priority: Option<Priority>,
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(example = "2026-12-01T09:00:00+01:00"))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = due_schema))]
     pub due: Option<String>,
+    /// The zone the due date and recurrence are read in; the user's when left out.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::zone::zone_schema))]
     pub tz: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = tags_schema))]
     pub tags: Option<Vec<String>>,
     #[serde(default)]
     pub recurrence: Option<Recurrence>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub reminders: Option<Vec<Reminder>>,
 }
 
@@ -83,23 +98,37 @@ pub struct NewTask {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskPatch {
+    /// 1–500 characters, not only spaces.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+        )
+    )]
     pub title: Option<String>,
+    /// Markdown, at most 64 KiB.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 65536))]
     pub notes: Option<String>,
     #[serde(default)]
     pub priority: Option<Priority>,
     #[serde(default, deserialize_with = "present")]
-    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = due_schema))]
     pub due: Option<Option<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::zone::zone_schema))]
     pub tz: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = tags_schema))]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "present")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Recurrence>))]
     pub recurrence: Option<Option<Recurrence>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub reminders: Option<Vec<Reminder>>,
     /// Status changes go through `/complete` and `/reopen`; accepted here
     /// only to answer with a clear message.
@@ -108,6 +137,48 @@ pub struct TaskPatch {
     /// The version this change was based on; a stale one is rejected.
     #[serde(default)]
     pub version: Option<i64>,
+}
+
+/// A due as sent: a date, a date-time with offset, or `null` for none.
+#[cfg(feature = "openapi")]
+fn due_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let string = |format, example| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+            .examples([example])
+    };
+    OneOfBuilder::new()
+        .item(string(KnownFormat::Date, "2026-12-01"))
+        .item(string(KnownFormat::DateTime, "2026-12-01T09:00:00+01:00"))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "`YYYY-MM-DD` (all day) or an RFC 3339 date-time with offset; null for none",
+        ))
+        .build()
+        .into()
+}
+
+/// A task's tags: letters, digits and `- _ . /`, compared without case.
+#[cfg(feature = "openapi")]
+fn tags_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let tags = ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!(
+                    r"^\s*[\w./-]{{1,{}}}\s*$",
+                    crate::tags::MAX_TAG_LEN
+                ))),
+        )
+        .max_items(Some(crate::tags::MAX_TAGS));
+    OneOfBuilder::new()
+        .item(tags)
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .build()
+        .into()
 }
 
 /// Distinguishes a field sent as `null` (`Some(None)`) from an absent one.

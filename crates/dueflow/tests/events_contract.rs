@@ -19,6 +19,8 @@ use serde_json::{Value, json};
 
 /// The shared Task schema the type schemas refer to.
 const TASK_SCHEMA: &str = "task.schema.json";
+/// The body of a webhook message, whose `data` refers to the type schemas.
+const WEBHOOK_SCHEMA: &str = "webhook.schema.json";
 /// Base the schemas' relative `$ref`s resolve against; only a name, never fetched.
 const BASE: &str = "https://dueflow.invalid/events/";
 
@@ -53,20 +55,32 @@ fn schema_files() -> Vec<String> {
     out
 }
 
-/// A validator for one schema file, with the shared Task schema registered
-/// where its relative `$ref` points, and formats checked.
+/// A validator for one schema file, with every other schema registered under
+/// its `$id` (so that relative `$ref`s resolve), and formats checked.
 fn validator(name: &str) -> Validator {
     let schema = read_json(name);
     jsonschema::meta::validate(&schema)
         .unwrap_or_else(|e| panic!("{name} is not a valid JSON Schema: {e}"));
+    assert_eq!(
+        schema["$id"],
+        format!("{BASE}{name}"),
+        "{name} names itself by its $id"
+    );
+    let others = schema_files()
+        .into_iter()
+        .filter(|n| n != name)
+        .map(|other| {
+            let doc = read_json(&other);
+            let id = doc["$id"]
+                .as_str()
+                .expect("every schema has an $id")
+                .to_owned();
+            (id, Resource::from_contents(doc))
+        });
     jsonschema::options()
         .with_draft(jsonschema::Draft::Draft202012)
-        .with_base_uri(format!("{BASE}{name}"))
-        .with_resource(
-            format!("{BASE}{TASK_SCHEMA}"),
-            Resource::from_contents(read_json(TASK_SCHEMA)),
-        )
         .should_validate_formats(true)
+        .with_resources(others)
         .build(&schema)
         .unwrap_or_else(|e| panic!("{name} does not compile: {e}"))
 }
@@ -177,6 +191,7 @@ fn every_event_type_has_a_valid_schema() {
 
     let mut expected: BTreeSet<String> = EventType::ALL.into_iter().map(schema_file).collect();
     expected.insert(TASK_SCHEMA.to_owned());
+    expected.insert(WEBHOOK_SCHEMA.to_owned());
     let present: BTreeSet<String> = files.iter().cloned().collect();
     let missing: Vec<_> = expected.difference(&present).collect();
     assert!(
@@ -203,7 +218,7 @@ fn every_event_type_has_a_valid_schema() {
         assert_eq!(schema["properties"]["type"]["const"], t.as_str(), "{name}");
         assert_eq!(schema["additionalProperties"], false, "{name}");
         let obj = schema.as_object_mut().unwrap();
-        for volatile in ["title", "description"] {
+        for volatile in ["$id", "title", "description"] {
             obj.remove(volatile);
         }
         let props = obj["properties"].as_object_mut().unwrap();
@@ -331,6 +346,50 @@ fn schemas_accept_the_documented_example_and_reject_violations() {
         doc["data"]["changed"] = bad.clone();
         assert!(!updated.is_valid(&doc), "changed = {bad} is accepted");
     }
+}
+
+/// The webhook schema accepts the body the notifier sends for an event
+/// (short type, time, the CloudEvent's data) and rejects the CloudEvent
+/// itself and mismatched data.
+#[test]
+fn webhook_schema_describes_the_webhook_body() {
+    let readme = std::fs::read_to_string(events_dir().join("README.md")).expect("README.md");
+    let event: Value = readme
+        .split("```json")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .and_then(|e| serde_json::from_str(e).ok())
+        .expect("README.md has a ```json example");
+    let webhook = validator(WEBHOOK_SCHEMA);
+    let body = json!({
+        "type": "task.completed",
+        "timestamp": event["time"],
+        "data": event["data"],
+    });
+    assert!(
+        webhook.is_valid(&body),
+        "{:?}",
+        schema_errors(&webhook, &body)
+    );
+    assert!(
+        !webhook.is_valid(&event),
+        "a CloudEvent is not a webhook body"
+    );
+    let mut deleted = body.clone();
+    deleted["type"] = json!("task.deleted");
+    assert!(
+        !webhook.is_valid(&deleted),
+        "task.deleted carries only task_id"
+    );
+    deleted["data"] = json!({"task_id": event["subject"]});
+    assert!(
+        webhook.is_valid(&deleted),
+        "{:?}",
+        schema_errors(&webhook, &deleted)
+    );
+    let mut unknown = body.clone();
+    unknown["type"] = json!("task.archived");
+    assert!(!webhook.is_valid(&unknown), "unknown type");
 }
 
 /// One page of the caller's activity.

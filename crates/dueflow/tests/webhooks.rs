@@ -97,6 +97,29 @@ async fn endpoint(s: &TestServer, who: &Session, url: String, events: Value) -> 
     (v["id"].as_str().unwrap().to_owned(), secret)
 }
 
+/// The published schema of a webhook body (docs/events/webhook.schema.json),
+/// with the event schemas it refers to registered under their `$id`s.
+fn webhook_schema() -> jsonschema::Validator {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/events");
+    let read = |p: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let files = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path());
+    let schemas = files.filter(|p| p.to_string_lossy().ends_with(".schema.json"));
+    let others = schemas.map(|p| {
+        let doc = read(&p);
+        let id = doc["$id"].as_str().unwrap().to_owned();
+        (id, jsonschema::Resource::from_contents(doc))
+    });
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_resources(others.collect::<Vec<_>>().into_iter())
+        .build(&read(&dir.join("webhook.schema.json")))
+        .unwrap()
+}
+
+/// A delivered body: signed as Standard Webhooks says, shaped as published.
 fn verify(secret: &str, (headers, body): &(HeaderMap, Bytes)) -> Value {
     standardwebhooks::Webhook::new(secret)
         .unwrap()
@@ -104,7 +127,16 @@ fn verify(secret: &str, (headers, body): &(HeaderMap, Bytes)) -> Value {
         .unwrap_or_else(|e| panic!("signature does not verify: {e:?} {headers:?}"));
     assert!(headers["webhook-id"].to_str().unwrap().starts_with("msg_"));
     assert_eq!(headers["content-type"], "application/json");
-    serde_json::from_slice(body).unwrap()
+    let doc: Value = serde_json::from_slice(body).unwrap();
+    let errors: Vec<String> = webhook_schema()
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the body does not match webhook.schema.json: {errors:?}\n{doc:#}"
+    );
+    doc
 }
 
 async fn deliveries(s: &TestServer, who: &Session, hook: &str) -> Vec<Value> {

@@ -125,13 +125,23 @@ pub async fn create_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
+    /// 1–64 of a–z, 0–9, `.`, `_`, `-` (upper case is folded to lower case).
+    #[schema(pattern = r"^\s*[A-Za-z0-9._-]{1,64}\s*$")]
     name: String,
+    /// 8–1024 characters.
+    #[schema(min_length = 8, max_length = 1024)]
     password: String,
+    /// IANA zone name; UTC when left out.
+    #[schema(schema_with = dueflow_domain::zone::zone_schema)]
     tz: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = Register,
-    responses((status = 201, body = Profile), (status = 403, description = "registration is closed"), (status = 409)))]
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", operation_id = "register",
+    request_body = Register,
+    responses((status = 201, body = Profile),
+        (status = 400, description = "a field is invalid"),
+        (status = 403, description = "registration is closed"),
+        (status = 409, description = "the name is taken")))]
 pub async fn register(
     State(state): State<AppState>,
     Json(r): Json<Register>,
@@ -160,8 +170,12 @@ pub struct Session {
     user: Profile,
 }
 
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = Login,
-    responses((status = 200, body = Session), (status = 401), (status = 429)))]
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", operation_id = "login",
+    request_body = Login,
+    responses((status = 200, body = Session, headers(("Set-Cookie" = String, description = "the session cookie"))),
+        (status = 400, description = "the body is malformed"),
+        (status = 401, description = "wrong name or password"),
+        (status = 429, description = "too many failed attempts; see `Retry-After`")))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -264,7 +278,7 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Res
     Ok(res)
 }
 
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Profile)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", operation_id = "get_profile", responses((status = 200, body = Profile)), security(("bearer" = [])))]
 pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<Profile> {
     axum::Json(user.into())
 }
@@ -273,12 +287,14 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<Profile> {
 #[serde(deny_unknown_fields)]
 pub struct ProfilePatch {
     /// IANA zone name, e.g. Europe/Berlin.
+    #[schema(schema_with = dueflow_domain::zone::zone_schema)]
     tz: Option<String>,
     /// Address reminders are mailed to, once verified: a new address is
     /// mailed a code and is unverified until the code comes back
     /// (`POST /api/v1/auth/verify-email`); the current one changes
     /// nothing; `null` removes it and stops the mails.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     email: Option<Option<String>>,
 }
 

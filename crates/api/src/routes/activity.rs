@@ -16,20 +16,37 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ActivityParams {
     /// Only events about this task id.
     task: Option<String>,
-    /// Only this event type, e.g. `task.completed` or `dueflow.task.completed.v1`.
+    /// Only this event type, by its short name or its full type.
     #[serde(rename = "type")]
+    #[param(schema_with = event_type_names)]
     kind: Option<String>,
     /// Only events at or after this RFC 3339 instant.
+    #[param(format = DateTime)]
     since: Option<String>,
     /// Only events before this RFC 3339 instant.
+    #[param(format = DateTime)]
     until: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, as it was given (empty: the first page).
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
+}
+
+/// Every event type, short (`task.completed`) and full (`dueflow.task.completed.v1`).
+fn event_type_names() -> utoipa::openapi::schema::Object {
+    let names = EventType::ALL
+        .into_iter()
+        .flat_map(|t| [t.short(), t.as_str()]);
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(names))
+        .build()
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,8 +65,11 @@ fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
     .transpose()
 }
 
-#[utoipa::path(get, path = "/api/v1/activity", tag = "activity", params(ActivityParams),
-    responses((status = 200, body = ActivityPage), (status = 400)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/activity", tag = "activity", operation_id = "list_activity",
+    params(ActivityParams),
+    responses((status = 200, body = ActivityPage),
+        (status = 400, description = "a parameter or the cursor is invalid")),
+    security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -75,7 +95,12 @@ pub async fn list(
         kind,
         since_ms: instant("since", p.since.as_deref())?,
         until_ms: instant("until", p.until.as_deref())?,
-        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        before: p
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
         limit: limit + 1,
     };
     let mut rows = state.store.list_activity(&user.id, &q).await?;

@@ -15,7 +15,6 @@ mod webhooks;
 
 use axum::Router;
 use axum::routing::get;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -27,28 +26,14 @@ pub use tokens::issue as issue_token;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "dueflow", description = "Self-hosted, event-driven task manager."),
-    modifiers(&BearerAuth),
     tags((name = "tasks"), (name = "reminders"), (name = "notifications"), (name = "webhooks"),
         (name = "activity"), (name = "accounts"), (name = "tokens"))
 )]
 struct ApiDoc;
 
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        if let Some(c) = openapi.components.as_mut() {
-            c.add_security_scheme(
-                "bearer",
-                SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-            );
-        }
-    }
-}
-
 /// The API routes and the OpenAPI document describing exactly them.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tasks::create, tasks::list))
         .routes(routes!(tasks::get, tasks::update, tasks::delete))
         .routes(routes!(tasks::complete))
@@ -75,7 +60,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(email_verification::verify))
         .routes(routes!(tokens::create, tokens::list))
         .routes(routes!(tokens::revoke))
-        .split_for_parts()
+        .split_for_parts();
+    // After every route is in: it completes each operation's answers.
+    crate::openapi::Contract.modify(&mut doc);
+    (router, doc)
 }
 
 /// Probes, outside the API document.

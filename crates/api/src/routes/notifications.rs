@@ -15,12 +15,15 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationParams {
     /// Only unread ones.
     unread: Option<bool>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, as it was given (empty: the first page).
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -30,8 +33,11 @@ pub struct NotificationPage {
     next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", params(NotificationParams),
-    responses((status = 200, body = NotificationPage), (status = 400)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notifications", operation_id = "list_notifications",
+    params(NotificationParams),
+    responses((status = 200, body = NotificationPage, description = "newest first"),
+        (status = 400, description = "a parameter or the cursor is invalid")),
+    security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -40,7 +46,12 @@ pub async fn list(
     let limit = page_size(p.limit)?;
     let q = NotificationQuery {
         unread_only: p.unread.unwrap_or(false),
-        before: p.cursor.as_deref().map(decode_cursor).transpose()?,
+        before: p
+            .cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(decode_cursor)
+            .transpose()?,
         limit: limit + 1,
     };
     let mut items = state.store.list_notifications(&user.id, &q).await?;
@@ -54,8 +65,9 @@ pub async fn list(
 }
 
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "notifications",
-    params(("id" = String, Path)),
-    responses((status = 200, body = Notification), (status = 404)), security(("bearer" = [])))]
+    operation_id = "mark_notification_read", params(("id" = String, Path, description = "notification id")),
+    responses((status = 200, body = Notification), (status = 404, description = "no such notification")),
+    security(("bearer" = [])))]
 pub async fn read(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

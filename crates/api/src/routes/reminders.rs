@@ -8,7 +8,7 @@ use dueflow_domain::reminder::Offset;
 use dueflow_domain::reminder::schedule::{ReminderState, ScheduledReminder};
 use dueflow_store::ReminderQuery;
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::page::page_size;
 use crate::auth::CurrentUser;
@@ -18,26 +18,59 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReminderParams {
     /// Only this task's reminders.
     task: Option<String>,
-    /// Only reminders in this state: pending, fired or dismissed.
+    /// Only reminders in this state.
+    #[param(value_type = Option<ReminderState>)]
     state: Option<String>,
     /// How many, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
 /// Exactly one of the two: an instant, or a duration from now.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Snooze {
-    /// RFC 3339 instant in the future.
     until: Option<String>,
-    /// ISO 8601 duration from now, e.g. `PT10M`, `PT1H`, `P1D`.
     #[serde(rename = "for")]
-    #[schema(rename = "for")]
     duration: Option<String>,
 }
+
+/// `{"until": instant}` or `{"for": duration}`, exactly one key.
+impl utoipa::PartialSchema for Snooze {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type,
+        };
+        let until = ObjectBuilder::new()
+            .property(
+                "until",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                    .description(Some("RFC 3339 instant in the future"))
+                    .examples(["2026-12-01T09:00:00+01:00"]),
+            )
+            .required("until")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let duration = ObjectBuilder::new()
+            .property("for", <Offset as utoipa::PartialSchema>::schema())
+            .required("for")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        OneOfBuilder::new()
+        .item(until)
+        .item(duration)
+        .description(Some(
+            "Exactly one of the two: an instant (`until`), or a duration from now (`for`, more than zero)",
+        ))
+        .into()
+    }
+}
+
+impl utoipa::ToSchema for Snooze {}
 
 impl Snooze {
     fn until(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
@@ -70,8 +103,11 @@ impl Snooze {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", params(ReminderParams),
-    responses((status = 200, body = Vec<ScheduledReminder>), (status = 400)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", operation_id = "list_reminders",
+    params(ReminderParams),
+    responses((status = 200, body = Vec<ScheduledReminder>, description = "soonest first"),
+        (status = 400, description = "a parameter is invalid")),
+    security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -98,9 +134,12 @@ pub async fn list(
     Ok(axum::Json(state.store.list_reminders(&user.id, &q).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/reminders/{id}/snooze", tag = "reminders",
-    params(("id" = String, Path)), request_body = Snooze,
-    responses((status = 200, body = ScheduledReminder), (status = 400), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/reminders/{id}/snooze", tag = "reminders", operation_id = "snooze_reminder",
+    params(("id" = String, Path, description = "reminder id")), request_body = Snooze,
+    responses((status = 200, body = ScheduledReminder),
+        (status = 400, description = "neither or both of `until` and `for`, or an end not in the future"),
+        (status = 404, description = "no such reminder")),
+    security(("bearer" = [])))]
 pub async fn snooze(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -117,9 +156,10 @@ pub async fn snooze(
         .ok_or(ApiError::NotFound)
 }
 
-#[utoipa::path(post, path = "/api/v1/reminders/{id}/dismiss", tag = "reminders",
-    params(("id" = String, Path)),
-    responses((status = 200, body = ScheduledReminder), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/reminders/{id}/dismiss", tag = "reminders", operation_id = "dismiss_reminder",
+    params(("id" = String, Path, description = "reminder id")),
+    responses((status = 200, body = ScheduledReminder), (status = 404, description = "no such reminder")),
+    security(("bearer" = [])))]
 pub async fn dismiss(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -7,7 +7,7 @@ use crate::auth::CurrentUser;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/api/v1/tags", tag = "tasks", responses((status = 200, body = Vec<TagCount>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tags", tag = "tasks", operation_id = "list_tags", responses((status = 200, body = Vec<TagCount>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

@@ -14,7 +14,7 @@ use dueflow_domain::task::{NewTask, Task, TaskPatch};
 use dueflow_store::ListQuery;
 use dueflow_store::listing::{Cursor, MAX_LIMIT};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::{IntoParams, PartialSchema, ToSchema};
 
 use crate::auth::CurrentUser;
 use crate::json::{Json, Query};
@@ -34,8 +34,53 @@ fn with_etag(task: &Task, status: StatusCode) -> Response {
     res
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
-    responses((status = 201, body = Task), (status = 400, description = "invalid field")),
+/// A new task as the document describes it: the fields of `NewTask`, with
+/// a `due` whenever a recurrence or a reminder before the due is given.
+struct NewTaskBody;
+
+impl utoipa::PartialSchema for NewTaskBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::Ref;
+        use utoipa::openapi::schema::{
+            AllOfBuilder, AnyOfBuilder, ArrayBuilder, ObjectBuilder, SchemaType, Type,
+        };
+        let with_due = ObjectBuilder::new()
+            .property("due", ObjectBuilder::new().schema_type(Type::String))
+            .required("due");
+        let absolute_reminders = ArrayBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+            .items(ObjectBuilder::new().required("at"));
+        let without_due = ObjectBuilder::new()
+            .property("due", ObjectBuilder::new().schema_type(Type::Null))
+            .property("recurrence", ObjectBuilder::new().schema_type(Type::Null))
+            .property("reminders", absolute_reminders);
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(NewTask::name()))
+            .item(AnyOfBuilder::new().item(with_due).item(without_due))
+            .description(Some(
+                "A recurrence, or a reminder `before` the due, needs the task to have a due",
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for NewTaskBody {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        schemas.push((NewTask::name().into_owned(), NewTask::schema()));
+        <NewTask as ToSchema>::schemas(schemas);
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", operation_id = "create_task",
+    request_body = NewTaskBody,
+    responses((status = 201, body = Task, headers(("ETag" = String, description = "the task's version, quoted"),
+            ("Location" = String, description = "the new task's URL"))),
+        (status = 400, description = "a field is invalid")),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -60,9 +105,11 @@ pub async fn create(
     Ok(res)
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks",
+#[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "get_task",
     params(("id" = String, Path, description = "task id")),
-    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted"))),
+        (status = 404, description = "no such task")),
+    security(("bearer" = [])))]
 pub async fn get(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -78,14 +125,19 @@ pub async fn get(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Query language, e.g. `priority>=high tag:work -tag:home due<=7d "weekly report"`.
+    /// Query language (docs/query-language.md), e.g. `priority>=high tag:work -tag:home due<=7d "weekly report"`.
+    #[param(format = "dueflow-query")]
     q: Option<String>,
-    /// Sort keys, comma-separated, `-` for descending: due, priority, created, updated, title, urgency, relevance.
+    /// Sort keys, comma-separated, `-` for descending: due, priority, created, updated, title, urgency, relevance (only with search words in `q`); each at most once, at most 6.
+    #[param(format = "dueflow-sort")]
     sort: Option<String>,
     /// Page size, 1–500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
-    /// `next_cursor` of the previous page.
+    /// `next_cursor` of the previous page, as it was given (empty: the first page).
+    #[param(pattern = "^[A-Za-z0-9_-]*$")]
     cursor: Option<String>,
 }
 
@@ -96,7 +148,7 @@ pub struct TaskPage {
     next_cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "tasks", operation_id = "list_tasks", params(ListParams),
     responses((status = 200, body = TaskPage), (status = 400, description = "bad query, sort or cursor")),
     security(("bearer" = [])))]
 pub async fn list(
@@ -113,7 +165,12 @@ pub async fn list(
             format!("limit is between 1 and {MAX_LIMIT}"),
         ));
     }
-    let cursor = p.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let cursor = p
+        .cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(Cursor::decode)
+        .transpose()?;
     let page = state
         .store
         .list_tasks(
@@ -142,8 +199,14 @@ fn expected_version(
 ) -> Result<Option<(i64, bool)>, ApiError> {
     if let Some(v) = headers.get(header::IF_MATCH) {
         let raw = v.to_str().unwrap_or("").trim();
-        let raw = raw.strip_prefix("W/").unwrap_or(raw).trim_matches('"');
-        let n = raw.parse().map_err(|_| {
+        let raw = raw.strip_prefix("W/").unwrap_or(raw);
+        let raw = raw
+            .strip_prefix('"')
+            .and_then(|r| r.strip_suffix('"'))
+            .unwrap_or(raw);
+        // As the document says: 1 to 18 digits, quoted or not.
+        let digits = (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit());
+        let n = raw.parse().ok().filter(|_| digits).ok_or_else(|| {
             ApiError::invalid(
                 "If-Match",
                 "If-Match carries the task's version, e.g. \"3\"",
@@ -165,9 +228,16 @@ fn stale(current: i64, header: bool) -> ApiError {
     }
 }
 
-#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", request_body = TaskPatch,
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "version the change is based on")),
-    responses((status = 200, body = Task), (status = 404), (status = 409), (status = 412)),
+#[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "update_task",
+    request_body = TaskPatch,
+    params(("id" = String, Path, description = "task id"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^\s*(W/)?("[0-9]{1,18}"|[0-9]{1,18})\s*$"#,
+            description = "the version the change is based on, e.g. \"3\" (the ETag)")),
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted"))),
+        (status = 400, description = "a field is invalid"),
+        (status = 404, description = "no such task"),
+        (status = 409, description = "the body's `version` is stale, or the task changes too fast"),
+        (status = 412, description = "`If-Match` names a stale version")),
     security(("bearer" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -184,12 +254,15 @@ pub async fn update(
             .task(&user.id, &id)
             .await?
             .ok_or(ApiError::NotFound)?;
+        // A change that is invalid in itself is refused as such (400),
+        // whatever version it names.
+        let next = task.apply(patch.clone(), Utc::now())?;
         if let Some((v, header)) = expected
             && v != task.version
         {
             return Err(stale(task.version, header));
         }
-        let Some(next) = task.apply(patch.clone(), Utc::now())? else {
+        let Some(next) = next else {
             return Ok(with_etag(&task, StatusCode::OK));
         };
         let event = Event::task_updated(&user.id, &task, &next).in_trace(trace);
@@ -209,8 +282,10 @@ pub async fn update(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "delete_task",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 204, description = "deleted"), (status = 404, description = "no such task")),
+    security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -225,9 +300,13 @@ pub async fn delete(
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 200, body = Task, description = "done; completing a done task changes nothing. \
-        The next occurrence of a recurring task follows from the recurring role, once."), (status = 404)),
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", operation_id = "complete_task",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted")),
+            description = "done; completing a done task changes nothing. \
+        The next occurrence of a recurring task follows from the recurring role, once."),
+        (status = 404, description = "no such task"),
+        (status = 409, description = "the task changes too fast")),
     security(("bearer" = [])))]
 pub async fn complete(
     State(state): State<AppState>,
@@ -258,8 +337,13 @@ pub async fn complete(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", params(("id" = String, Path)),
-    responses((status = 200, body = Task), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", operation_id = "reopen_task",
+    params(("id" = String, Path, description = "task id")),
+    responses((status = 200, body = Task, headers(("ETag" = String, description = "the task's version, quoted")),
+            description = "open; reopening an open task changes nothing"),
+        (status = 404, description = "no such task"),
+        (status = 409, description = "the task changes too fast")),
+    security(("bearer" = [])))]
 pub async fn reopen(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -291,14 +375,19 @@ pub async fn reopen(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OccurrenceParams {
     /// How many upcoming due values, 1–100 (default 10).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/api/v1/tasks/{id}/occurrences", tag = "tasks",
-    params(("id" = String, Path), OccurrenceParams),
-    responses((status = 200, body = Vec<String>, description = "next due values after the current one"), (status = 404)),
+#[utoipa::path(get, path = "/api/v1/tasks/{id}/occurrences", tag = "tasks", operation_id = "list_task_occurrences",
+    params(("id" = String, Path, description = "task id"), OccurrenceParams),
+    responses((status = 200, body = Vec<String>, description = "next due values after the current one \
+            (`YYYY-MM-DD` or RFC 3339, like the task's `due`); empty when the task does not recur"),
+        (status = 400, description = "`limit` is out of range"),
+        (status = 404, description = "no such task")),
     security(("bearer" = [])))]
 pub async fn occurrences(
     State(state): State<AppState>,

@@ -48,7 +48,12 @@ pub struct NewTokenInfo {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// What the token is for, e.g. "laptop CLI".
+    /// What the token is for, e.g. "laptop CLI": 1–100 characters, not only spaces.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+    )]
     name: String,
 }
 
@@ -81,8 +86,10 @@ pub async fn issue(
     Ok((record, token))
 }
 
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
-    responses((status = 201, body = NewTokenInfo)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", operation_id = "create_token",
+    request_body = NewToken,
+    responses((status = 201, body = NewTokenInfo), (status = 400, description = "the name is invalid")),
+    security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -98,7 +105,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", responses((status = 200, body = Vec<TokenInfo>)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens", operation_id = "list_tokens", responses((status = 200, body = Vec<TokenInfo>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -107,8 +114,10 @@ pub async fn list(
     Ok(axum::Json(tokens.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
-    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens", operation_id = "revoke_token",
+    params(("id" = String, Path, description = "token id")),
+    responses((status = 204, description = "revoked"), (status = 404, description = "no such token")),
+    security(("bearer" = [])))]
 pub async fn revoke(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

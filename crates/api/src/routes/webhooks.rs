@@ -25,13 +25,43 @@ const URL_MAX: usize = 2_000;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
-    /// Where to POST, `https://…` (or `http://…`).
+    /// Where to POST, `https://…` (or `http://…`), at most 2000 characters.
+    #[schema(
+        format = "uri",
+        min_length = 1,
+        max_length = 2000,
+        pattern = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\u0000]*$"
+    )]
     url: String,
-    /// Event types to receive, e.g. `["reminder.due", "task.completed"]`.
-    events: Vec<String>,
+    /// Event types to receive, by short name.
+    #[schema(min_items = 1, inline)]
+    events: Vec<EventName>,
     /// `whsec_…` signing secret; generated when left out.
+    #[schema(
+        pattern = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}(?:[A-Za-z0-9+/][AQgw]==)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    )]
     secret: Option<String>,
 }
+
+/// An event type's short name, e.g. `reminder.due` or `task.completed`.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+struct EventName(String);
+
+impl utoipa::PartialSchema for EventName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(
+                dueflow_domain::event::EventType::ALL
+                    .into_iter()
+                    .map(|t| t.short()),
+            ))
+            .into()
+    }
+}
+
+impl ToSchema for EventName {}
 
 #[derive(Serialize, ToSchema)]
 pub struct WebhookInfo {
@@ -67,8 +97,10 @@ pub struct NewWebhookInfo {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveryParams {
     /// How many, newest first, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -87,7 +119,7 @@ fn validate(n: &NewWebhook, allow_private: bool) -> Result<(Vec<String>, String)
         ));
     }
     let mut events = Vec::with_capacity(n.events.len());
-    for (i, e) in n.events.iter().enumerate() {
+    for (i, EventName(e)) in n.events.iter().enumerate() {
         let kind =
             parse_event(e.trim()).map_err(|m| ApiError::invalid(&format!("events[{i}]"), m))?;
         let short = kind.short().to_owned();
@@ -113,8 +145,12 @@ fn signing_secret(given: Option<&str>) -> Result<String, ApiError> {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", request_body = NewWebhook,
-    responses((status = 201, body = NewWebhookInfo), (status = 400)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "create_webhook",
+    request_body = NewWebhook,
+    responses((status = 201, body = NewWebhookInfo),
+        (status = 400, description = "a field is invalid, or the URL is not an allowed target"),
+        (status = 409, description = "the user has the most endpoints allowed")),
+    security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -146,7 +182,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks",
+#[utoipa::path(get, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "list_webhooks",
     responses((status = 200, body = Vec<WebhookInfo>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -156,8 +192,10 @@ pub async fn list(
     Ok(axum::Json(hooks.into_iter().map(Into::into).collect()))
 }
 
-#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path)),
-    responses((status = 204), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", operation_id = "delete_webhook",
+    params(("id" = String, Path, description = "webhook id")),
+    responses((status = 204, description = "deleted"), (status = 404, description = "no such webhook")),
+    security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -177,6 +215,9 @@ const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
 #[serde(deny_unknown_fields)]
 pub struct NewSecret {
     /// `whsec_…` and base64 of 24–64 bytes; generated when left out.
+    #[schema(
+        pattern = r"^whsec_(?:[A-Za-z0-9+/]{4}){8,20}(?:[A-Za-z0-9+/]{4}(?:[A-Za-z0-9+/][AQgw]==)?|[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$"
+    )]
     secret: Option<String>,
 }
 
@@ -189,9 +230,12 @@ pub struct RotatedSecret {
     previous_valid_until: DateTime<Utc>,
 }
 
-#[utoipa::path(post, path = "/api/v1/webhooks/{id}/secret", tag = "webhooks",
-    params(("id" = String, Path)), request_body = NewSecret,
-    responses((status = 200, body = RotatedSecret), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/webhooks/{id}/secret", tag = "webhooks", operation_id = "rotate_webhook_secret",
+    params(("id" = String, Path, description = "webhook id")), request_body = NewSecret,
+    responses((status = 200, body = RotatedSecret),
+        (status = 400, description = "the secret given is not a `whsec_…` secret of 24–64 bytes"),
+        (status = 404, description = "no such webhook")),
+    security(("bearer" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -213,9 +257,12 @@ pub async fn rotate_secret(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks",
-    params(("id" = String, Path), DeliveryParams),
-    responses((status = 200, body = Vec<Delivery>), (status = 404)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/webhooks/{id}/deliveries", tag = "webhooks", operation_id = "list_webhook_deliveries",
+    params(("id" = String, Path, description = "webhook id"), DeliveryParams),
+    responses((status = 200, body = Vec<Delivery>, description = "newest first"),
+        (status = 400, description = "`limit` is out of range"),
+        (status = 404, description = "no such webhook")),
+    security(("bearer" = [])))]
 pub async fn deliveries(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -232,8 +279,11 @@ pub async fn deliveries(
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
-    params(("id" = String, Path), ("delivery_id" = String, Path)),
-    responses((status = 202, description = "queued to be sent again now"), (status = 404)), security(("bearer" = [])))]
+    operation_id = "redeliver_webhook_delivery",
+    params(("id" = String, Path, description = "webhook id"), ("delivery_id" = String, Path, description = "delivery id")),
+    responses((status = 202, description = "queued to be sent again now"),
+        (status = 404, description = "no such webhook or delivery")),
+    security(("bearer" = [])))]
 pub async fn redeliver(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,

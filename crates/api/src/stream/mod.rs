@@ -37,8 +37,10 @@ const READ_BUFFER: usize = 4096;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct StreamParams {
-    /// The last `usersequence` seen; what came after it is replayed first.
+    /// The last `usersequence` seen (0 for none); what came after it is replayed first.
+    #[param(minimum = 0)]
     after: Option<i64>,
 }
 
@@ -145,12 +147,15 @@ async fn websocket(mut socket: WebSocket, mut events: mpsc::Receiver<Item>) {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/stream", tag = "tasks", params(StreamParams),
+#[utoipa::path(get, path = "/api/v1/stream", tag = "tasks", operation_id = "open_stream",
+    params(StreamParams,
+        ("Last-Event-ID" = Option<String>, Header, description = "SSE: the last `usersequence` seen, instead of `after`")),
     responses(
         (status = 101, description = "WebSocket: one CloudEvents JSON document per text message"),
         (status = 200, description = "Server-Sent Events (Accept: text/event-stream): id = usersequence, event = type, data = the CloudEvent", content_type = "text/event-stream"),
-        (status = 403, description = "opened with the session cookie from another site's page", content_type = "application/problem+json"),
-        (status = 429, description = "the caller's or the server's cap on live streams is reached (the detail says which); see Retry-After", content_type = "application/problem+json"),
+        (status = 400, description = "`after` is not a sequence number, or the WebSocket upgrade is malformed"),
+        (status = 403, description = "opened with the session cookie from another site's page"),
+        (status = 429, description = "the caller's or the server's cap on live streams is reached (the detail says which); see Retry-After"),
     ),
     security(("bearer" = [])))]
 pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
@@ -162,6 +167,12 @@ pub async fn stream(State(state): State<AppState>, req: Request) -> Result<Respo
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
+    if p.after.is_some_and(|a| a < 0) {
+        return Err(ApiError::invalid(
+            "after",
+            "after is a usersequence: 0 or more",
+        ));
+    }
     let resume = match p.after.or(last_event_id) {
         Some(after) => Some(Resume {
             after,

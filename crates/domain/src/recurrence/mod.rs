@@ -61,7 +61,10 @@ pub struct Recurrence {
     /// DAILY, WEEKLY, MONTHLY or YEARLY; INTERVAL, COUNT, UNTIL, BYDAY,
     /// BYMONTHDAY, BYMONTH, BYYEARDAY, BYWEEKNO, BYSETPOS and WKST are
     /// understood. DTSTART is the task's due.
-    #[cfg_attr(feature = "openapi", schema(example = "FREQ=WEEKLY;BYDAY=MO,TH"))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(format = "rrule", example = "FREQ=WEEKLY;BYDAY=MO,TH")
+    )]
     pub rrule: String,
     #[serde(default)]
     pub anchor: Anchor,

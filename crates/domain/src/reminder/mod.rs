@@ -168,6 +168,8 @@ impl utoipa::PartialSchema for Reminder {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                    // The years 1970–9999 (`YEARS`).
+                    .pattern(Some(r"^\s*(19[7-9][0-9]|[2-9][0-9]{3})-"))
                     .examples(["2026-12-01T08:45:00+01:00"]),
             )
             .required("at")

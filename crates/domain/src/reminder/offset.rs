@@ -237,11 +237,13 @@ impl<'de> Deserialize<'de> for Offset {
 #[cfg(feature = "openapi")]
 impl utoipa::PartialSchema for Offset {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
         ObjectBuilder::new()
             .schema_type(Type::String)
+            .format(Some(SchemaFormat::Custom("dueflow-offset".into())))
             .description(Some(
-                "ISO 8601 duration before the due, without years or months, at most 365 days",
+                "ISO 8601 duration of weeks, days, hours, minutes and seconds (no years or \
+                 months), at most 365 days, e.g. PT15M, P1DT2H",
             ))
             .examples(["PT15M"])
             .into()
