@@ -113,7 +113,12 @@ pub async fn list(
             format!("limit is between 1 and {MAX_LIMIT}"),
         ));
     }
-    let cursor = p.cursor.as_deref().map(Cursor::decode).transpose()?;
+    let cursor = p
+        .cursor
+        .as_deref()
+        .map(Cursor::decode)
+        .transpose()
+        .map_err(|_| ApiError::invalid("cursor", "cursor is not one this server issued"))?;
     let page = state
         .store
         .list_tasks(
