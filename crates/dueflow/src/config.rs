@@ -474,7 +474,11 @@ pub fn redact(database_url: &str) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if secret(&k) { "***".into() } else { v.into_owned() };
+                let v = if secret(&k) {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -492,7 +496,10 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite:data/x.db"), "sqlite:data/x.db");
-        assert_eq!(redact("postgres://app:p@ss@h:5/db"), "postgres://app:***@h:5/db");
+        assert_eq!(
+            redact("postgres://app:p@ss@h:5/db"),
+            "postgres://app:***@h:5/db"
+        );
         assert_eq!(
             redact("postgres://app@h/db?sslmode=require&password=s3cret&sslpassword=k"),
             "postgres://app@h/db?sslmode=require&password=***&sslpassword=***"
@@ -560,6 +567,39 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("c.properties line 2"), "{e}");
+    }
+
+    #[test]
+    fn dapr_needs_an_app_token_or_a_loopback_app_listener() {
+        let dapr = |token: &str, listen: &str| Config {
+            bus: "dapr".into(),
+            dapr_app_token: token.into(),
+            dapr_app_listen: listen.into(),
+            ..Config::default()
+        };
+        let e = dapr("", "").validate().unwrap_err().to_string();
+        assert!(
+            e.contains("dapr_app_token") && e.contains("dapr_app_listen"),
+            "{e}"
+        );
+        assert_eq!(dapr("t", "").dapr_app_listen().unwrap(), None);
+        for ok in ["127.0.0.1:3001", "[::1]:3001", "127.0.0.2:1"] {
+            assert!(dapr("", ok).dapr_app_listen().unwrap().is_some(), "{ok}");
+        }
+        for bad in [
+            "0.0.0.0:3001",
+            "10.0.0.1:3001",
+            "[::]:1",
+            "localhost:3001",
+            "3001",
+        ] {
+            let e = dapr("t", bad).validate().unwrap_err().to_string();
+            assert!(e.contains("must be a loopback"), "{bad}: {e}");
+        }
+        assert!(
+            Config::default().validate().is_ok(),
+            "other buses need neither"
+        );
     }
 
     #[test]

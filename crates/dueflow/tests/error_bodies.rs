@@ -16,17 +16,41 @@ async fn every_error_is_a_problem(s: &TestServer) {
     let made_up = Method::from_bytes(b"BREW").unwrap();
     let cases: Vec<(reqwest::RequestBuilder, StatusCode)> = vec![
         // Methods a route does not take.
-        (s.req(&ann, Method::PUT, "/api/v1/tasks"), StatusCode::METHOD_NOT_ALLOWED),
-        (s.req(&ann, Method::DELETE, "/healthz"), StatusCode::METHOD_NOT_ALLOWED),
-        (s.req(&ann, made_up.clone(), "/api/v1/tasks"), StatusCode::METHOD_NOT_ALLOWED),
+        (
+            s.req(&ann, Method::PUT, "/api/v1/tasks"),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            s.req(&ann, Method::DELETE, "/healthz"),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
+        (
+            s.req(&ann, made_up.clone(), "/api/v1/tasks"),
+            StatusCode::METHOD_NOT_ALLOWED,
+        ),
         (s.req(&ann, made_up, "/no/such/path"), StatusCode::NOT_FOUND),
         // Path segments.
-        (s.req(&ann, Method::GET, "/api/v1/tasks/%FF"), StatusCode::BAD_REQUEST),
-        (s.req(&ann, Method::DELETE, "/api/v1/webhooks/%C3%28"), StatusCode::BAD_REQUEST),
-        (s.req(&ann, Method::GET, "/api/v1/nothing-here"), StatusCode::NOT_FOUND),
+        (
+            s.req(&ann, Method::GET, "/api/v1/tasks/%FF"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            s.req(&ann, Method::DELETE, "/api/v1/webhooks/%C3%28"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            s.req(&ann, Method::GET, "/api/v1/nothing-here"),
+            StatusCode::NOT_FOUND,
+        ),
         // Queries.
-        (s.req(&ann, Method::GET, "/api/v1/tasks?limit=abc"), StatusCode::BAD_REQUEST),
-        (s.req(&ann, Method::GET, "/api/v1/tasks?limit=%FF"), StatusCode::BAD_REQUEST),
+        (
+            s.req(&ann, Method::GET, "/api/v1/tasks?limit=abc"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            s.req(&ann, Method::GET, "/api/v1/tasks?limit=%FF"),
+            StatusCode::BAD_REQUEST,
+        ),
         // JSON bodies.
         (
             s.req(&ann, Method::POST, "/api/v1/tasks")
@@ -48,7 +72,8 @@ async fn every_error_is_a_problem(s: &TestServer) {
         ),
         // Headers.
         (
-            s.req(&ann, Method::GET, "/api/v1/stream").header("upgrade", "websocket"),
+            s.req(&ann, Method::GET, "/api/v1/stream")
+                .header("upgrade", "websocket"),
             StatusCode::BAD_REQUEST,
         ),
         (
@@ -110,4 +135,7 @@ async fn made_up_methods_add_no_metric_series(s: &TestServer) {
     assert!(metrics.contains("method=\"other\""), "{metrics}");
 }
 
-both_backends!(every_error_is_a_problem, made_up_methods_add_no_metric_series);
+both_backends!(
+    every_error_is_a_problem,
+    made_up_methods_add_no_metric_series
+);

@@ -36,10 +36,15 @@ async fn refused(s: &TestServer, who: &Session, path: &str, query: &[(&str, &str
 async fn cursors_the_server_never_issued(s: &TestServer) {
     let ann = s.user("ann").await;
     for i in 0..3 {
-        s.create(&ann, json!({"title": format!("milk {i}"), "due": "2026-12-01"}))
-            .await;
+        s.create(
+            &ann,
+            json!({"title": format!("milk {i}"), "due": "2026-12-01"}),
+        )
+        .await;
     }
-    let (st, page) = s.call(&ann, Method::GET, "/api/v1/tasks?limit=1", None).await;
+    let (st, page) = s
+        .call(&ann, Method::GET, "/api/v1/tasks?limit=1", None)
+        .await;
     assert_eq!(st, StatusCode::OK, "{page}");
     let real: Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
@@ -60,7 +65,14 @@ async fn cursors_the_server_never_issued(s: &TestServer) {
         with("i", json!("tsk_\u{0}")),
         with("i", json!("x' OR 1=1 --")),
     ] {
-        refused(s, &ann, "/api/v1/tasks", &[("limit", "1"), ("cursor", &cursor)], "cursor").await;
+        refused(
+            s,
+            &ann,
+            "/api/v1/tasks",
+            &[("limit", "1"), ("cursor", &cursor)],
+            "cursor",
+        )
+        .await;
     }
     let title_key = encoded(json!({"s": "title", "n": real["n"], "k": ["a\u{0}"], "i": "tsk_x"}));
     refused(
@@ -133,10 +145,13 @@ async fn dates_beyond_the_years_a_due_takes(s: &TestServer) {
             "reminders",
         ),
     ] {
-        let (st, v) = s.call(&ann, Method::POST, "/api/v1/tasks", Some(body.clone())).await;
+        let (st, v) = s
+            .call(&ann, Method::POST, "/api/v1/tasks", Some(body.clone()))
+            .await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
         assert!(
-            v["field"].as_str().is_some_and(|f| f.starts_with(field)) || v["detail"].as_str().unwrap().contains(field),
+            v["field"].as_str().is_some_and(|f| f.starts_with(field))
+                || v["detail"].as_str().unwrap().contains(field),
             "{body}: {v}"
         );
     }
@@ -149,18 +164,30 @@ async fn dates_beyond_the_years_a_due_takes(s: &TestServer) {
     )
     .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
-    let (_, now) = s.call(&ann, Method::GET, &format!("/api/v1/tasks/{id}"), None).await;
+    let (_, now) = s
+        .call(&ann, Method::GET, &format!("/api/v1/tasks/{id}"), None)
+        .await;
     assert_eq!(now["due"], "9999-12-30");
     assert_eq!(now["version"], t["version"]);
 
     // At the edge: the preview and the completion stay within the range.
     let (st, v) = s
-        .call(&ann, Method::GET, &format!("/api/v1/tasks/{id}/occurrences"), None)
+        .call(
+            &ann,
+            Method::GET,
+            &format!("/api/v1/tasks/{id}/occurrences"),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
     assert_eq!(v, json!(["9999-12-31"]));
     let (st, v) = s
-        .call(&ann, Method::POST, &format!("/api/v1/tasks/{id}/complete"), None)
+        .call(
+            &ann,
+            Method::POST,
+            &format!("/api/v1/tasks/{id}/complete"),
+            None,
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{v}");
 
@@ -175,11 +202,19 @@ async fn dates_beyond_the_years_a_due_takes(s: &TestServer) {
         (json!({"until": "+262142-12-31T00:00:00Z"}), "until"),
     ] {
         let (st, v) = s
-            .call(&ann, Method::POST, "/api/v1/reminders/rem_x/snooze", Some(body.clone()))
+            .call(
+                &ann,
+                Method::POST,
+                "/api/v1/reminders/rem_x/snooze",
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(st, StatusCode::BAD_REQUEST, "{body}: {v}");
         assert_eq!(v["field"], field, "{body}: {v}");
     }
 }
 
-both_backends!(cursors_the_server_never_issued, dates_beyond_the_years_a_due_takes);
+both_backends!(
+    cursors_the_server_never_issued,
+    dates_beyond_the_years_a_due_takes
+);

@@ -38,6 +38,9 @@ fn migrate_never_prints_the_database_password() {
     ] {
         let out = migrate_output(url);
         assert!(!out.contains("hunter2"), "{url} printed as: {out}");
-        assert!(out.contains("postgres://"), "{url}: says which database: {out}");
+        assert!(
+            out.contains("postgres://"),
+            "{url}: says which database: {out}"
+        );
     }
 }

@@ -72,7 +72,7 @@ impl StreamHub {
     fn skips_ahead(&self, user_id: &str, seq: i64) -> bool {
         let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
         let last = users.get(user_id).map_or(0, |l| l.last);
-        seq > last && seq - last != 1
+        seq > last && (last == 0 || seq - last != 1)
     }
 
     /// Record an event; older or repeated sequence numbers are ignored.
@@ -210,6 +210,18 @@ mod tests {
         assert!(!sub.gap);
         assert!(hub.subscribe("u", at(2)).gap, "events 3..10 are gone");
         assert!(hub.subscribe("other", at(0)).backlog.is_empty());
+    }
+
+    #[test]
+    fn numbers_that_skip_ahead_are_the_ones_to_confirm() {
+        let hub = StreamHub::default();
+        assert!(hub.skips_ahead("u", 1), "the first number heard of a user");
+        hub.push("u", item(7));
+        assert!(!hub.skips_ahead("u", 8));
+        assert!(!hub.skips_ahead("u", 7), "a repeat is ignored anyway");
+        assert!(!hub.skips_ahead("u", 3), "an old one is ignored anyway");
+        assert!(hub.skips_ahead("u", 9));
+        assert!(hub.skips_ahead("u", 9_000_000_000_000_000_000));
     }
 
     #[test]

@@ -105,7 +105,10 @@ pub fn tiers(
                 // that FTS5 seeks to.
                 let bound = match within {
                     Some(v) => {
-                        format!(" AND tasks_fts.rowid < {}", b.bind(SqlValue::Int(position(base, v)?)))
+                        format!(
+                            " AND tasks_fts.rowid < {}",
+                            b.bind(SqlValue::Int(position(base, v)?))
+                        )
                     }
                     None => String::new(),
                 };
