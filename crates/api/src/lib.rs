@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(problem::no_route)
         .layer(axum::middleware::from_fn(text::refuse_nul_in_path))
+        .layer(axum::middleware::map_response(problem::stray_errors))
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -55,6 +56,7 @@ pub fn ops_app(state: AppState) -> Router {
     routes::probes()
         .route("/metrics", get(metrics::render))
         .fallback(problem::no_route)
+        .layer(axum::middleware::map_response(problem::stray_errors))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -39,11 +40,33 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// The method as a label: the standard methods by name, any other as
+/// `other`, so made-up methods add no series.
+fn method_label(m: &Method) -> String {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    if KNOWN.contains(m) {
+        m.as_str().to_owned()
+    } else {
+        "other".to_owned()
+    }
+}
+
 /// Records every request under its route template (never the raw path, so
-/// ids do not explode the label set).
+/// ids do not explode the label set; paths no route matches are
+/// `unmatched`) and its method (made-up ones as `other`).
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let route = req
         .extensions()
         .get::<MatchedPath>()

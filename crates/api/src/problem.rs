@@ -42,6 +42,12 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     Internal(String),
+    /// Any other status, for the errors the router answers by itself
+    /// ([`stray_errors`]).
+    Http {
+        status: StatusCode,
+        detail: String,
+    },
 }
 
 /// The media type of every error body.
@@ -222,6 +228,14 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
+            ApiError::Http { status, detail } => (
+                *status,
+                "urn:dueflow:problem:http",
+                status.canonical_reason().unwrap_or("Error"),
+                detail.clone(),
+                None,
+                None,
+            ),
         };
         let body = serde_json::to_vec(&Problem {
             kind,
@@ -254,4 +268,42 @@ impl IntoResponse for ApiError {
 /// Answer for a path no route matches.
 pub async fn no_route() -> ApiError {
     ApiError::NotFound
+}
+
+/// The most of a stray error's own text that is kept as its detail.
+const STRAY_TEXT_MAX: usize = 1024;
+
+/// Errors the router and axum's extractors answer by themselves — a method
+/// the route does not take (405, empty), a path segment that is not UTF-8
+/// (400, text/plain), a failed upgrade — rendered as problems like every
+/// other error, keeping their headers (`Allow`) and their text as detail.
+pub async fn stray_errors(res: Response) -> Response {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, STRAY_TEXT_MAX)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let detail = match status {
+        // The router adds `Allow` after this, once the route is known.
+        StatusCode::METHOD_NOT_ALLOWED => {
+            "this path does not take that method; the Allow header lists those it takes".into()
+        }
+        _ if !text.is_empty() => text,
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let mut out = ApiError::Http { status, detail }.into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().append(name, value.clone());
+        }
+    }
+    out
 }

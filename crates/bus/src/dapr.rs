@@ -9,7 +9,9 @@
 //! component has a dead-letter topic). Within one app id Dapr delivers
 //! each event to one replica: consumer groups are app ids. With Dapr's API
 //! tokens configured, requests to the sidecar carry `dapr-api-token` and
-//! only requests carrying the app token are taken as deliveries.
+//! only requests carrying the app token are taken as deliveries; without
+//! an app token these routes are served only on a loopback listener of
+//! their own, never beside the public API.
 
 use std::sync::Arc;
 
@@ -19,11 +21,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
+use subtle::ConstantTimeEq;
 
 use crate::subscribers::Subscribers;
 use crate::{BusError, HandlerError, Message, Publisher, TopicNames};
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DaprConfig {
     /// The sidecar's HTTP API, e.g. `http://127.0.0.1:3500`.
     pub endpoint: String,
@@ -35,6 +38,20 @@ pub struct DaprConfig {
     pub api_token: Option<String>,
     /// Required from the sidecar as `dapr-api-token` (Dapr's `APP_API_TOKEN`).
     pub app_token: Option<String>,
+}
+
+/// Shows whether the tokens are set, never their values.
+impl std::fmt::Debug for DaprConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |t: &Option<String>| if t.is_some() { "***" } else { "none" };
+        f.debug_struct("DaprConfig")
+            .field("endpoint", &self.endpoint)
+            .field("pubsub", &self.pubsub)
+            .field("topics", &self.topics)
+            .field("api_token", &set(&self.api_token))
+            .field("app_token", &set(&self.app_token))
+            .finish()
+    }
 }
 
 pub struct DaprPublisher {
@@ -103,8 +120,9 @@ pub fn router(config: DaprConfig, subscriber: Arc<Subscribers>) -> Router {
 }
 
 impl Routes {
-    /// Whether a request comes from the sidecar: it carries the app token,
-    /// when one is configured (compared in constant time).
+    /// Whether a request comes from the sidecar: it carries the app token
+    /// (compared in constant time), or, without one, the routes are served
+    /// only on a loopback listener of their own (the configuration ensures it).
     fn is_sidecar(&self, headers: &HeaderMap) -> bool {
         let Some(want) = &self.config.app_token else {
             return true;
@@ -113,12 +131,7 @@ impl Routes {
             .get(TOKEN_HEADER)
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        got.len() == want.len()
-            && got
-                .iter()
-                .zip(want.as_bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        got.ct_eq(want.as_bytes()).into()
     }
 }
 
@@ -194,4 +207,23 @@ async fn deliver(r: &Routes, topic: String, body: String) -> Json<Value> {
         }
     }
     status("SUCCESS")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_tokens() {
+        let c = DaprConfig {
+            endpoint: "http://127.0.0.1:3500".into(),
+            pubsub: "p".into(),
+            topics: TopicNames::default(),
+            api_token: Some("sidecar-secret".into()),
+            app_token: Some("app-secret".into()),
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("127.0.0.1:3500"), "{shown}");
+    }
 }

@@ -30,7 +30,7 @@ const ATTEMPTS: u32 = 5;
 /// How long a message may wait for room in librdkafka's local queue.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KafkaConfig {
     /// `host:port,host:port`.
     pub brokers: String,
@@ -41,6 +41,19 @@ pub struct KafkaConfig {
     pub session_timeout_ms: u32,
     /// The topics' names on the broker.
     pub topics: TopicNames,
+}
+
+/// Shows the extra properties' names, never their values (SASL
+/// passwords, keys).
+impl std::fmt::Debug for KafkaConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaConfig")
+            .field("brokers", &self.brokers)
+            .field("properties", &self.properties.keys().collect::<Vec<_>>())
+            .field("session_timeout_ms", &self.session_timeout_ms)
+            .field("topics", &self.topics)
+            .finish()
+    }
 }
 
 impl KafkaConfig {
@@ -436,5 +449,23 @@ async fn dead_letter(
             () = tokio::time::sleep(backoff) => {}
         }
         backoff = (backoff * 2).min(Duration::from_secs(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_property_values() {
+        let c = KafkaConfig {
+            brokers: "127.0.0.1:9092".into(),
+            properties: [("sasl.password".to_owned(), "hunter2".to_owned())].into(),
+            session_timeout_ms: 6000,
+            topics: TopicNames::default(),
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("sasl.password"), "{shown}");
     }
 }

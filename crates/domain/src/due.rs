@@ -3,10 +3,11 @@
 //! user gave when printed back, and both map onto instants for sorting and
 //! filtering in the task's zone.
 
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::ops::RangeInclusive;
 
 use crate::FieldError;
 
@@ -18,22 +19,42 @@ pub enum Due {
     At(DateTime<FixedOffset>),
 }
 
+/// Years a due may fall in (as written): four-digit years, which leave
+/// every day and instant computed from a due well within chrono's range.
+pub const YEARS: RangeInclusive<i32> = 1..=9999;
+
 impl Due {
-    /// Parse `YYYY-MM-DD` or an RFC 3339 date-time with offset.
+    /// Parse `YYYY-MM-DD` or an RFC 3339 date-time with offset, in [`YEARS`].
     pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
         let s = s.trim();
-        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            return Ok(Due::Date(d));
-        }
-        DateTime::parse_from_rfc3339(s).map(Due::At).map_err(|_| {
-            FieldError::new(
+        let due = if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Due::Date(d)
+        } else {
+            DateTime::parse_from_rfc3339(s).map(Due::At).map_err(|_| {
+                FieldError::new(
+                    field,
+                    format!(
+                        "'{s}' is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time with \
+                         offset (for example 2026-12-01T09:00:00+01:00)"
+                    ),
+                )
+            })?
+        };
+        let in_range = match due {
+            Due::Date(d) => YEARS.contains(&d.year()),
+            Due::At(t) => YEARS.contains(&t.year()),
+        };
+        if !in_range {
+            return Err(FieldError::new(
                 field,
                 format!(
-                    "'{s}' is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time with offset \
-                     (for example 2026-12-01T09:00:00+01:00)"
+                    "'{s}' is out of range: a due falls between the years {} and {}",
+                    YEARS.start(),
+                    YEARS.end()
                 ),
-            )
-        })
+            ));
+        }
+        Ok(due)
     }
 
     /// The instant this due starts at: local midnight in `tz` for a date.
@@ -109,5 +130,49 @@ mod tests {
             Due::parse("due", "2026-12-01T09:30:00").is_err(),
             "offset is required"
         );
+    }
+
+    #[test]
+    fn only_four_digit_years() {
+        for s in [
+            "+262142-12-31",
+            "-0001-01-01",
+            "0000-12-31",
+            "0000-12-31T23:00:00-05:00",
+        ] {
+            let e = Due::parse("due", s).unwrap_err();
+            assert!(e.message.contains("years 1 and 9999"), "{s}: {e}");
+        }
+        assert!(Due::parse("due", "10000-01-01").is_err());
+        for s in ["0001-01-01", "9999-12-31", "9999-12-31T23:59:59-14:00"] {
+            assert!(Due::parse("due", s).is_ok(), "{s}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever a due in range, its instants are computed without
+        /// leaving chrono's range, in any zone.
+        #[test]
+        fn instants_of_any_due_in_range(
+            days in 0i64..3_652_059,
+            secs in 0i64..86_400,
+            offset_min in -1439i32..=1439,
+            zone in proptest::sample::select(vec!["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Berlin"]),
+        ) {
+            let tz: Tz = zone.parse().unwrap();
+            let day = NaiveDate::from_ymd_opt(1, 1, 1).unwrap() + Duration::days(days);
+            let date = Due::parse("due", &day.format("%Y-%m-%d").to_string()).unwrap();
+            assert!(date.starts_at(tz) < date.overdue_from(tz));
+            let off = FixedOffset::east_opt(offset_min * 60).unwrap();
+            let text = off
+                .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+                .unwrap()
+                .checked_add_signed(Duration::seconds(secs))
+                .unwrap()
+                .to_rfc3339();
+            if let Ok(at) = Due::parse("due", &text) {
+                assert_eq!(at.starts_at(tz), at.overdue_from(tz));
+            }
+        }
     }
 }

@@ -44,34 +44,72 @@ pub fn parse_event(name: &str) -> Result<EventType, String> {
         })
 }
 
-/// Whether `ip` is on the public internet (not loopback, private,
-/// link-local, shared, reserved or unspecified).
+/// IPv4 blocks that are not global unicast: the IANA IPv4 Special-Purpose
+/// Address Registry (RFC 6890 and its updates) entries not marked globally
+/// reachable, plus multicast (RFC 5771) and the reserved 240/4 with the
+/// broadcast address (RFC 1112).
+const V4_NOT_GLOBAL: [([u8; 4], u8); 15] = [
+    ([0, 0, 0, 0], 8),       // "this network" (RFC 791)
+    ([10, 0, 0, 0], 8),      // private (RFC 1918)
+    ([100, 64, 0, 0], 10),   // shared address space (RFC 6598)
+    ([127, 0, 0, 0], 8),     // loopback (RFC 1122)
+    ([169, 254, 0, 0], 16),  // link-local (RFC 3927)
+    ([172, 16, 0, 0], 12),   // private (RFC 1918)
+    ([192, 0, 0, 0], 24),    // IETF protocol assignments (RFC 6890)
+    ([192, 0, 2, 0], 24),    // documentation (RFC 5737)
+    ([192, 88, 99, 0], 24),  // 6to4 relay anycast, deprecated (RFC 7526)
+    ([192, 168, 0, 0], 16),  // private (RFC 1918)
+    ([198, 18, 0, 0], 15),   // benchmarking (RFC 2544)
+    ([198, 51, 100, 0], 24), // documentation (RFC 5737)
+    ([203, 0, 113, 0], 24),  // documentation (RFC 5737)
+    ([224, 0, 0, 0], 4),     // multicast (RFC 5771)
+    ([240, 0, 0, 0], 4),     // reserved (RFC 1112), with 255.255.255.255
+];
+
+/// IPv6 blocks inside global unicast (2000::/3, RFC 4291) that are not
+/// global: the IANA IPv6 Special-Purpose Address Registry entries there not
+/// marked globally reachable.
+const V6_NOT_GLOBAL: [(u128, u8); 3] = [
+    // IETF protocol assignments (RFC 2928): Teredo 2001::/32 (RFC 4380),
+    // benchmarking, ORCHID and the rest.
+    (0x2001_0000 << 96, 23),
+    (0x2001_0db8 << 96, 32), // documentation (RFC 3849)
+    (0x3fff << 112, 20),     // documentation (RFC 9637)
+];
+
+/// Whether the `bits`-bit address `addr` is in `net`/`len`.
+fn in_block(addr: u128, bits: u32, net: u128, len: u8) -> bool {
+    (addr ^ net) >> (bits - u32::from(len)) == 0
+}
+
+/// Whether `ip` is global unicast, the only kind of address a webhook may
+/// reach unless the operator allows private ones. IPv4 embedded in IPv6
+/// (IPv4-mapped `::ffff:0:0/96`, NAT64 `64:ff9b::/96` of RFC 6052, 6to4
+/// `2002::/16` of RFC 3056) is judged as the IPv4 address it carries;
+/// IPv4-compatible, site-local, unique-local, link-local, multicast and
+/// everything else outside 2000::/3 is not global.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                || a == 0
-                || (a == 100 && (64..128).contains(&b))
-                || (a == 198 && (18..20).contains(&b))
-                || a >= 240)
+            let a = u128::from(u32::from(v4));
+            !V4_NOT_GLOBAL
+                .iter()
+                .any(|(net, len)| in_block(a, 32, u128::from(u32::from_be_bytes(*net)), *len))
         }
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_public(IpAddr::V4(v4)),
-            None => {
-                let first = v6.segments()[0];
-                !(v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_multicast()
-                    || (first & 0xfe00) == 0xfc00
-                    || (first & 0xffc0) == 0xfe80)
+        IpAddr::V6(v6) => {
+            let a = u128::from(v6);
+            let embedded = |shift: u32| IpAddr::V4(std::net::Ipv4Addr::from((a >> shift) as u32));
+            if in_block(a, 128, 0xffff << 32, 96) || in_block(a, 128, 0x0064_ff9b << 96, 96) {
+                return is_public(embedded(0));
             }
-        },
+            if in_block(a, 128, 0x2002 << 112, 16) {
+                return is_public(embedded(80));
+            }
+            in_block(a, 128, 0x2 << 124, 3)
+                && !V6_NOT_GLOBAL
+                    .iter()
+                    .any(|(net, len)| in_block(a, 128, *net, *len))
+        }
     }
 }
 
@@ -94,8 +132,9 @@ pub fn check_url(text: &str, allow_private: bool) -> Result<Url, String> {
     };
     match literal {
         Some(ip) if !allow_private && !is_public(ip) => Err(format!(
-            "{ip} is a private or loopback address; webhooks only reach public addresses \
-             unless the server allows private ones (DUEFLOW_WEBHOOKS_ALLOW_PRIVATE)"
+            "{ip} is not a public address (it is private, loopback or reserved); webhooks \
+             only reach public addresses unless the server allows private ones \
+             (DUEFLOW_WEBHOOKS_ALLOW_PRIVATE)"
         )),
         _ => Ok(url),
     }
@@ -118,10 +157,42 @@ mod tests {
             "fd00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.0.0.1",
+            "64:ff9b:1::1.1.1.1",
+            "::127.0.0.1",
+            "::1.1.1.1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "fec0::1",
+            "192.0.0.1",
+            "192.0.0.170",
+            "192.88.99.1",
+            "198.18.0.1",
+            "203.0.113.9",
+            "224.0.0.1",
+            "255.255.255.255",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "2001:db8::1",
+            "3fff::1",
+            "ff02::1",
+            "100::1",
+            "::",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["1.1.1.1", "2606:4700::1111"] {
+        for ip in [
+            "1.1.1.1",
+            "8.8.8.8",
+            "192.0.3.1",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "2a00:1450:4001:80b::200e",
+            "64:ff9b::101:101",
+            "::ffff:1.1.1.1",
+            "2002:101:101::1",
+        ] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
         }
         assert!(check_url("http://127.0.0.1:9/x", false).is_err());

@@ -24,7 +24,9 @@ use dueflow_workers::email::{SmtpConfig, SmtpTls};
 use crate::cli::ServerArgs;
 use crate::roles::Role;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// No `Debug`: it holds secrets (the database URL, the SMTP password, the
+/// Dapr tokens, Kafka's SASL settings).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub data_dir: PathBuf,
@@ -71,6 +73,10 @@ pub struct Config {
     pub dapr_api_token: String,
     /// Token the sidecar must send (Dapr's `APP_API_TOKEN`); empty: none.
     pub dapr_app_token: String,
+    /// A loopback `HOST:PORT` of its own for the routes the sidecar calls
+    /// (the sidecar's app port points at it); empty: those routes are on
+    /// `listen` and need `dapr_app_token`.
+    pub dapr_app_listen: String,
     /// Let webhooks reach loopback and private addresses.
     pub webhooks_allow_private: bool,
     /// SMTP server for reminder mails; empty: no mail.
@@ -124,6 +130,7 @@ impl Default for Config {
             dapr_pubsub: "dueflow-pubsub".into(),
             dapr_api_token: String::new(),
             dapr_app_token: String::new(),
+            dapr_app_listen: String::new(),
             webhooks_allow_private: false,
             smtp_host: String::new(),
             smtp_port: 587,
@@ -156,7 +163,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 34] = [
+const ENV_KEYS: [&str; 35] = [
     "data_dir",
     "database_url",
     "listen",
@@ -179,6 +186,7 @@ const ENV_KEYS: [&str; 34] = [
     "dapr_pubsub",
     "dapr_api_token",
     "dapr_app_token",
+    "dapr_app_listen",
     "webhooks_allow_private",
     "smtp_host",
     "smtp_port",
@@ -322,7 +330,9 @@ impl Config {
                 "invalid configuration: dapr_http_endpoint = '{}' is not an http:// URL",
                 self.dapr_http_endpoint
             ),
-            "dapr" => {}
+            "dapr" => {
+                self.dapr_app_listen()?;
+            }
             other => bail!("invalid configuration: bus = '{other}'; use inproc, kafka or dapr"),
         }
         self.smtp()?;
@@ -468,6 +478,30 @@ impl Config {
         })
     }
 
+    /// Where the routes the Dapr sidecar calls are served, when not on
+    /// `listen`: only loopback, and without it only the app token tells
+    /// the sidecar's deliveries from anyone else's requests.
+    pub fn dapr_app_listen(&self) -> anyhow::Result<Option<SocketAddr>> {
+        if self.dapr_app_listen.is_empty() {
+            if self.dapr_app_token.is_empty() {
+                bail!(
+                    "invalid configuration: bus = 'dapr' needs dapr_app_token (DUEFLOW_DAPR_APP_TOKEN, \
+                     Dapr's APP_API_TOKEN) or dapr_app_listen (DUEFLOW_DAPR_APP_LISTEN) on a loopback \
+                     address, so that only the sidecar can deliver events"
+                );
+            }
+            return Ok(None);
+        }
+        match self.dapr_app_listen.parse::<SocketAddr>() {
+            Ok(addr) if addr.ip().is_loopback() => Ok(Some(addr)),
+            _ => bail!(
+                "invalid configuration: dapr_app_listen = '{}' must be a loopback HOST:PORT, \
+                 such as 127.0.0.1:3001",
+                self.dapr_app_listen
+            ),
+        }
+    }
+
     /// The roles to run, validated.
     pub fn roles(&self) -> anyhow::Result<Vec<Role>> {
         let mut out = Vec::new();
@@ -521,18 +555,35 @@ impl Config {
     }
 }
 
-/// The URL with any password replaced by `***`.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+/// The database URL as it may be shown: its password and any
+/// `password` parameter (`sslpassword` too) blanked as `***`. A URL that
+/// does not parse shows only its scheme.
+pub fn redact(database_url: &str) -> String {
+    let Some((scheme, _)) = database_url.split_once("://") else {
+        return database_url.to_owned();
     };
-    match rest.split_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+    let Ok(mut url) = url::Url::parse(database_url) else {
+        return format!("{scheme}://***");
+    };
+    if url.password().is_some() && url.set_password(Some("***")).is_err() {
+        return format!("{scheme}://***");
     }
+    let secret = |k: &str| k.to_ascii_lowercase().ends_with("password");
+    if url.query_pairs().any(|(k, _)| secret(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret(&k) {
+                    "***".into()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }
 
 #[cfg(test)]
@@ -544,6 +595,15 @@ mod tests {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("sqlite:data/x.db"), "sqlite:data/x.db");
+        assert_eq!(
+            redact("postgres://app:p@ss@h:5/db"),
+            "postgres://app:***@h:5/db"
+        );
+        assert_eq!(
+            redact("postgres://app@h/db?sslmode=require&password=s3cret&sslpassword=k"),
+            "postgres://app@h/db?sslmode=require&password=***&sslpassword=***"
+        );
+        assert_eq!(redact("postgres://u:pw@[::1/db"), "postgres://***");
     }
 
     #[test]
@@ -645,12 +705,45 @@ mod tests {
     }
 
     #[test]
+    fn dapr_needs_an_app_token_or_a_loopback_app_listener() {
+        let dapr = |token: &str, listen: &str| Config {
+            bus: "dapr".into(),
+            dapr_app_token: token.into(),
+            dapr_app_listen: listen.into(),
+            ..Config::default()
+        };
+        let e = dapr("", "").validate().unwrap_err().to_string();
+        assert!(
+            e.contains("dapr_app_token") && e.contains("dapr_app_listen"),
+            "{e}"
+        );
+        assert_eq!(dapr("t", "").dapr_app_listen().unwrap(), None);
+        for ok in ["127.0.0.1:3001", "[::1]:3001", "127.0.0.2:1"] {
+            assert!(dapr("", ok).dapr_app_listen().unwrap().is_some(), "{ok}");
+        }
+        for bad in [
+            "0.0.0.0:3001",
+            "10.0.0.1:3001",
+            "[::]:1",
+            "localhost:3001",
+            "3001",
+        ] {
+            let e = dapr("t", bad).validate().unwrap_err().to_string();
+            assert!(e.contains("must be a loopback"), "{bad}: {e}");
+        }
+        assert!(
+            Config::default().validate().is_ok(),
+            "other buses need neither"
+        );
+    }
+
+    #[test]
     fn flags_override_and_bad_listen_is_refused() {
         let args = ServerArgs {
             listen: Some("nonsense".into()),
             ..Default::default()
         };
-        let e = Config::load(&args).unwrap_err().to_string();
+        let e = Config::load(&args).err().unwrap().to_string();
         assert!(e.contains("listen"), "{e}");
         let args = ServerArgs {
             listen: Some("127.0.0.1:9999".into()),

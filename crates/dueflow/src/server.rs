@@ -81,7 +81,7 @@ fn consumers(
             Role::Api => (
                 &[TASK_UPDATES][..],
                 (own_group("stream"), Start::Latest),
-                Arc::new(HubFeed(state.hub.clone())),
+                Arc::new(HubFeed::new(state.hub.clone(), state.store.clone())),
             ),
             Role::Recurring => (
                 &[TASK_EVENTS][..],
@@ -134,7 +134,7 @@ fn spawn_workers(
         smtp: config.smtp()?,
     };
     if config.bus == "inproc" {
-        let live = Arc::new(HubFeed(state.hub.clone()));
+        let live = Arc::new(HubFeed::new(state.hub.clone(), state.store.clone()));
         let tasks = dueflow_workers::spawn_embedded(
             store,
             live,
@@ -212,6 +212,18 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    // The routes the Dapr sidecar calls, on a loopback listener of their own.
+    let dapr_listener = match config.bus.as_str() {
+        "dapr" => match config.dapr_app_listen()? {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on dapr_app_listen {addr}"))?,
+            ),
+            None => None,
+        },
+        _ => None,
+    };
     tracing::info!(
         listen = %listener.local_addr()?,
         database = %redact(&config.database_url()),
@@ -236,15 +248,25 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
         },
     );
     let shutdown = CancellationToken::new();
-    let (workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
+    let (mut workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
     let streams = state.streams.clone();
     let mut router = if roles.contains(&Role::Api) {
         dueflow_api::app(state)
     } else {
         dueflow_api::ops_app(state)
     };
-    if let Some(routes) = dapr_routes {
-        router = router.merge(routes);
+    match (dapr_routes, dapr_listener) {
+        (Some(routes), Some(listener)) => {
+            tracing::info!(listen = %listener.local_addr()?, "serving the Dapr sidecar's routes");
+            let stop = shutdown.clone().cancelled_owned();
+            workers.push(tokio::spawn(async move {
+                if let Err(e) = dueflow_api::serve_router(listener, routes, stop).await {
+                    tracing::error!(error = %e, "the Dapr sidecar's listener failed");
+                }
+            }));
+        }
+        (Some(routes), None) => router = router.merge(routes),
+        (None, _) => {}
     }
     let served =
         dueflow_api::connections::serve(listener, router, config.http_limits(), async move {

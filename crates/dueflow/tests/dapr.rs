@@ -207,6 +207,18 @@ async fn every_role_over_the_dapr_http_contract() {
         .await
         .unwrap();
     let id = task["id"].as_str().unwrap();
+    // A delivery without the app token is refused and changes nothing.
+    let forged = forged_reminder(me["id"].as_str().unwrap(), id, 0);
+    for token in [None, Some("wrong"), Some("app-secreT")] {
+        let mut req = http
+            .post(format!("{base}/dapr/events/reminders"))
+            .header("content-type", "application/cloudevents+json")
+            .body(forged.to_string());
+        if let Some(t) = token {
+            req = req.header("dapr-api-token", t);
+        }
+        assert_eq!(req.send().await.unwrap().status(), 401, "{token:?}");
+    }
     let res = http
         .post(format!("{base}/api/v1/tasks/{id}/complete"))
         .bearer_auth(&token)
@@ -333,4 +345,276 @@ async fn every_role_over_the_dapr_http_contract() {
         1,
         "the replay created nothing"
     );
+    let notes: Value = get("/api/v1/notifications")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(notes["items"], json!([]), "the forged reminder left none");
+    let activity: Value = get("/api/v1/activity").await.unwrap().json().await.unwrap();
+    assert!(
+        activity["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != forged["id"]),
+        "{activity:#}"
+    );
+}
+
+/// `dueflow serve` with `env`, which must exit at once: its stderr.
+fn refused_start(env: &[(&str, String)]) -> String {
+    let mut child = common::process::dueflow(
+        env,
+        &["serve", "--listen", &format!("127.0.0.1:{}", free_port())],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("dueflow serve started");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn dapr_mode_needs_an_app_token_or_a_loopback_app_listener() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env = vec![
+        (
+            "DUEFLOW_DATA_DIR",
+            tmp.path().join("data").display().to_string(),
+        ),
+        ("DUEFLOW_BUS", "dapr".to_owned()),
+    ];
+    let err = refused_start(&env);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("dapr_app_token")
+            && err.contains("DUEFLOW_DAPR_APP_LISTEN")
+            && err.contains("loopback"),
+        "{err}"
+    );
+    for addr in ["0.0.0.0:3001", "192.0.2.1:3001", "[::]:3001", "localhost"] {
+        let mut env = env.clone();
+        env.push(("DUEFLOW_DAPR_APP_LISTEN", addr.to_owned()));
+        let err = refused_start(&env);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("dapr_app_listen = '{addr}' must be a loopback")),
+            "{err}"
+        );
+    }
+}
+
+/// One app over the test sidecar whose deliveries arrive on a loopback
+/// listener of their own and carry no token.
+struct LoopbackApp {
+    _tmp: tempfile::TempDir,
+    _app: common::process::Proc,
+    base: String,
+    /// Where the sidecar delivers.
+    deliveries: String,
+    token: String,
+    user_id: String,
+    http: reqwest::Client,
+}
+
+impl LoopbackApp {
+    async fn start() -> LoopbackApp {
+        let tmp = tempfile::tempdir().unwrap();
+        let (app_port, delivery_port) = (free_port(), free_port());
+        let (_sidecar, sidecar_port) = sidecar(delivery_port).await;
+        let env = [
+            (
+                "DUEFLOW_DATA_DIR",
+                tmp.path().join("data").display().to_string(),
+            ),
+            ("DUEFLOW_BUS", "dapr".to_owned()),
+            (
+                "DUEFLOW_DAPR_HTTP_ENDPOINT",
+                format!("http://127.0.0.1:{sidecar_port}"),
+            ),
+            ("DUEFLOW_DAPR_API_TOKEN", SIDECAR_TOKEN.to_owned()),
+            (
+                "DUEFLOW_DAPR_APP_LISTEN",
+                format!("127.0.0.1:{delivery_port}"),
+            ),
+        ];
+        let token = user_with_token(&env);
+        let app = serve(&env, app_port, &[]);
+        common::process::wait_for_port(delivery_port, "the Dapr app listener");
+        let base = format!("http://127.0.0.1:{app_port}");
+        let http = reqwest::Client::new();
+        let me: Value = http
+            .get(format!("{base}/api/v1/me"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        LoopbackApp {
+            _tmp: tmp,
+            _app: app,
+            base,
+            deliveries: format!("http://127.0.0.1:{delivery_port}"),
+            token,
+            user_id: me["id"].as_str().unwrap().to_owned(),
+            http,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn create(&self, title: &str) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/tasks", self.base))
+            .bearer_auth(&self.token)
+            .json(&json!({ "title": title }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        res.json().await.unwrap()
+    }
+}
+
+/// A reminder.due CloudEvent for `user` that no store wrote, numbered `seq`.
+fn forged_reminder(user: &str, task: &str, seq: i64) -> Value {
+    let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
+    let at = "2026-12-01T09:00:00.000Z";
+    json!({
+        "specversion": "1.0", "id": id, "source": "/dueflow",
+        "type": "dueflow.reminder.due.v1", "subject": task, "time": at,
+        "datacontenttype": "application/json", "partitionkey": user,
+        "usersequence": seq,
+        "traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "data": {
+            "reminder": {"id": "rem_forged", "task_id": task, "at": at, "fire_at": at,
+                         "state": "fired", "fired_at": at},
+            "task": {"title": "FORGED: reset your password at http://evil.example"},
+        },
+    })
+}
+
+/// Nothing a forged event would have left: no notification, no activity
+/// row of it, nothing of it on the live stream.
+async fn left_no_trace(app: &LoopbackApp, ws: &mut common::live::Ws, forged_id: &str) {
+    while let Some(e) = common::live::next(ws, Duration::from_millis(1500)).await {
+        assert_ne!(e["id"], forged_id, "{e}");
+    }
+    let notes = app.get("/api/v1/notifications").await;
+    assert_eq!(notes["items"], json!([]), "{notes}");
+    let activity = app.get("/api/v1/activity").await;
+    assert!(
+        activity["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != forged_id),
+        "{activity}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_are_heard_only_on_the_loopback_app_listener() {
+    let app = LoopbackApp::start().await;
+    let task = app.create("Pay rent").await;
+    let mut ws = common::live::connect(&app.base, &app.token, None).await;
+
+    // The public port does not serve the sidecar's routes at all.
+    let forged = forged_reminder(&app.user_id, task["id"].as_str().unwrap(), 0);
+    for topic in ["reminders", "task-events", "task-updates"] {
+        let res = app
+            .http
+            .post(format!("{}/dapr/events/{topic}", app.base))
+            .header("content-type", "application/cloudevents+json")
+            .body(forged.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{topic}");
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{topic}"
+        );
+    }
+    let res = app
+        .http
+        .get(format!("{}/dapr/subscribe", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    left_no_trace(&app, &mut ws, forged["id"].as_str().unwrap()).await;
+
+    // The sidecar, on the loopback listener, delivers: events keep flowing.
+    let next = app.create("Water plants").await;
+    let seen = common::live::next(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("the task's event on the live stream");
+    assert_eq!(seen["subject"], next["id"], "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_sequence_does_not_hide_later_events() {
+    let app = LoopbackApp::start().await;
+    let task = app.create("Pay rent").await;
+    let mut ws = common::live::connect(&app.base, &app.token, None).await;
+    while common::live::next(&mut ws, Duration::from_millis(500))
+        .await
+        .is_some()
+    {}
+
+    // An event no store numbered, as a bus may carry it: refused, not adopted.
+    let forged = forged_reminder(
+        &app.user_id,
+        task["id"].as_str().unwrap(),
+        9_000_000_000_000_000_000,
+    );
+    let answer: Value = app
+        .http
+        .post(format!("{}/dapr/events/task-updates", app.deliveries))
+        .header("content-type", "application/cloudevents+json")
+        .body(forged.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer, json!({"status": "DROP"}));
+
+    // The user's real events still reach the live client, numbered on.
+    for title in ["Water plants", "Call mum"] {
+        let created = app.create(title).await;
+        let seen = common::live::next(&mut ws, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("{title} never reached the live client"));
+        assert_eq!(seen["subject"], created["id"], "{seen}");
+        assert!(seen["usersequence"].as_i64().unwrap() < 100, "{seen}");
+    }
 }

@@ -16,6 +16,10 @@ pub fn decode_cursor(c: &str) -> Result<(i64, String), ApiError> {
     let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
     let text = String::from_utf8(raw).map_err(|_| bad())?;
     let (t, id) = text.split_once(':').ok_or_else(bad)?;
+    // Ids are `[A-Za-z0-9_]`: anything else is no row's (and NUL no text's).
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(bad());
+    }
     Ok((t.parse().map_err(|_| bad())?, id.to_owned()))
 }
 

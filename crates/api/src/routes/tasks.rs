@@ -170,7 +170,8 @@ pub async fn list(
         .as_deref()
         .filter(|c| !c.is_empty())
         .map(Cursor::decode)
-        .transpose()?;
+        .transpose()
+        .map_err(|_| ApiError::invalid("cursor", "cursor is not one this server issued"))?;
     let page = state
         .store
         .list_tasks(

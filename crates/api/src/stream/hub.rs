@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::Envelope;
+use dueflow_store::Store;
 use tokio::sync::broadcast;
 
 /// Events kept per user for clients that reconnect.
@@ -64,6 +65,16 @@ pub struct StreamHub {
 }
 
 impl StreamHub {
+    /// Whether `seq` would skip numbers after the last one held for the
+    /// user (or is the first): one user's numbers are contiguous on the
+    /// live-update topic, so only such a number can be forged, and it is
+    /// confirmed with the database before it is adopted.
+    fn skips_ahead(&self, user_id: &str, seq: i64) -> bool {
+        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        let last = users.get(user_id).map_or(0, |l| l.last);
+        seq > last && (last == 0 || seq - last != 1)
+    }
+
     /// Record an event; older or repeated sequence numbers are ignored.
     pub fn push(&self, user_id: &str, item: Item) {
         let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
@@ -119,23 +130,49 @@ impl StreamHub {
     }
 }
 
-/// The hub consumes the task events topic.
-pub struct HubFeed(pub Arc<StreamHub>);
+/// The hub consumes the live-update topic. A number that skips ahead is
+/// adopted only once the database has handed it out: a bus may carry
+/// events from outside the store, and a number that was never handed out
+/// would hide the user's real events that follow it.
+pub struct HubFeed {
+    hub: Arc<StreamHub>,
+    store: Arc<dyn Store>,
+}
+
+impl HubFeed {
+    pub fn new(hub: Arc<StreamHub>, store: Arc<dyn Store>) -> Self {
+        Self { hub, store }
+    }
+}
 
 #[async_trait]
 impl Handler for HubFeed {
     async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
         let head = Envelope::parse(&m.payload).map_err(HandlerError::Reject)?;
-        if head.usersequence > 0 {
-            self.0.push(
-                &head.partitionkey,
-                Item {
-                    seq: head.usersequence,
-                    kind: head.kind.as_ref().into(),
-                    json: m.payload.as_str().into(),
-                },
-            );
+        let (user, seq) = (head.partitionkey.as_ref(), head.usersequence);
+        if seq <= 0 {
+            return Ok(());
         }
+        if self.hub.skips_ahead(user, seq) {
+            let latest = self
+                .store
+                .event_sequence(user)
+                .await
+                .map_err(|e| HandlerError::Retry(e.to_string()))?;
+            if seq > latest {
+                return Err(HandlerError::Reject(format!(
+                    "usersequence {seq} of user {user} is beyond the {latest} the database handed out"
+                )));
+            }
+        }
+        self.hub.push(
+            user,
+            Item {
+                seq,
+                kind: head.kind.as_ref().into(),
+                json: m.payload.as_str().into(),
+            },
+        );
         Ok(())
     }
 }
@@ -173,6 +210,18 @@ mod tests {
         assert!(!sub.gap);
         assert!(hub.subscribe("u", at(2)).gap, "events 3..10 are gone");
         assert!(hub.subscribe("other", at(0)).backlog.is_empty());
+    }
+
+    #[test]
+    fn numbers_that_skip_ahead_are_the_ones_to_confirm() {
+        let hub = StreamHub::default();
+        assert!(hub.skips_ahead("u", 1), "the first number heard of a user");
+        hub.push("u", item(7));
+        assert!(!hub.skips_ahead("u", 8));
+        assert!(!hub.skips_ahead("u", 7), "a repeat is ignored anyway");
+        assert!(!hub.skips_ahead("u", 3), "an old one is ignored anyway");
+        assert!(hub.skips_ahead("u", 9));
+        assert!(hub.skips_ahead("u", 9_000_000_000_000_000_000));
     }
 
     #[test]

@@ -828,3 +828,46 @@ fn fractions_of_a_second_are_dropped_from_the_time_of_day() {
         assert_eq!(t.nanosecond(), 0);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// At the edges of the years a due may take, expanding a rule, moving
+    /// reminders along and counting reminders back stay within range: no
+    /// panic, whatever the user wrote.
+    #[test]
+    fn dues_at_the_edges_of_the_range_never_overflow(
+        rule in rule_text(),
+        tz in zone(),
+        year in prop_oneof![Just(1i32), Just(2i32), Just(9998i32), Just(9999i32)],
+        month in 1u32..=12,
+        day in 1u32..=28,
+        hour in prop::option::of(0u32..24),
+        before_days in 0u32..=crate::reminder::OFFSET_MAX_DAYS,
+    ) {
+        let date = NaiveDate::from_ymd_opt(year, month, day).unwrap();
+        let text = match hour {
+            None => date.to_string(),
+            Some(h) => format!("{date}T{h:02}:00:00+00:00"),
+        };
+        let current = Due::parse("due", &text).unwrap();
+        let reminders = [
+            crate::reminder::Reminder::Before(crate::reminder::Offset::new(before_days, 0).unwrap()),
+            crate::reminder::Reminder::At(FixedOffset::east_opt(0).unwrap().from_utc_datetime(&date.and_hms_opt(0, 0, 0).unwrap())),
+        ];
+        for r in &reminders {
+            let _ = r.fires_at(Some(&current), tz);
+        }
+        if let Ok(r) = Recurrence::parse(&rule, Anchor::Due) {
+            for next in r.upcoming(&current, tz, 1, 20) {
+                for rem in &reminders {
+                    let _ = rem.shifted(&current, &next, tz).fires_at(Some(&next), tz);
+                }
+            }
+            let done = current.starts_at(tz);
+            let _ = r.next_due(&current, tz, 1, done);
+            let c = Recurrence { anchor: Anchor::Completion, ..r };
+            let _ = c.next_due(&current, tz, 1, done);
+        }
+    }
+}

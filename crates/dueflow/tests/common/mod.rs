@@ -83,7 +83,10 @@ impl TestServer {
         store.migrate().await.expect("migrate");
         let allow_private = config.webhooks_allow_private;
         let state = AppState::new(store.clone(), config);
-        let live = Arc::new(dueflow_api::stream::hub::HubFeed(state.hub.clone()));
+        let live = Arc::new(dueflow_api::stream::hub::HubFeed::new(
+            state.hub.clone(),
+            state.store.clone(),
+        ));
         let notifier = dueflow_workers::NotifierConfig {
             allow_private_webhooks: allow_private,
             smtp: None,

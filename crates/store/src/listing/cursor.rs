@@ -4,6 +4,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Datelike};
+use dueflow_domain::due::YEARS;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -54,10 +56,26 @@ impl Cursor {
         URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).expect("cursor serialises"))
     }
 
+    /// Read a cursor a client sent back, refusing any that this server
+    /// could not have issued: its "now" outside the years dues take, or
+    /// text no row holds (ids are `[A-Za-z0-9_]`; no text holds NUL).
     pub fn decode(s: &str) -> Result<Cursor, StoreError> {
         let bad = || StoreError::BadQuery("cursor is not one this server issued".into());
         let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
-        serde_json::from_slice(&bytes).map_err(|_| bad())
+        let c: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let now_in_range =
+            DateTime::from_timestamp_millis(c.now_ms).is_some_and(|t| YEARS.contains(&t.year()));
+        let id_ok = c.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        let keys_ok = c.keys.iter().all(|k| match k {
+            KeyValue::Text(t) => !t.contains('\0'),
+            KeyValue::Real(r) => r.is_finite(),
+            KeyValue::Int(_) => true,
+        });
+        if now_in_range && id_ok && keys_ok {
+            Ok(c)
+        } else {
+            Err(bad())
+        }
     }
 }
 
@@ -81,5 +99,33 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(Cursor::decode("!!").is_err());
         assert!(Cursor::decode("e30").is_err());
+        for bad in [
+            Cursor {
+                now_ms: i64::MAX,
+                ..c.clone()
+            },
+            Cursor {
+                now_ms: i64::MIN,
+                ..c.clone()
+            },
+            Cursor {
+                now_ms: 253_402_300_800_000,
+                ..c.clone()
+            },
+            Cursor {
+                id: "tsk_\0".into(),
+                ..c.clone()
+            },
+            Cursor {
+                keys: vec![KeyValue::Text("a\0".into())],
+                ..c.clone()
+            },
+            Cursor {
+                keys: vec![KeyValue::Real(f64::NAN)],
+                ..c.clone()
+            },
+        ] {
+            assert!(Cursor::decode(&bad.encode()).is_err(), "{bad:?}");
+        }
     }
 }

@@ -21,6 +21,13 @@ use dueflow_domain::query::Context;
 /// The distance between the tiers' keys; larger than any position.
 const TIER: i64 = 1 << 52;
 
+/// The row position (SQLite) or creation time (PostgreSQL) a key of the
+/// tier at `base` stands for; a cursor's key no row could have is refused.
+fn position(base: i64, key: i64) -> Result<i64, StoreError> {
+    base.checked_sub(key)
+        .ok_or_else(|| StoreError::BadQuery("cursor is not one this server issued".into()))
+}
+
 /// Which tier a relevance key belongs to.
 fn tier_of(key: i64) -> i64 {
     i64::from(key > 0)
@@ -98,7 +105,10 @@ pub fn tiers(
                 // that FTS5 seeks to.
                 let bound = match within {
                     Some(v) => {
-                        format!(" AND tasks_fts.rowid < {}", b.bind(SqlValue::Int(base - v)))
+                        format!(
+                            " AND tasks_fts.rowid < {}",
+                            b.bind(SqlValue::Int(position(base, v)?))
+                        )
                     }
                     None => String::new(),
                 };
@@ -118,7 +128,7 @@ pub fn tiers(
             Dialect::Postgres => {
                 let after = match (&q.cursor, within) {
                     (Some(c), Some(v)) => {
-                        let created = b.bind(SqlValue::Int(base - v));
+                        let created = b.bind(SqlValue::Int(position(base, v)?));
                         let id = b.bind(SqlValue::Text(c.id.clone()));
                         format!(
                             " AND (t.created_at < {created} \

@@ -178,12 +178,15 @@ impl Queue for Sender {
     }
 }
 
-/// A transport error with its cause (e.g. the guard's refusal), not just
-/// "error sending request".
+/// A transport error with its cause, not just "error sending request"; a
+/// target the guard refused is only "target not allowed".
 fn describe(e: &reqwest::Error) -> String {
     let mut s = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
+        if cause.is::<resolve::NotAllowed>() {
+            return resolve::NotAllowed.to_string();
+        }
         s.push_str(": ");
         s.push_str(&cause.to_string());
         source = cause.source();
