@@ -23,14 +23,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 detail: "the body is a JSON object, {…}".into(),
             }),
             Ok(axum::Json(v)) if json_has_nul(&v) => Err(nul_refused()),
-            Ok(axum::Json(v)) => {
-                serde_json::from_value(v)
-                    .map(Json)
-                    .map_err(|e| ApiError::Invalid {
-                        field: None,
-                        detail: e.to_string(),
-                    })
-            }
+            // The path names the field at fault, e.g. `reminders[0].before`.
+            Ok(axum::Json(v)) => serde_path_to_error::deserialize(v).map(Json).map_err(|e| {
+                let field = e.path().to_string();
+                let detail = format!("{field}: {}", e.inner());
+                ApiError::Invalid {
+                    field: (field != ".").then_some(field),
+                    detail,
+                }
+            }),
             // Not too large, so it stalled (the connection's body timeout).
             Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
                 FailedToBufferBody::UnknownBodyError(_),

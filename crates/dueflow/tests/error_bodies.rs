@@ -62,7 +62,7 @@ async fn every_error_is_a_problem(s: &TestServer) {
             s.req(&ann, Method::POST, "/api/v1/tasks")
                 .header("content-type", "text/plain")
                 .body("{}"),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ),
         (
             s.req(&ann, Method::PATCH, &format!("/api/v1/tasks/{id}"))
