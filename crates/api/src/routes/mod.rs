@@ -5,7 +5,6 @@ pub mod account;
 mod activity;
 mod health;
 mod notifications;
-mod page;
 mod reminders;
 mod tags;
 mod tasks;
