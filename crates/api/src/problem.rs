@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dueflow_app::AppError;
 use dueflow_domain::FieldError;
 use dueflow_domain::query::QueryError;
 use dueflow_store::StoreError;
@@ -101,20 +102,23 @@ impl From<QueryError> for ApiError {
     }
 }
 
+/// Storage errors map once, in the application layer.
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            StoreError::BadQuery(msg) => ApiError::Invalid {
-                field: None,
-                detail: msg,
-            },
-            StoreError::Conflict(what) => {
-                ApiError::Conflict(format!("conflicts with existing data ({what})"))
-            }
-            other => {
-                tracing::error!(error = %other, "storage failed");
-                ApiError::Internal("the database failed to answer; try again shortly".into())
-            }
+            AppError::Invalid { field, detail } => ApiError::Invalid { field, detail },
+            AppError::Query(q) => ApiError::Query(q),
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Conflict(d) => ApiError::Conflict(d),
+            // Refined to 412 by the routes whose caller sent `If-Match`.
+            e @ AppError::Stale { .. } => ApiError::Conflict(e.detail()),
+            e @ AppError::Unavailable => ApiError::Internal(e.detail()),
         }
     }
 }

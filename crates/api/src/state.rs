@@ -1,8 +1,10 @@
-//! What every handler can reach: the store, the HTTP settings, the login
-//! limiter, the live streams and the metrics handle. Cheap to clone (all shared).
+//! What every handler can reach: the application layer (and the store
+//! beneath it), the HTTP settings, the login limiter, the live streams and
+//! the metrics handle. Cheap to clone (all shared).
 
 use std::sync::Arc;
 
+use dueflow_app::{App, AppConfig};
 use dueflow_bus::health::BusHealth;
 use dueflow_store::Store;
 
@@ -67,6 +69,8 @@ impl Default for ApiConfig {
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The operations every door shares.
+    pub app: App,
     pub store: Arc<dyn Store>,
     pub config: Arc<ApiConfig>,
     pub limiter: Arc<LoginLimiter>,
@@ -86,6 +90,12 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
         crate::metrics::handle();
         Self {
+            app: App::new(
+                store.clone(),
+                AppConfig {
+                    webhooks_allow_private: config.webhooks_allow_private,
+                },
+            ),
             store,
             limiter: Arc::new(LoginLimiter::default()),
             tokens: Arc::new(TokenCache::default()),

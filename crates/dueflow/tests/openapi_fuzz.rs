@@ -221,7 +221,10 @@ async fn check_unfuzzed_operations(base: &str, token: &str) {
         .await
         .unwrap();
     assert_eq!(out.status().as_u16(), 204);
-    assert!(out.headers().contains_key("set-cookie"), "the cookie is removed");
+    assert!(
+        out.headers().contains_key("set-cookie"),
+        "the cookie is removed"
+    );
     let me = format!("{base}/api/v1/me");
     problem(
         http.get(&me).bearer_auth(other).send().await.unwrap(),
@@ -229,7 +232,13 @@ async fn check_unfuzzed_operations(base: &str, token: &str) {
         "a logged-out token",
     );
     assert_eq!(
-        http.get(&me).bearer_auth(token).send().await.unwrap().status().as_u16(),
+        http.get(&me)
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
         200,
         "the other token still works"
     );

@@ -2,13 +2,11 @@
 //! tasks, as CloudEvents — newest first, filtered by task, type and time.
 
 use axum::extract::State;
-use chrono::DateTime;
+use dueflow_app::ActivityFilter;
 use dueflow_domain::event::EventType;
-use dueflow_store::ActivityQuery;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::page::{decode_cursor, encode_cursor, page_size};
 use crate::auth::CurrentUser;
 use crate::json::Query;
 use crate::problem::ApiError;
@@ -56,15 +54,6 @@ pub struct ActivityPage {
     next_cursor: Option<String>,
 }
 
-fn instant(field: &str, v: Option<&str>) -> Result<Option<i64>, ApiError> {
-    v.map(|s| {
-        DateTime::parse_from_rfc3339(s)
-            .map(|t| t.timestamp_millis())
-            .map_err(|_| ApiError::invalid(field, format!("'{s}' is not an RFC 3339 date-time")))
-    })
-    .transpose()
-}
-
 #[utoipa::path(get, path = "/api/v1/activity", tag = "activity", operation_id = "list_activity",
     params(ActivityParams),
     responses((status = 200, body = ActivityPage),
@@ -75,45 +64,14 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<ActivityParams>,
 ) -> Result<axum::Json<ActivityPage>, ApiError> {
-    let limit = page_size(p.limit)?;
-    let kind = p
-        .kind
-        .as_deref()
-        .map(|k| {
-            EventType::parse(k)
-                .map(|t| t.as_str().to_owned())
-                .ok_or_else(|| {
-                    ApiError::invalid(
-                        "type",
-                        format!("unknown event type '{k}'; e.g. task.created, task.completed"),
-                    )
-                })
-        })
-        .transpose()?;
-    let q = ActivityQuery {
+    let filter = ActivityFilter {
         task: p.task,
-        kind,
-        since_ms: instant("since", p.since.as_deref())?,
-        until_ms: instant("until", p.until.as_deref())?,
-        before: p
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(decode_cursor)
-            .transpose()?,
-        limit: limit + 1,
+        kind: p.kind,
+        since: p.since,
+        until: p.until,
+        limit: p.limit,
+        cursor: p.cursor,
     };
-    let mut rows = state.store.list_activity(&user.id, &q).await?;
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = rows
-        .last()
-        .filter(|_| more)
-        .map(|(t, id, _)| encode_cursor(*t, id));
-    let items = rows
-        .into_iter()
-        .map(|(_, _, payload)| serde_json::from_str(&payload))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| ApiError::Internal(format!("stored event unreadable: {e}")))?;
+    let (items, next_cursor) = state.app.activity(&user, &filter).await?;
     Ok(axum::Json(ActivityPage { items, next_cursor }))
 }

@@ -6,7 +6,6 @@ mod activity;
 mod email_verification;
 mod health;
 mod notifications;
-mod page;
 mod reminders;
 mod tags;
 mod tasks;

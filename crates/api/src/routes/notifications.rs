@@ -2,12 +2,10 @@
 //! fired reminder), newest first, and marking one read.
 
 use axum::extract::{Path, State};
-use chrono::Utc;
-use dueflow_store::{Notification, NotificationQuery};
+use dueflow_store::Notification;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::page::{decode_cursor, encode_cursor, page_size};
 use crate::auth::CurrentUser;
 use crate::json::Query;
 use crate::problem::ApiError;
@@ -43,24 +41,15 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<NotificationParams>,
 ) -> Result<axum::Json<NotificationPage>, ApiError> {
-    let limit = page_size(p.limit)?;
-    let q = NotificationQuery {
-        unread_only: p.unread.unwrap_or(false),
-        before: p
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(decode_cursor)
-            .transpose()?,
-        limit: limit + 1,
-    };
-    let mut items = state.store.list_notifications(&user.id, &q).await?;
-    let more = items.len() > limit as usize;
-    items.truncate(limit as usize);
-    let next_cursor = items
-        .last()
-        .filter(|_| more)
-        .map(|n| encode_cursor(n.created_at.timestamp_millis(), &n.id));
+    let (items, next_cursor) = state
+        .app
+        .notifications(
+            &user,
+            p.unread.unwrap_or(false),
+            p.limit,
+            p.cursor.as_deref(),
+        )
+        .await?;
     Ok(axum::Json(NotificationPage { items, next_cursor }))
 }
 
@@ -73,10 +62,5 @@ pub async fn read(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Notification>, ApiError> {
-    state
-        .store
-        .mark_notification_read(&user.id, &id, Utc::now())
-        .await?
-        .map(axum::Json)
-        .ok_or(ApiError::NotFound)
+    Ok(axum::Json(state.app.read_notification(&user, &id).await?))
 }

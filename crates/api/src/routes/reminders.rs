@@ -3,14 +3,12 @@
 //! fired or is about to: snooze it to a later instant, or dismiss it.
 
 use axum::extract::{Path, State};
-use chrono::{DateTime, Duration, Utc};
+use dueflow_app::SnoozeFor;
 use dueflow_domain::reminder::Offset;
 use dueflow_domain::reminder::schedule::{ReminderState, ScheduledReminder};
-use dueflow_store::ReminderQuery;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::page::page_size;
 use crate::auth::CurrentUser;
 use crate::json::{Json, Query};
 use crate::problem::ApiError;
@@ -72,37 +70,6 @@ impl utoipa::PartialSchema for Snooze {
 
 impl utoipa::ToSchema for Snooze {}
 
-impl Snooze {
-    fn until(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
-        let at = match (&self.until, &self.duration) {
-            (Some(t), None) => DateTime::parse_from_rfc3339(t)
-                .map_err(|_| {
-                    ApiError::invalid("until", format!("'{t}' is not an RFC 3339 date-time"))
-                })?
-                .with_timezone(&Utc),
-            (None, Some(d)) => {
-                let offset: Offset = d.parse().map_err(|e| ApiError::invalid("for", e))?;
-                now + Duration::days(i64::from(offset.days()))
-                    + Duration::seconds(i64::from(offset.seconds()))
-            }
-            _ => {
-                return Err(ApiError::Invalid {
-                    field: None,
-                    detail: "give either 'until' (an instant) or 'for' (a duration such as PT10M)"
-                        .into(),
-                });
-            }
-        };
-        if at <= now {
-            return Err(ApiError::invalid(
-                if self.until.is_some() { "until" } else { "for" },
-                "a snooze ends in the future",
-            ));
-        }
-        Ok(at)
-    }
-}
-
 #[utoipa::path(get, path = "/api/v1/reminders", tag = "reminders", operation_id = "list_reminders",
     params(ReminderParams),
     responses((status = 200, body = Vec<ScheduledReminder>, description = "soonest first"),
@@ -113,25 +80,11 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<ReminderParams>,
 ) -> Result<axum::Json<Vec<ScheduledReminder>>, ApiError> {
-    let limit = page_size(p.limit)?;
-    let state_filter = p
-        .state
-        .as_deref()
-        .map(|s| {
-            ReminderState::parse(s).ok_or_else(|| {
-                ApiError::invalid(
-                    "state",
-                    format!("unknown state '{s}'; use pending, fired or dismissed"),
-                )
-            })
-        })
-        .transpose()?;
-    let q = ReminderQuery {
-        task: p.task,
-        state: state_filter,
-        limit,
-    };
-    Ok(axum::Json(state.store.list_reminders(&user.id, &q).await?))
+    let reminders = state
+        .app
+        .reminders(&user, p.task, p.state.as_deref(), p.limit)
+        .await?;
+    Ok(axum::Json(reminders))
 }
 
 #[utoipa::path(post, path = "/api/v1/reminders/{id}/snooze", tag = "reminders", operation_id = "snooze_reminder",
@@ -146,14 +99,20 @@ pub async fn snooze(
     Path(id): Path<String>,
     Json(s): Json<Snooze>,
 ) -> Result<axum::Json<ScheduledReminder>, ApiError> {
-    let now = Utc::now();
-    let until = s.until(now)?;
-    state
-        .store
-        .snooze_reminder(&user.id, &id, until, now)
-        .await?
-        .map(axum::Json)
-        .ok_or(ApiError::NotFound)
+    let snooze = match (s.until, s.duration) {
+        (Some(t), None) => SnoozeFor::Until(t),
+        (None, Some(d)) => SnoozeFor::For(d),
+        _ => {
+            return Err(ApiError::Invalid {
+                field: None,
+                detail: "give either 'until' (an instant) or 'for' (a duration such as PT10M)"
+                    .into(),
+            });
+        }
+    };
+    Ok(axum::Json(
+        state.app.snooze_reminder(&user, &id, &snooze).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/reminders/{id}/dismiss", tag = "reminders", operation_id = "dismiss_reminder",
@@ -165,10 +124,5 @@ pub async fn dismiss(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ScheduledReminder>, ApiError> {
-    state
-        .store
-        .dismiss_reminder(&user.id, &id, Utc::now())
-        .await?
-        .map(axum::Json)
-        .ok_or(ApiError::NotFound)
+    Ok(axum::Json(state.app.dismiss_reminder(&user, &id).await?))
 }

@@ -12,5 +12,5 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<axum::Json<Vec<TagCount>>, ApiError> {
-    Ok(axum::Json(state.store.tags(&user.id).await?))
+    Ok(axum::Json(state.app.tags(&user).await?))
 }

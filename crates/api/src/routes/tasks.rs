@@ -6,13 +6,8 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
-use dueflow_domain::event::Event;
-use dueflow_domain::query;
-use dueflow_domain::sort::parse_sort;
+use dueflow_app::{AppError, Expected, TaskListing};
 use dueflow_domain::task::{NewTask, Task, TaskPatch};
-use dueflow_store::ListQuery;
-use dueflow_store::listing::{Cursor, MAX_LIMIT};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, PartialSchema, ToSchema};
 
@@ -21,9 +16,6 @@ use crate::json::{Json, Query};
 use crate::problem::ApiError;
 use crate::state::AppState;
 use crate::trace::RequestTrace;
-
-/// How often a write is retried when a concurrent change moved the version.
-const WRITE_ATTEMPTS: usize = 8;
 
 fn with_etag(task: &Task, status: StatusCode) -> Response {
     let mut res = (status, axum::Json(task)).into_response();
@@ -88,15 +80,7 @@ pub async fn create(
     RequestTrace(trace): RequestTrace,
     Json(input): Json<NewTask>,
 ) -> Result<Response, ApiError> {
-    let task = Task::create(input, user.tz, Utc::now())?;
-    state
-        .store
-        .insert_task(
-            &user.id,
-            &task,
-            &[Event::task_created(&user.id, &task).in_trace(trace)],
-        )
-        .await?;
+    let task = state.app.create_task(&user, input, trace).await?;
     let mut res = with_etag(&task, StatusCode::CREATED);
     res.headers_mut().insert(
         header::LOCATION,
@@ -115,11 +99,7 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let task = state
-        .store
-        .task(&user.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let task = state.app.task(&user, &id).await?;
     Ok(with_etag(&task, StatusCode::OK))
 }
 
@@ -156,77 +136,39 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Query(p): Query<ListParams>,
 ) -> Result<axum::Json<TaskPage>, ApiError> {
-    let filter = query::parse(p.q.as_deref().unwrap_or(""))?;
-    let sort = parse_sort(p.sort.as_deref().unwrap_or(""))?;
-    let limit = p.limit.unwrap_or(50);
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("limit is between 1 and {MAX_LIMIT}"),
-        ));
-    }
-    let cursor = p
-        .cursor
-        .as_deref()
-        .filter(|c| !c.is_empty())
-        .map(Cursor::decode)
-        .transpose()
-        .map_err(|_| ApiError::invalid("cursor", "cursor is not one this server issued"))?;
-    let page = state
-        .store
-        .list_tasks(
-            &user.id,
-            &ListQuery {
-                filter,
-                sort,
-                limit,
-                cursor,
-                now: Utc::now(),
-                tz: user.tz,
-            },
-        )
-        .await?;
+    let listing = TaskListing {
+        q: p.q.unwrap_or_default(),
+        sort: p.sort.unwrap_or_default(),
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let page = state.app.list_tasks(&user, &listing).await?;
     Ok(axum::Json(TaskPage {
         items: page.items,
         next_cursor: page.next_cursor,
     }))
 }
 
-/// The version a client based its change on: `If-Match` (412 when stale) or
-/// the body's `version` (409 when stale).
-fn expected_version(
-    headers: &HeaderMap,
-    body: Option<i64>,
-) -> Result<Option<(i64, bool)>, ApiError> {
-    if let Some(v) = headers.get(header::IF_MATCH) {
-        let raw = v.to_str().unwrap_or("").trim();
-        let raw = raw.strip_prefix("W/").unwrap_or(raw);
-        let raw = raw
-            .strip_prefix('"')
-            .and_then(|r| r.strip_suffix('"'))
-            .unwrap_or(raw);
-        // As the document says: 1 to 18 digits, quoted or not.
-        let digits = (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit());
-        let n = raw.parse().ok().filter(|_| digits).ok_or_else(|| {
+/// The version an `If-Match` header names: `"3"`, `W/"3"` or `3`, as the
+/// document says (1 to 18 digits).
+fn if_match(v: &HeaderValue) -> Result<Expected, ApiError> {
+    let raw = v.to_str().unwrap_or("").trim();
+    let raw = raw.strip_prefix("W/").unwrap_or(raw);
+    let raw = raw
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .unwrap_or(raw);
+    let digits = (1..=18).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_digit());
+    raw.parse()
+        .ok()
+        .filter(|_| digits)
+        .map(Expected)
+        .ok_or_else(|| {
             ApiError::invalid(
                 "If-Match",
                 "If-Match carries the task's version, e.g. \"3\"",
             )
-        })?;
-        return Ok(Some((n, true)));
-    }
-    Ok(body.map(|v| (v, false)))
-}
-
-fn stale(current: i64, header: bool) -> ApiError {
-    let msg = format!(
-        "the task changed meanwhile (now at version {current}); fetch it and apply your change again"
-    );
-    if header {
-        ApiError::PreconditionFailed(msg)
-    } else {
-        ApiError::Conflict(msg)
-    }
+        })
 }
 
 #[utoipa::path(patch, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "update_task",
@@ -248,39 +190,19 @@ pub async fn update(
     headers: HeaderMap,
     Json(patch): Json<TaskPatch>,
 ) -> Result<Response, ApiError> {
-    let expected = expected_version(&headers, patch.version)?;
-    for _ in 0..WRITE_ATTEMPTS {
-        let task = state
-            .store
-            .task(&user.id, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        // A change that is invalid in itself is refused as such (400),
-        // whatever version it names.
-        let next = task.apply(patch.clone(), Utc::now())?;
-        if let Some((v, header)) = expected
-            && v != task.version
-        {
-            return Err(stale(task.version, header));
-        }
-        let Some(next) = next else {
-            return Ok(with_etag(&task, StatusCode::OK));
-        };
-        let event = Event::task_updated(&user.id, &task, &next).in_trace(trace);
-        if state
-            .store
-            .replace_task(&user.id, &next, task.version, &[event])
-            .await?
-        {
-            return Ok(with_etag(&next, StatusCode::OK));
-        }
-        if let Some((_, header)) = expected {
-            return Err(stale(task.version + 1, header));
-        }
+    let (expected, header) = match headers.get(header::IF_MATCH) {
+        Some(v) => (Some(if_match(v)?), true),
+        None => (patch.version.map(Expected), false),
+    };
+    match state
+        .app
+        .update_task(&user, &id, patch, expected, trace)
+        .await
+    {
+        Ok(task) => Ok(with_etag(&task, StatusCode::OK)),
+        Err(e @ AppError::Stale { .. }) if header => Err(ApiError::PreconditionFailed(e.detail())),
+        Err(e) => Err(e.into()),
     }
-    Err(ApiError::Conflict(
-        "the task is changing too fast; try again".into(),
-    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "delete_task",
@@ -293,12 +215,8 @@ pub async fn delete(
     RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let event = Event::task_deleted(&user.id, &id, Utc::now()).in_trace(trace);
-    if state.store.delete_task(&user.id, &id, &event).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    state.app.delete_task(&user, &id, trace).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", operation_id = "complete_task",
@@ -315,27 +233,8 @@ pub async fn complete(
     RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    for _ in 0..WRITE_ATTEMPTS {
-        let task = state
-            .store
-            .task(&user.id, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        let Some(done) = task.complete(Utc::now()) else {
-            return Ok(with_etag(&task, StatusCode::OK));
-        };
-        let event = Event::task_completed(&user.id, &done).in_trace(trace);
-        if state
-            .store
-            .replace_task(&user.id, &done, task.version, &[event])
-            .await?
-        {
-            return Ok(with_etag(&done, StatusCode::OK));
-        }
-    }
-    Err(ApiError::Conflict(
-        "the task is changing too fast; try again".into(),
-    ))
+    let task = state.app.complete_task(&user, &id, trace).await?;
+    Ok(with_etag(&task, StatusCode::OK))
 }
 
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/reopen", tag = "tasks", operation_id = "reopen_task",
@@ -351,27 +250,8 @@ pub async fn reopen(
     RequestTrace(trace): RequestTrace,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    for _ in 0..WRITE_ATTEMPTS {
-        let task = state
-            .store
-            .task(&user.id, &id)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-        let Some(open) = task.reopen(Utc::now()) else {
-            return Ok(with_etag(&task, StatusCode::OK));
-        };
-        let event = Event::task_reopened(&user.id, &open).in_trace(trace);
-        if state
-            .store
-            .replace_task(&user.id, &open, task.version, &[event])
-            .await?
-        {
-            return Ok(with_etag(&open, StatusCode::OK));
-        }
-    }
-    Err(ApiError::Conflict(
-        "the task is changing too fast; try again".into(),
-    ))
+    let task = state.app.reopen_task(&user, &id, trace).await?;
+    Ok(with_etag(&task, StatusCode::OK))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -396,22 +276,7 @@ pub async fn occurrences(
     Path(id): Path<String>,
     Query(p): Query<OccurrenceParams>,
 ) -> Result<axum::Json<Vec<String>>, ApiError> {
-    let limit = p.limit.unwrap_or(10);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::invalid("limit", "limit is between 1 and 100"));
-    }
-    let task = state
-        .store
-        .task(&user.id, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let dues = match (&task.recurrence, &task.due) {
-        (Some(rule), Some(due)) => rule
-            .upcoming(due, task.tz, task.occurrence, limit)
-            .iter()
-            .map(ToString::to_string)
-            .collect(),
-        _ => Vec::new(),
-    };
-    Ok(axum::Json(dues))
+    Ok(axum::Json(
+        state.app.occurrences(&user, &id, p.limit).await?,
+    ))
 }

@@ -5,22 +5,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use dueflow_domain::ids::{IdKind, new_id};
-use dueflow_domain::webhook::{check_url, format_secret, parse_event, secret_key};
 use dueflow_store::{Delivery, Webhook};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::page::page_size;
 use crate::auth::CurrentUser;
 use crate::json::{Json, Query};
 use crate::problem::ApiError;
 use crate::state::AppState;
-
-/// Endpoints one user may register.
-const MAX_ENDPOINTS: usize = 20;
-const URL_MAX: usize = 2_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -104,47 +96,6 @@ pub struct DeliveryParams {
     limit: Option<u32>,
 }
 
-fn validate(n: &NewWebhook, allow_private: bool) -> Result<(Vec<String>, String), ApiError> {
-    if n.url.len() > URL_MAX {
-        return Err(ApiError::invalid(
-            "url",
-            format!("a URL has at most {URL_MAX} characters"),
-        ));
-    }
-    check_url(&n.url, allow_private).map_err(|e| ApiError::invalid("url", e))?;
-    if n.events.is_empty() {
-        return Err(ApiError::invalid(
-            "events",
-            "name at least one event type, e.g. reminder.due",
-        ));
-    }
-    let mut events = Vec::with_capacity(n.events.len());
-    for (i, EventName(e)) in n.events.iter().enumerate() {
-        let kind =
-            parse_event(e.trim()).map_err(|m| ApiError::invalid(&format!("events[{i}]"), m))?;
-        let short = kind.short().to_owned();
-        if !events.contains(&short) {
-            events.push(short);
-        }
-    }
-    Ok((events, signing_secret(n.secret.as_deref())?))
-}
-
-/// The `whsec_…` secret given, checked, or a new random one.
-fn signing_secret(given: Option<&str>) -> Result<String, ApiError> {
-    match given {
-        Some(s) => {
-            secret_key(s).map_err(|e| ApiError::invalid("secret", e))?;
-            Ok(s.to_owned())
-        }
-        None => {
-            let mut key = [0u8; 24];
-            rand::rngs::OsRng.fill_bytes(&mut key);
-            Ok(format_secret(&key))
-        }
-    }
-}
-
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "webhooks", operation_id = "create_webhook",
     request_body = NewWebhook,
     responses((status = 201, body = NewWebhookInfo),
@@ -156,23 +107,12 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     Json(n): Json<NewWebhook>,
 ) -> Result<(StatusCode, axum::Json<NewWebhookInfo>), ApiError> {
-    let (events, secret) = validate(&n, state.config.webhooks_allow_private)?;
-    if state.store.list_webhooks(&[&user.id]).await?.len() >= MAX_ENDPOINTS {
-        return Err(ApiError::Conflict(format!(
-            "a user has at most {MAX_ENDPOINTS} webhook endpoints; delete one first"
-        )));
-    }
-    let w = Webhook {
-        id: new_id(IdKind::Webhook),
-        user_id: user.id.clone(),
-        url: n.url,
-        events,
-        secret: secret.clone(),
-        enabled: true,
-        disabled_reason: None,
-        created_at: Utc::now(),
-    };
-    state.store.insert_webhook(&w).await?;
+    let events: Vec<String> = n.events.into_iter().map(|EventName(e)| e).collect();
+    let w = state
+        .app
+        .create_webhook(&user, &n.url, &events, n.secret.as_deref())
+        .await?;
+    let secret = w.secret.clone();
     Ok((
         StatusCode::CREATED,
         axum::Json(NewWebhookInfo {
@@ -188,7 +128,7 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<axum::Json<Vec<WebhookInfo>>, ApiError> {
-    let hooks = state.store.list_webhooks(&[&user.id]).await?;
+    let hooks = state.app.webhooks(&user).await?;
     Ok(axum::Json(hooks.into_iter().map(Into::into).collect()))
 }
 
@@ -201,15 +141,9 @@ pub async fn delete(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.delete_webhook(&user.id, &id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    state.app.delete_webhook(&user, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
-
-/// How long the previous secret keeps signing after a rotation.
-const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -242,18 +176,13 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
     Json(n): Json<NewSecret>,
 ) -> Result<axum::Json<RotatedSecret>, ApiError> {
-    let secret = signing_secret(n.secret.as_deref())?;
-    let until = Utc::now() + ROTATION_OVERLAP;
-    if !state
-        .store
-        .rotate_webhook_secret(&user.id, &id, &secret, until)
-        .await?
-    {
-        return Err(ApiError::NotFound);
-    }
+    let (secret, previous_valid_until) = state
+        .app
+        .rotate_webhook_secret(&user, &id, n.secret.as_deref())
+        .await?;
     Ok(axum::Json(RotatedSecret {
         secret,
-        previous_valid_until: until,
+        previous_valid_until,
     }))
 }
 
@@ -269,13 +198,9 @@ pub async fn deliveries(
     Path(id): Path<String>,
     Query(p): Query<DeliveryParams>,
 ) -> Result<axum::Json<Vec<Delivery>>, ApiError> {
-    let limit = page_size(p.limit)?;
-    state
-        .store
-        .list_deliveries(&user.id, &id, limit)
-        .await?
-        .map(axum::Json)
-        .ok_or(ApiError::NotFound)
+    Ok(axum::Json(
+        state.app.webhook_deliveries(&user, &id, p.limit).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
@@ -289,13 +214,6 @@ pub async fn redeliver(
     CurrentUser(user): CurrentUser,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    if state
-        .store
-        .redeliver(&user.id, &id, &delivery_id, Utc::now())
-        .await?
-    {
-        Ok(StatusCode::ACCEPTED)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    state.app.redeliver(&user, &id, &delivery_id).await?;
+    Ok(StatusCode::ACCEPTED)
 }

@@ -1,0 +1,55 @@
+//! The application layer: the operations every door offers — REST, the web
+//! app, chat, MCP and the admin CLI — written once. An operation validates
+//! its input into domain types, reads what it needs, checks the version,
+//! writes the change together with its events, and retries when a
+//! concurrent writer moved the version. Doors only translate: their input
+//! into a call here, and [`AppError`] into their own answer. None of them
+//! talks to the store for an operation this layer offers.
+//!
+//! Each module adds the operations of one area to [`App`].
+
+mod activity;
+mod error;
+mod notifications;
+mod paging;
+mod reminders;
+mod tasks;
+mod webhooks;
+
+use std::sync::Arc;
+
+use dueflow_store::Store;
+
+pub use activity::ActivityFilter;
+pub use error::AppError;
+pub use reminders::SnoozeFor;
+pub use tasks::{Expected, TaskListing};
+
+/// Settings that change what the operations accept.
+#[derive(Debug, Clone, Default)]
+pub struct AppConfig {
+    /// Accept webhook URLs on loopback and private addresses.
+    pub webhooks_allow_private: bool,
+}
+
+/// The operations, over one store. Cheap to clone (shared handles).
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    config: Arc<AppConfig>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, config: AppConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+        }
+    }
+
+    /// The store beneath, for what is not an operation of this layer
+    /// (probes, the event roles).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
