@@ -1,0 +1,64 @@
+use super::*;
+
+fn ctx() -> Context {
+    Context {
+        now: "2026-03-02T10:00:00Z".parse().unwrap(),
+        tz: "Europe/Berlin".parse().unwrap(),
+        date_order: DateOrder::Dmy,
+    }
+}
+
+#[test]
+fn spans_count_code_points_and_name_the_phrase() {
+    let p = parse("café «x» tomorrow #Étude !high", &ctx());
+    let got: Vec<(usize, usize, SpanKind, &str)> = p
+        .spans
+        .iter()
+        .map(|s| (s.start, s.end, s.kind, s.text.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (9, 17, SpanKind::Date, "tomorrow"),
+            (18, 24, SpanKind::Tag, "#Étude"),
+            (25, 30, SpanKind::Priority, "!high"),
+        ]
+    );
+    assert_eq!(p.title, "café «x»");
+    assert_eq!(p.tags, vec!["étude"]);
+}
+
+#[test]
+fn quoted_words_stay_in_the_title() {
+    let p = parse("read \"next friday\" by Jane tomorrow", &ctx());
+    assert_eq!(p.title, "read next friday by Jane");
+    assert_eq!(p.due, Some(Due::Date(NaiveDate::from_ymd_opt(2026, 3, 3).unwrap())));
+}
+
+#[test]
+fn a_second_date_stays_in_the_title() {
+    let p = parse("move meeting from monday to tuesday", &ctx());
+    assert_eq!(p.title, "move meeting from to tuesday");
+    assert_eq!(p.spans.len(), 1);
+}
+
+#[test]
+fn becomes_a_valid_task() {
+    let c = ctx();
+    let p = parse(
+        "pay rent every month on the 1st at 9am #bills !high remind me 1 day before",
+        &c,
+    );
+    let task = crate::task::Task::create(p.into_new_task(c.tz), c.tz, c.now).unwrap();
+    assert_eq!(task.title, "pay rent");
+    assert_eq!(task.recurrence.unwrap().rrule, "FREQ=MONTHLY;BYMONTHDAY=1");
+    assert_eq!(task.due.unwrap().to_string(), "2026-04-01T09:00:00+02:00");
+}
+
+#[test]
+fn date_order_follows_the_locale() {
+    assert_eq!(DateOrder::for_locale("en-US"), DateOrder::Mdy);
+    assert_eq!(DateOrder::for_locale("en_GB"), DateOrder::Dmy);
+    assert_eq!(DateOrder::for_locale("de-DE"), DateOrder::Dmy);
+    assert_eq!(DateOrder::for_locale("ja-JP"), DateOrder::Ymd);
+}
