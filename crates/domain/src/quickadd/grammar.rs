@@ -640,6 +640,9 @@ fn numeric_date(w: &str, order: DateOrder) -> Option<DateSpec> {
             DateOrder::Mdy | DateOrder::Ymd => (parts[1], parts[0], year),
         }
     };
+    if n == 3 && lens[0] != 4 && !matches!(lens[2], 2 | 4) {
+        return None;
+    }
     let year = match year {
         Some(y) if y < 100 => Some(2000 + y as i32),
         Some(y) if (1000..=9999).contains(&y) => Some(y as i32),

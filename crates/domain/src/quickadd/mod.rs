@@ -143,30 +143,37 @@ struct Found {
     completion: bool,
     priority: Option<Priority>,
     tags: Vec<String>,
-    reminders: Vec<ReminderSpec>,
+    /// Each reminder with the index of its phrase among the taken ones.
+    reminders: Vec<(ReminderSpec, usize)>,
 }
 
 impl Found {
-    /// Take `piece` unless what it sets is already set (then its words stay
-    /// in the title). Returns the kind of span it makes.
-    fn take(&mut self, piece: Piece) -> Option<SpanKind> {
-        let timed = self.time.is_some() || self.part.is_some() || self.after.is_some();
+    /// Take `piece` unless what it sets is already set, or it needs what is
+    /// missing (an end needs a recurrence; a series ends by a count or a
+    /// date, not both): then its words stay in the title. Returns the kind of span it makes.
+    fn take(&mut self, piece: Piece, index: usize) -> Option<SpanKind> {
         let dated = self.date.is_some() || self.after.is_some();
+        let clocked = self.time.is_some() || self.after.is_some();
+        let parted = self.part.is_some() || self.after.is_some();
         Some(match piece {
             Piece::Date(d) if !dated => {
                 self.date = Some(d);
                 SpanKind::Date
             }
-            Piece::Time(t) if !timed => {
+            Piece::Time(TimeSpec::Part(p)) if !parted && !clocked => {
+                self.part = Some(p);
+                SpanKind::Time
+            }
+            Piece::Time(t) if !clocked => {
                 self.time = Some(t);
                 SpanKind::Time
             }
-            Piece::DateTime(d, p) if !dated && !timed => {
+            Piece::DateTime(d, p) if !dated && !parted && !clocked => {
                 self.date = Some(d);
                 self.part = Some(p);
                 SpanKind::Date
             }
-            Piece::After(s) if !dated && !timed && self.recur.is_none() => {
+            Piece::After(s) if !dated && !clocked && !parted && self.recur.is_none() => {
                 self.after = Some(s);
                 SpanKind::Time
             }
@@ -175,11 +182,11 @@ impl Found {
                 self.recur = Some(r);
                 SpanKind::Recurrence
             }
-            Piece::Until(d) if self.recur.is_some() && self.until.is_none() => {
+            Piece::Until(d) if self.recur.is_some() && self.until.is_none() && self.count.is_none() => {
                 self.until = Some(d);
                 SpanKind::Recurrence
             }
-            Piece::Count(n) if self.recur.is_some() && self.count.is_none() => {
+            Piece::Count(n) if self.recur.is_some() && self.until.is_none() && self.count.is_none() => {
                 self.count = Some(n);
                 SpanKind::Recurrence
             }
@@ -198,7 +205,7 @@ impl Found {
                 SpanKind::Priority
             }
             Piece::Reminder(r) => {
-                self.reminders.push(r);
+                self.reminders.push((r, index));
                 SpanKind::Reminder
             }
             _ => return None,
@@ -219,7 +226,7 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
     let mut i = 0;
     while i < words.len() {
         match input.piece(i) {
-            Some((n, piece)) => match found.take(piece) {
+            Some((n, piece)) => match found.take(piece, taken.len()) {
                 Some(kind) => {
                     taken.push((words[i].start, words[i + n - 1].end, kind));
                     i += n;
@@ -230,6 +237,20 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
         }
     }
     let (due, recurrence, reminders) = place(&found, ctx);
+    if due.is_none() {
+        // A reminder before the due needs a due: without one its words stay in the title.
+        let orphans: Vec<usize> = found
+            .reminders
+            .iter()
+            .filter(|(r, _)| matches!(r, ReminderSpec::Before { .. }))
+            .map(|&(_, i)| i)
+            .collect();
+        let mut i = 0;
+        taken.retain(|_| {
+            i += 1;
+            !orphans.contains(&(i - 1))
+        });
+    }
     Parsed {
         title: title(text, &taken, &quote_marks),
         due,
@@ -273,9 +294,12 @@ fn place(f: &Found, ctx: &Context) -> (Option<Due>, Option<Recurrence>, Vec<Remi
         },
     });
     let mut reminders: Vec<Reminder> = Vec::new();
-    for r in &f.reminders {
+    for (r, _) in &f.reminders {
         let reminder = match *r {
-            ReminderSpec::Before { days, seconds } => Offset::new(days, seconds).map(Reminder::Before),
+            ReminderSpec::Before { days, seconds } => due
+                .as_ref()
+                .and(Offset::new(days, seconds))
+                .map(Reminder::Before),
             ReminderSpec::At { date, time } => reminder_at(date, time, due.as_ref(), ctx),
         };
         if let Some(r) = reminder
@@ -321,8 +345,11 @@ fn reminder_at(
     Some(Reminder::At(t.fixed_offset()))
 }
 
-/// The input without its recognised phrases and quote marks, spaces collapsed.
+/// The input without its recognised phrases and quote marks, spaces
+/// collapsed; punctuation next to a removed phrase closes up ("call mom
+/// tomorrow, please" keeps "call mom, please").
 fn title(text: &str, taken: &[(usize, usize, SpanKind)], quote_marks: &[(usize, usize)]) -> String {
+    let closing = |c: char| matches!(c, ',' | '.' | ';' | ':' | '!' | '?' | ')' | ']');
     let mut cut: Vec<(usize, usize)> = taken
         .iter()
         .map(|&(s, e, _)| (s, e))
@@ -331,14 +358,23 @@ fn title(text: &str, taken: &[(usize, usize, SpanKind)], quote_marks: &[(usize, 
     cut.sort_unstable();
     let mut kept = String::with_capacity(text.len());
     let mut at = 0;
-    for (s, e) in cut {
+    let mut after_open = false;
+    for &(s, e) in &cut {
         if s > at {
-            kept.push_str(&text[at..s]);
+            let chunk = &text[at..s];
+            kept.push_str(if after_open { chunk.trim_start() } else { chunk });
         }
-        kept.push(' ');
         at = at.max(e);
+        let trimmed = kept.trim_end().len();
+        after_open = kept[..trimmed].ends_with(['(', '[']);
+        if after_open || text[at..].starts_with(closing) {
+            kept.truncate(trimmed);
+        } else {
+            kept.push(' ');
+        }
     }
-    kept.push_str(&text[at..]);
+    let rest = &text[at..];
+    kept.push_str(if after_open { rest.trim_start() } else { rest });
     let mut out = String::with_capacity(kept.len());
     for w in kept.split_whitespace() {
         if !out.is_empty() {
@@ -346,7 +382,13 @@ fn title(text: &str, taken: &[(usize, usize, SpanKind)], quote_marks: &[(usize, 
         }
         out.push_str(w);
     }
-    out
+    if cut.is_empty() {
+        return out;
+    }
+    // Separators left at either end, or brackets left empty, by a removed phrase.
+    let out = out.replace("()", "").replace("[]", "");
+    out.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '-' | '–') || c.is_whitespace())
+        .to_owned()
 }
 
 fn spans(text: &str, taken: &[(usize, usize, SpanKind)]) -> Vec<Span> {
