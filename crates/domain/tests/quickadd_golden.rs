@@ -22,14 +22,18 @@ fn context(line: &str) -> Context {
         "ymd" => DateOrder::Ymd,
         other => panic!("unknown date order {other}"),
     };
-    Context { now, tz, date_order }
+    Context {
+        now,
+        tz,
+        date_order,
+    }
 }
 
 fn reading(phrase: &str, ctx: &Context) -> serde_json::Value {
     let parsed = parse(phrase, ctx);
     if let Some(r) = &parsed.recurrence {
-        let canonical = Recurrence::parse(&r.rrule, r.anchor)
-            .unwrap_or_else(|e| panic!("{phrase}: {e}"));
+        let canonical =
+            Recurrence::parse(&r.rrule, r.anchor).unwrap_or_else(|e| panic!("{phrase}: {e}"));
         assert_eq!(canonical.rrule, r.rrule, "{phrase}: RRULE not canonical");
     }
     let mut json = serde_json::to_value(&parsed).expect("serialisable");

@@ -19,10 +19,20 @@ pub(super) enum DateSpec {
     Today,
     Tomorrow,
     /// `friday`, `this friday` (the coming one) or `next friday` (the following week's).
-    Weekday { day: Weekday, next_week: bool },
-    In { n: u32, unit: CalendarUnit },
+    Weekday {
+        day: Weekday,
+        next_week: bool,
+    },
+    In {
+        n: u32,
+        unit: CalendarUnit,
+    },
     /// `3 march`, `march 3rd`, `3/4`, with or without a year.
-    DayMonth { day: u32, month: u32, year: Option<i32> },
+    DayMonth {
+        day: u32,
+        month: u32,
+        year: Option<i32>,
+    },
     /// `the 15th`.
     MonthDay(u32),
     EndOfMonth,
@@ -35,7 +45,11 @@ pub(super) enum DateSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TimeSpec {
     /// `17:30`, `9am`, `at 9`; `bare` when no am/pm was given to an hour 1–11.
-    Clock { hour: u32, minute: u32, bare: bool },
+    Clock {
+        hour: u32,
+        minute: u32,
+        bare: bool,
+    },
     Part(DayPart),
 }
 
@@ -57,8 +71,14 @@ pub(super) struct RecurSpec {
 /// What a reminder phrase asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ReminderSpec {
-    Before { days: u32, seconds: u32 },
-    At { date: Option<DateSpec>, time: Option<TimeSpec> },
+    Before {
+        days: u32,
+        seconds: u32,
+    },
+    At {
+        date: Option<DateSpec>,
+        time: Option<TimeSpec>,
+    },
 }
 
 /// What one matched phrase means.
@@ -118,7 +138,9 @@ impl Input<'_> {
     pub(super) fn piece(&self, i: usize) -> Option<(usize, Piece)> {
         let w = self.at(i)?;
         if let Some(tag) = w.strip_prefix('#') {
-            return tags::normalise("tags", tag).ok().map(|t| (1, Piece::Tag(t)));
+            return tags::normalise("tags", tag)
+                .ok()
+                .map(|t| (1, Piece::Tag(t)));
         }
         if let Some(p) = w.strip_prefix('!') {
             return priority(p).map(|p| (1, Piece::Priority(p)));
@@ -206,10 +228,14 @@ impl Input<'_> {
         }
         if let Some(day) = weekday(w) {
             // "monday morning" stays two phrases; plural weekdays are for "every".
-            return (!w.ends_with('s') || w.ends_with("tues") || w.ends_with("thurs") || w == "weds")
+            return (!w.ends_with('s')
+                || w.ends_with("tues")
+                || w.ends_with("thurs")
+                || w == "weds")
                 .then_some((1, weekday_spec(day, false)));
         }
-        self.day_month(i).or_else(|| numeric_date(w, self.order).map(|d| (1, d)))
+        self.day_month(i)
+            .or_else(|| numeric_date(w, self.order).map(|d| (1, d)))
     }
 
     /// `3 march`, `3rd of march 2027`, `march 3`, `march 3rd, 2027`.

@@ -182,11 +182,15 @@ impl Found {
                 self.recur = Some(r);
                 SpanKind::Recurrence
             }
-            Piece::Until(d) if self.recur.is_some() && self.until.is_none() && self.count.is_none() => {
+            Piece::Until(d)
+                if self.recur.is_some() && self.until.is_none() && self.count.is_none() =>
+            {
                 self.until = Some(d);
                 SpanKind::Recurrence
             }
-            Piece::Count(n) if self.recur.is_some() && self.until.is_none() && self.count.is_none() => {
+            Piece::Count(n)
+                if self.recur.is_some() && self.until.is_none() && self.count.is_none() =>
+            {
                 self.count = Some(n);
                 SpanKind::Recurrence
             }
@@ -282,11 +286,7 @@ fn place(f: &Found, ctx: &Context) -> (Option<Due>, Option<Recurrence>, Vec<Remi
         }
     };
     let recurrence = f.recur.as_ref().map(|r| Recurrence {
-        rrule: resolve::rrule(
-            r,
-            f.count,
-            f.until.and_then(|d| resolve::date(d, today)),
-        ),
+        rrule: resolve::rrule(r, f.count, f.until.and_then(|d| resolve::date(d, today))),
         anchor: if f.completion {
             Anchor::Completion
         } else {
@@ -362,7 +362,11 @@ fn title(text: &str, taken: &[(usize, usize, SpanKind)], quote_marks: &[(usize, 
     for &(s, e) in &cut {
         if s > at {
             let chunk = &text[at..s];
-            kept.push_str(if after_open { chunk.trim_start() } else { chunk });
+            kept.push_str(if after_open {
+                chunk.trim_start()
+            } else {
+                chunk
+            });
         }
         at = at.max(e);
         let trimmed = kept.trim_end().len();

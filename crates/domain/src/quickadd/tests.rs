@@ -32,7 +32,10 @@ fn spans_count_code_points_and_name_the_phrase() {
 fn quoted_words_stay_in_the_title() {
     let p = parse("read \"next friday\" by Jane tomorrow", &ctx());
     assert_eq!(p.title, "read next friday by Jane");
-    assert_eq!(p.due, Some(Due::Date(NaiveDate::from_ymd_opt(2026, 3, 3).unwrap())));
+    assert_eq!(
+        p.due,
+        Some(Due::Date(NaiveDate::from_ymd_opt(2026, 3, 3).unwrap()))
+    );
 }
 
 #[test]
@@ -61,4 +64,32 @@ fn date_order_follows_the_locale() {
     assert_eq!(DateOrder::for_locale("en_GB"), DateOrder::Dmy);
     assert_eq!(DateOrder::for_locale("de-DE"), DateOrder::Dmy);
     assert_eq!(DateOrder::for_locale("ja-JP"), DateOrder::Ymd);
+}
+
+#[test]
+fn the_documented_example_reads_as_documented() {
+    let p = parse(
+        "pay rent every month on the 1st at 9am #bills !high remind me 1 day before",
+        &ctx(),
+    );
+    let json = serde_json::to_value(&p).unwrap();
+    let want: serde_json::Value = serde_json::from_str(
+        r##"{
+          "title": "pay rent",
+          "due": "2026-04-01T09:00:00+02:00",
+          "recurrence": {"rrule": "FREQ=MONTHLY;BYMONTHDAY=1", "anchor": "due"},
+          "priority": "high",
+          "tags": ["bills"],
+          "reminders": [{"before": "P1D"}],
+          "spans": [
+            {"start": 9, "end": 31, "kind": "recurrence", "text": "every month on the 1st"},
+            {"start": 32, "end": 38, "kind": "time", "text": "at 9am"},
+            {"start": 39, "end": 45, "kind": "tag", "text": "#bills"},
+            {"start": 46, "end": 51, "kind": "priority", "text": "!high"},
+            {"start": 52, "end": 74, "kind": "reminder", "text": "remind me 1 day before"}
+          ]
+        }"##,
+    )
+    .unwrap();
+    assert_eq!(json, want);
 }
