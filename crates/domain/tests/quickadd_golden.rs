@@ -1,13 +1,15 @@
 //! Quick add against a table of phrases and what each must read as
 //! (`quickadd_golden.txt`). Lines starting `# ` are comments; a line `@ NOW ZONE ORDER` sets the context for the
 //! rows below it; a row is `PHRASE => JSON`, the JSON being the parse
-//! without its spans. Every RRULE must also be one the task accepts as is.
+//! without its spans. Every RRULE must also be one the task accepts as is,
+//! and every parse with a title must make a valid task.
 //! `QUICKADD_BLESS=1` rewrites the table with today's readings, for review.
 
 use std::fmt::Write;
 
 use dueflow_domain::quickadd::{Context, DateOrder, parse};
 use dueflow_domain::recurrence::Recurrence;
+use dueflow_domain::task::Task;
 
 const TABLE: &str = include_str!("quickadd_golden.txt");
 const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/quickadd_golden.txt");
@@ -35,6 +37,10 @@ fn reading(phrase: &str, ctx: &Context) -> serde_json::Value {
         let canonical =
             Recurrence::parse(&r.rrule, r.anchor).unwrap_or_else(|e| panic!("{phrase}: {e}"));
         assert_eq!(canonical.rrule, r.rrule, "{phrase}: RRULE not canonical");
+    }
+    if !parsed.title.is_empty() {
+        let task = Task::create(parsed.clone().into_new_task(ctx.tz), ctx.tz, ctx.now);
+        assert!(task.is_ok(), "{phrase}: not a valid task: {task:?}");
     }
     let mut json = serde_json::to_value(&parsed).expect("serialisable");
     json.as_object_mut().expect("an object").remove("spans");

@@ -84,7 +84,12 @@ fn phrase() -> impl Strategy<Value = String> {
 
 fn context() -> impl Strategy<Value = Context> {
     (
-        0i64..4_102_444_800,
+        prop_oneof![
+            8 => 0i64..4_102_444_800,
+            // The ends of what RFC 3339 can write.
+            1 => Just(253_402_300_799i64),
+            1 => Just(-62_167_219_200i64),
+        ],
         prop::sample::select(vec![
             "UTC",
             "Europe/Berlin",

@@ -441,6 +441,9 @@ impl Input<'_> {
                 return Some((1, s));
             }
             "other" => {
+                if self.is(i + 1, &["other"]) {
+                    return None;
+                }
                 let (n, mut s) = self.every_body(i + 1, simple)?;
                 if s.interval != 1 {
                     return None;
@@ -492,7 +495,8 @@ impl Input<'_> {
     fn weekday_list(&self, i: usize) -> Option<(usize, Vec<ByDay>)> {
         let mut days = vec![(None, weekday(self.at(i)?)?)];
         let mut used = 1;
-        loop {
+        // A week has seven days: longer lists are not one phrase.
+        while used < 14 {
             let and = usize::from(self.is(i + used, &["and", "&", ","]));
             match self.at(i + used + and).and_then(weekday) {
                 Some(d) => {
@@ -538,8 +542,9 @@ impl Input<'_> {
                 Some((n + 1, Piece::Until(d)))
             }
             "for" => {
-                let (n, p) = self.series_end(i + 1)?;
-                matches!(p, Piece::Count(_)).then_some((n + 1, p))
+                let n = number(self.at(i + 1)?)?;
+                let times = self.is(i + 2, &["times", "occurrences", "x"]);
+                (times && (1..=100_000).contains(&n)).then_some((3, Piece::Count(n)))
             }
             "after" if self.is(i + 1, &["completion", "completing", "done", "finishing"]) => {
                 Some((2, Piece::AfterCompletion))

@@ -59,6 +59,7 @@ impl DateOrder {
 /// What a parse is relative to.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
+    /// Between the years 0 and 9999, as RFC 3339 writes instants.
     pub now: DateTime<Utc>,
     /// The user's zone: dates and times are read there.
     pub tz: Tz,
@@ -224,20 +225,23 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
         words: &words,
         order: ctx.date_order,
     };
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
     let mut found = Found::default();
     // Byte ranges of recognised phrases.
     let mut taken: Vec<(usize, usize, SpanKind)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
         match input.piece(i) {
-            Some((n, piece)) => match found.take(piece, taken.len()) {
-                Some(kind) => {
-                    taken.push((words[i].start, words[i + n - 1].end, kind));
-                    i += n;
+            Some((n, piece)) if makes_sense(&piece, today) => {
+                match found.take(piece, taken.len()) {
+                    Some(kind) => {
+                        taken.push((words[i].start, words[i + n - 1].end, kind));
+                        i += n;
+                    }
+                    None => i += 1,
                 }
-                None => i += 1,
-            },
-            None => i += 1,
+            }
+            _ => i += 1,
         }
     }
     let (due, recurrence, reminders) = place(&found, ctx);
@@ -263,6 +267,22 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
         tags: found.tags,
         reminders,
         spans: spans(text, &taken),
+    }
+}
+
+/// Whether `piece` means something said on `today`: a day that exists, a
+/// rule that matches some day, a reminder offset in range. A phrase that does
+/// not ("on 30 feb") stays in the title.
+fn makes_sense(piece: &Piece, today: NaiveDate) -> bool {
+    let exists = |d: &DateSpec| resolve::date(*d, today).is_some();
+    match piece {
+        Piece::Date(d) | Piece::DateTime(d, _) | Piece::Until(d) => exists(d),
+        Piece::Recur(r) => r.start.as_ref().is_none_or(exists) && resolve::matches_some_day(r),
+        Piece::Reminder(ReminderSpec::Before { days, seconds }) => {
+            Offset::new(*days, *seconds).is_some()
+        }
+        Piece::Reminder(ReminderSpec::At { date, .. }) => date.as_ref().is_none_or(exists),
+        _ => true,
     }
 }
 

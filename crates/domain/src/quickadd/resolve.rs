@@ -13,17 +13,25 @@ use crate::recurrence::resolve_local;
 /// How far ahead a date without its year, or a rule's first occurrence, is looked for.
 const SEARCH_DAYS: u64 = 8 * 366;
 
-/// The day `spec` means when said on `today`.
+/// Years a due may fall in: it prints with a four-digit year.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// The day `spec` means when said on `today`, if it falls in [`YEARS`].
 pub(super) fn date(spec: DateSpec, today: NaiveDate) -> Option<NaiveDate> {
+    unchecked_date(spec, today).filter(|d| YEARS.contains(&d.year()))
+}
+
+fn unchecked_date(spec: DateSpec, today: NaiveDate) -> Option<NaiveDate> {
     Some(match spec {
         DateSpec::Today => today,
         DateSpec::Tomorrow => today.succ_opt()?,
         DateSpec::Weekday { day, next_week } => {
             if next_week {
-                let monday = today - Days::new(u64::from(today.weekday().num_days_from_monday()));
-                monday + Days::new(7 + u64::from(day.num_days_from_monday()))
+                let monday = today
+                    .checked_sub_days(Days::new(today.weekday().num_days_from_monday().into()))?;
+                monday.checked_add_days(Days::new(7 + u64::from(day.num_days_from_monday())))?
             } else {
-                today + Days::new(u64::from(days_until(today.weekday(), day)))
+                today.checked_add_days(Days::new(days_until(today.weekday(), day).into()))?
             }
         }
         DateSpec::In { n, unit } => match unit {
@@ -44,11 +52,11 @@ pub(super) fn date(spec: DateSpec, today: NaiveDate) -> Option<NaiveDate> {
         } => first_from(today, |d| d.month() == month && d.day() == day)?,
         DateSpec::MonthDay(day) => first_from(today, |d| d.day() == day)?,
         DateSpec::EndOfMonth => first_from(today, |d| d.succ_opt().is_none_or(|n| n.day() == 1))?,
-        DateSpec::NextWeek => {
-            today + Days::new(7 - u64::from(today.weekday().num_days_from_monday()))
-        }
+        DateSpec::NextWeek => today.checked_add_days(Days::new(
+            7 - u64::from(today.weekday().num_days_from_monday()),
+        ))?,
         DateSpec::NextMonth => today.with_day(1)?.checked_add_months(Months::new(1))?,
-        DateSpec::NextYear => NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)?,
+        DateSpec::NextYear => NaiveDate::from_ymd_opt(today.year().checked_add(1)?, 1, 1)?,
     })
 }
 
@@ -80,7 +88,7 @@ pub(super) fn clock(time: Option<TimeSpec>, part: Option<DayPart>) -> Option<Nai
 
 /// `day` at `time` in `tz` (a time a daylight-saving gap skips moves forward by the gap).
 pub(super) fn at(day: NaiveDate, time: NaiveTime, tz: Tz) -> Option<DateTime<Tz>> {
-    resolve_local(tz, day.and_time(time))
+    resolve_local(tz, day.and_time(time)).filter(|t| YEARS.contains(&t.year()))
 }
 
 /// The due for a time of day said without a day: its next occurrence after `now`.
@@ -134,6 +142,16 @@ pub(super) fn rrule(spec: &RecurSpec, count: Option<u32>, until: Option<NaiveDat
         let _ = write!(s, ";UNTIL={}", u.format("%Y%m%d"));
     }
     s
+}
+
+/// Whether some day has the rule's month and day of the month (`30 feb` has none).
+pub(super) fn matches_some_day(spec: &RecurSpec) -> bool {
+    match (spec.by_month, spec.by_month_day) {
+        (Some(m), Some(d)) => {
+            u32::try_from(d).is_ok_and(|d| NaiveDate::from_ymd_opt(2000, m, d).is_some())
+        }
+        _ => true,
+    }
 }
 
 /// Whether `d` is a day the rule's BY parts allow (the first period of a
@@ -198,6 +216,6 @@ pub(super) fn first_due(
 /// `now` plus `seconds`, in `tz`, to the whole second.
 pub(super) fn after(now: DateTime<Utc>, seconds: u32, tz: Tz) -> Option<Due> {
     let t = now.checked_add_signed(Duration::seconds(seconds.into()))?;
-    let t = DateTime::from_timestamp(t.timestamp(), 0)?;
-    Some(due_at(t.with_timezone(&tz)))
+    let t = DateTime::from_timestamp(t.timestamp(), 0)?.with_timezone(&tz);
+    YEARS.contains(&t.year()).then(|| due_at(t))
 }
