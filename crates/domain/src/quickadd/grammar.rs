@@ -68,6 +68,22 @@ pub(super) struct RecurSpec {
     pub completion: bool,
 }
 
+/// A place in every month: a day of it (-1 the last) or an ordinal weekday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MonthPlace {
+    Day(i8),
+    Weekday(Option<i8>, Weekday),
+}
+
+impl MonthPlace {
+    fn set(self, spec: &mut RecurSpec) {
+        match self {
+            MonthPlace::Day(d) => spec.by_month_day = Some(d),
+            MonthPlace::Weekday(n, d) => spec.by_day = vec![(n, d)],
+        }
+    }
+}
+
 /// What a reminder phrase asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum ReminderSpec {
@@ -132,6 +148,18 @@ impl Input<'_> {
             return Some((n + 1, t));
         }
         if optional { f(i) } else { None }
+    }
+
+    /// Whether the word before `i` makes it a noun ("the sun", "a good morning").
+    fn after_article(&self, i: usize) -> bool {
+        i.checked_sub(1).is_some_and(|p| {
+            self.is(
+                p,
+                &[
+                    "the", "a", "an", "my", "your", "our", "their", "his", "her", "its", "good",
+                ],
+            )
+        })
     }
 
     /// The longest phrase starting at word `i`, with the number of words it used.
@@ -227,11 +255,9 @@ impl Input<'_> {
             _ => {}
         }
         if let Some(day) = weekday(w) {
-            // "monday morning" stays two phrases; plural weekdays are for "every".
-            return (!w.ends_with('s')
-                || w.ends_with("tues")
-                || w.ends_with("thurs")
-                || w == "weds")
+            // Plural weekdays are for "every"; "the sun" is not a Sunday.
+            let plural = w.ends_with('s') && !matches!(w, "tues" | "thurs" | "weds");
+            return (!plural && !(w.len() <= 5 && self.after_article(i)))
                 .then_some((1, weekday_spec(day, false)));
         }
         self.day_month(i)
@@ -279,6 +305,7 @@ impl Input<'_> {
         }
         if let Some(part) = self.at(i).and_then(DayPart::parse)
             && part != DayPart::Night
+            && !self.after_article(i)
         {
             return Some((1, TimeSpec::Part(part)));
         }
@@ -377,9 +404,8 @@ impl Input<'_> {
                     })
                 }
                 CalendarUnit::Month if spec.by_day.is_empty() && spec.by_month_day.is_none() => {
-                    self.month_position(j).map(|(n, day, by_day)| {
-                        spec.by_month_day = day;
-                        spec.by_day = by_day;
+                    self.month_position(j).map(|(n, place)| {
+                        place.set(&mut spec);
                         n
                     })
                 }
@@ -468,10 +494,9 @@ impl Input<'_> {
             s.by_day = days;
             return Some((n, s));
         }
-        if let Some((n, day, by_day)) = self.month_position(i) {
+        if let Some((n, place)) = self.month_position(i) {
             let mut s = simple(CalendarUnit::Month);
-            s.by_month_day = day;
-            s.by_day = by_day;
+            place.set(&mut s);
             return Some((n, s));
         }
         if let Some((
@@ -514,24 +539,23 @@ impl Input<'_> {
 
     /// A place in the month: `2nd tuesday`, `last friday`, `15th`,
     /// `the 15th`, `last day` (with an optional leading `the`).
-    #[allow(clippy::type_complexity)]
-    fn month_position(&self, i: usize) -> Option<(usize, Option<i8>, Vec<ByDay>)> {
+    fn month_position(&self, i: usize) -> Option<(usize, MonthPlace)> {
         let the = usize::from(self.is(i, &["the"]));
         let j = i + the;
         let w = self.at(j)?;
         if let Some(n) = week_ordinal(w) {
             if let Some(d) = self.at(j + 1).and_then(weekday) {
-                return Some((the + 2, None, vec![(Some(n), d)]));
+                return Some((the + 2, MonthPlace::Weekday(Some(n), d)));
             }
             if n == -1 && self.is(j + 1, &["day"]) {
-                return Some((the + 2, Some(-1), Vec::new()));
+                return Some((the + 2, MonthPlace::Day(-1)));
             }
         }
         let d = ordinal_day(w)?;
         if self.is(j + 1, &["of"]) || self.at(j + 1).and_then(month).is_some() {
             return None;
         }
-        Some((the + 1, i8::try_from(d).ok(), Vec::new()))
+        Some((the + 1, MonthPlace::Day(i8::try_from(d).ok()?)))
     }
 
     /// `until 1 june`, `for 10 times`, `after completion`.
