@@ -257,8 +257,8 @@ impl Input<'_> {
         if let Some(day) = weekday(w) {
             // Plural weekdays are for "every"; "the sun" is not a Sunday.
             let plural = w.ends_with('s') && !matches!(w, "tues" | "thurs" | "weds");
-            return (!plural && !(w.len() <= 5 && self.after_article(i)))
-                .then_some((1, weekday_spec(day, false)));
+            let noun = w.len() <= 5 && self.after_article(i);
+            return (!plural && !noun).then_some((1, weekday_spec(day, false)));
         }
         self.day_month(i)
             .or_else(|| numeric_date(w, self.order).map(|d| (1, d)))
