@@ -410,7 +410,8 @@ impl Input<'_> {
                     })
                 }
                 CalendarUnit::Year if spec.by_month.is_none() => {
-                    self.day_month(j).and_then(|(n, d)| match d {
+                    let the = usize::from(self.is(j, &["the"]));
+                    self.day_month(j + the).and_then(|(n, d)| match d {
                         DateSpec::DayMonth {
                             day,
                             month,
@@ -418,7 +419,7 @@ impl Input<'_> {
                         } => {
                             spec.by_month = Some(month);
                             spec.by_month_day = i8::try_from(day).ok();
-                            Some(n)
+                            Some(n + the)
                         }
                         _ => None,
                     })
@@ -497,7 +498,11 @@ impl Input<'_> {
         if let Some((n, place)) = self.month_position(i) {
             let mut s = simple(CalendarUnit::Month);
             place.set(&mut s);
-            return Some((n, s));
+            // "every first monday of the month".
+            let of = self.is(i + n, &["of"])
+                && self.is(i + n + 1, &["the", "every", "each"])
+                && self.is(i + n + 2, &["month"]);
+            return Some((n + if of { 3 } else { 0 }, s));
         }
         if let Some((
             n,
