@@ -162,7 +162,8 @@ impl Input<'_> {
         })
     }
 
-    /// The longest phrase starting at word `i`, with the number of words it used.
+    /// The first phrase, in a fixed order, that starts at word `i`, with
+    /// the number of words it used (each phrase takes as many as it can).
     pub(super) fn piece(&self, i: usize) -> Option<(usize, Piece)> {
         let w = self.at(i)?;
         if let Some(tag) = w.strip_prefix('#') {

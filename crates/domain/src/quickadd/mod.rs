@@ -3,8 +3,8 @@
 //! Pure and deterministic for a given "now", zone and date order, so the
 //! REST route, the CLI and the chat engine all understand a line alike.
 //!
-//! The text is split into words ([`lexer`]); from each word the longest
-//! phrase that starts there is matched ([`grammar`]); the phrases are then
+//! The text is split into words ([`lexer`]); at each word the phrases are
+//! tried in a fixed order, each taking as many words as it can ([`grammar`]); the phrases are then
 //! placed on the calendar ([`resolve`]). Words no phrase takes stay in the
 //! title, so nothing is dropped; every recognised phrase is reported as a
 //! [`Span`]. The readings are written down in `docs/quick-add.md`.
@@ -125,7 +125,7 @@ impl Parsed {
         }
     }
 
-    /// Whether the line held anything besides a title.
+    /// Whether any phrase was recognised; a line without one is a plain title.
     pub fn understood_something(&self) -> bool {
         !self.spans.is_empty()
     }
