@@ -191,7 +191,7 @@ impl Input<'_> {
         Some((2, Piece::After(n.checked_mul(unit)?)))
     }
 
-    /// `tonight`, `this morning`, `tomorrow evening` as one phrase.
+    /// `tonight`, `this morning`: a day and a part of it as one phrase.
     fn date_time(&self, i: usize) -> Option<(usize, Piece)> {
         match self.at(i)? {
             "tonight" => Some((1, Piece::DateTime(DateSpec::Today, DayPart::Night))),
