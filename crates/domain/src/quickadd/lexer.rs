@@ -33,14 +33,21 @@ pub(super) fn words(text: &str) -> (Vec<Word>, Vec<(usize, usize)>) {
     let mut out = Vec::new();
     let mut quote_marks = Vec::new();
     let mut chars = text.char_indices().peekable();
+    // Once a quote finds no closing mark, no later one will.
+    let mut closes_left = true;
     while let Some(&(i, c)) = chars.peek() {
         if c.is_whitespace() {
             chars.next();
             continue;
         }
-        if is_quote_open(c)
-            && let Some(close) = text[i + c.len_utf8()..].find(is_quote_close)
-        {
+        let close = if closes_left && is_quote_open(c) {
+            let found = text[i + c.len_utf8()..].find(is_quote_close);
+            closes_left = found.is_some();
+            found
+        } else {
+            None
+        };
+        if let Some(close) = close {
             let inner = i + c.len_utf8();
             let close = inner + close;
             let close_len = text[close..].chars().next().map_or(1, char::len_utf8);

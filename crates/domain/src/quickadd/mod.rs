@@ -21,7 +21,8 @@ use serde::{Deserialize, Serialize};
 use crate::due::Due;
 use crate::priority::Priority;
 use crate::recurrence::{Anchor, Recurrence};
-use crate::reminder::{Offset, Reminder};
+use crate::reminder::{Offset, REMINDERS_MAX, Reminder};
+use crate::tags::MAX_TAGS;
 use crate::task::NewTask;
 use grammar::{DateSpec, Input, Piece, RecurSpec, ReminderSpec, TimeSpec};
 use words::DayPart;
@@ -151,7 +152,8 @@ struct Found {
 impl Found {
     /// Take `piece` unless what it sets is already set, or it needs what is
     /// missing (an end needs a recurrence; a series ends by a count or a
-    /// date, not both): then its words stay in the title. Returns the kind of span it makes.
+    /// date, not both), or a task could not hold it (more tags or reminders
+    /// than a task keeps): then its words stay in the title. Returns the kind of span it makes.
     fn take(&mut self, piece: Piece, index: usize) -> Option<SpanKind> {
         let dated = self.date.is_some() || self.after.is_some();
         let clocked = self.time.is_some() || self.after.is_some();
@@ -199,17 +201,16 @@ impl Found {
                 self.completion = true;
                 SpanKind::Recurrence
             }
-            Piece::Tag(t) => {
-                if !self.tags.contains(&t) {
-                    self.tags.push(t);
-                }
+            Piece::Tag(t) if self.tags.contains(&t) => SpanKind::Tag,
+            Piece::Tag(t) if self.tags.len() < MAX_TAGS => {
+                self.tags.push(t);
                 SpanKind::Tag
             }
             Piece::Priority(p) if self.priority.is_none() => {
                 self.priority = Some(p);
                 SpanKind::Priority
             }
-            Piece::Reminder(r) => {
+            Piece::Reminder(r) if self.reminders.len() < REMINDERS_MAX => {
                 self.reminders.push((r, index));
                 SpanKind::Reminder
             }

@@ -93,3 +93,17 @@ fn the_documented_example_reads_as_documented() {
     .unwrap();
     assert_eq!(json, want);
 }
+
+#[test]
+fn long_input_is_read_in_linear_time_and_within_a_task_s_limits() {
+    let line = "“open #t1 mon and every day at 9 tomorrow ".repeat(20_000);
+    let mut text = line.clone();
+    for i in 0..100 {
+        text.push_str(&format!(" #tag{i} remind me {i} minutes before"));
+    }
+    let start = std::time::Instant::now();
+    let p = parse(&text, &ctx());
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(p.tags.len(), crate::tags::MAX_TAGS);
+    assert_eq!(p.reminders.len(), crate::reminder::REMINDERS_MAX);
+}
