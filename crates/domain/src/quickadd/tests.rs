@@ -107,3 +107,27 @@ fn long_input_is_read_in_linear_time_and_within_a_task_s_limits() {
     assert_eq!(p.tags.len(), crate::tags::MAX_TAGS);
     assert_eq!(p.reminders.len(), crate::reminder::REMINDERS_MAX);
 }
+
+#[test]
+fn until_includes_that_local_day_west_of_utc() {
+    let c = Context {
+        now: "2026-03-02T18:00:00Z".parse().unwrap(),
+        tz: "America/Los_Angeles".parse().unwrap(),
+        date_order: DateOrder::Mdy,
+    };
+    let p = parse("stretch every day at 9pm until march 4", &c);
+    let due = p.due.unwrap();
+    assert_eq!(due.to_string(), "2026-03-02T21:00:00-08:00");
+    let rule = p.recurrence.unwrap();
+    assert_eq!(rule.rrule, "FREQ=DAILY;UNTIL=20260304");
+    let next: Vec<String> = rule
+        .upcoming(&due, c.tz, 1, 10)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    // 21:00 on 4 March in Los Angeles is already 5 March in UTC, and still counts.
+    assert_eq!(
+        next,
+        ["2026-03-03T21:00:00-08:00", "2026-03-04T21:00:00-08:00"]
+    );
+}
