@@ -86,9 +86,11 @@ fn context() -> impl Strategy<Value = Context> {
     (
         prop_oneof![
             8 => 0i64..4_102_444_800,
-            // The ends of what RFC 3339 can write.
+            // The ends of what RFC 3339 can write, and of chrono's range.
             1 => Just(253_402_300_799i64),
             1 => Just(-62_167_219_200i64),
+            1 => Just(chrono::DateTime::<chrono::Utc>::MAX_UTC.timestamp()),
+            1 => Just(chrono::DateTime::<chrono::Utc>::MIN_UTC.timestamp()),
         ],
         prop::sample::select(vec![
             "UTC",

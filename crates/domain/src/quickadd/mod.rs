@@ -60,7 +60,8 @@ impl DateOrder {
 /// What a parse is relative to.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
-    /// Between the years 0 and 9999, as RFC 3339 writes instants.
+    /// Dues fall in the years 1 to 9999; a "now" far outside them reads
+    /// every word as title.
     pub now: DateTime<Utc>,
     /// The user's zone: dates and times are read there.
     pub tz: Tz,
@@ -226,14 +227,15 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
         words: &words,
         order: ctx.date_order,
     };
-    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    // Nothing is read relative to a "now" whose local date chrono cannot hold.
+    let today = resolve::today(ctx.now, ctx.tz);
     let mut found = Found::default();
     // Byte ranges of recognised phrases.
     let mut taken: Vec<(usize, usize, SpanKind)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
         match input.piece(i) {
-            Some((n, piece)) if makes_sense(&piece, today) => {
+            Some((n, piece)) if today.is_some_and(|d| makes_sense(&piece, d)) => {
                 match found.take(piece, taken.len()) {
                     Some(kind) => {
                         taken.push((words[i].start, words[i + n - 1].end, kind));
@@ -245,7 +247,8 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
             _ => i += 1,
         }
     }
-    let (due, recurrence, reminders) = place(&found, ctx);
+    let (due, recurrence, reminders) =
+        today.map_or_else(Default::default, |d| place(&found, ctx, d));
     if due.is_none() {
         // A reminder before the due needs a due: without one its words stay in the title.
         let orphans: Vec<usize> = found
@@ -288,9 +291,12 @@ fn makes_sense(piece: &Piece, today: NaiveDate) -> bool {
 }
 
 /// The due, the recurrence and the reminders the found phrases mean.
-fn place(f: &Found, ctx: &Context) -> (Option<Due>, Option<Recurrence>, Vec<Reminder>) {
+fn place(
+    f: &Found,
+    ctx: &Context,
+    today: NaiveDate,
+) -> (Option<Due>, Option<Recurrence>, Vec<Reminder>) {
     let tz = ctx.tz;
-    let today = ctx.now.with_timezone(&tz).date_naive();
     let time = resolve::clock(f.time, f.part);
     let date = f.date.and_then(|d| resolve::date(d, today));
     let due = if let Some(s) = f.after {
@@ -321,7 +327,7 @@ fn place(f: &Found, ctx: &Context) -> (Option<Due>, Option<Recurrence>, Vec<Remi
                 .as_ref()
                 .and(Offset::new(days, seconds))
                 .map(Reminder::Before),
-            ReminderSpec::At { date, time } => reminder_at(date, time, due.as_ref(), ctx),
+            ReminderSpec::At { date, time } => reminder_at(date, time, due.as_ref(), ctx, today),
         };
         if let Some(r) = reminder
             && !reminders.contains(&r)
@@ -342,9 +348,9 @@ fn reminder_at(
     time: Option<TimeSpec>,
     due: Option<&Due>,
     ctx: &Context,
+    today: NaiveDate,
 ) -> Option<Reminder> {
     let tz = ctx.tz;
-    let today = ctx.now.with_timezone(&tz).date_naive();
     let time = resolve::clock(time, None)
         .or_else(|| NaiveTime::from_hms_opt(REMINDER_DEFAULT_HOUR, 0, 0))?;
     let t = match date {

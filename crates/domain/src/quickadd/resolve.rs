@@ -60,6 +60,13 @@ fn unchecked_date(spec: DateSpec, today: NaiveDate) -> Option<NaiveDate> {
     })
 }
 
+/// The local date of `now` in `tz`; `None` at the very ends of chrono's range.
+pub(super) fn today(now: DateTime<Utc>, tz: Tz) -> Option<NaiveDate> {
+    use chrono::{Offset, TimeZone};
+    let offset = tz.offset_from_utc_datetime(&now.naive_utc()).fix();
+    now.naive_utc().checked_add_offset(offset).map(|t| t.date())
+}
+
 /// Days from `from` to the next `to`, 0 when they are the same weekday.
 fn days_until(from: Weekday, to: Weekday) -> u32 {
     (7 + to.num_days_from_monday() - from.num_days_from_monday()) % 7
@@ -93,7 +100,7 @@ pub(super) fn at(day: NaiveDate, time: NaiveTime, tz: Tz) -> Option<DateTime<Tz>
 
 /// The due for a time of day said without a day: its next occurrence after `now`.
 pub(super) fn next_at(time: NaiveTime, now: DateTime<Utc>, tz: Tz) -> Option<DateTime<Tz>> {
-    let today = now.with_timezone(&tz).date_naive();
+    let today = today(now, tz)?;
     [today, today.succ_opt()?]
         .into_iter()
         .filter_map(|d| at(d, time, tz))
