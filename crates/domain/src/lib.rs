@@ -10,6 +10,7 @@ pub mod event;
 pub mod ids;
 pub mod priority;
 pub mod query;
+pub mod quickadd;
 pub mod recurrence;
 pub mod reminder;
 pub mod sort;
