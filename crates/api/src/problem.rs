@@ -118,7 +118,17 @@ impl From<AppError> for ApiError {
             AppError::Conflict(d) => ApiError::Conflict(d),
             // Refined to 412 by the routes whose caller sent `If-Match`.
             e @ AppError::Stale { .. } => ApiError::Conflict(e.detail()),
-            e @ AppError::Unavailable => ApiError::Internal(e.detail()),
+            AppError::Forbidden(d) => ApiError::Forbidden(d),
+            AppError::BadCredentials => ApiError::Unauthorized,
+            AppError::TooManyRequests {
+                detail,
+                retry_after_secs,
+            } => ApiError::TooManyRequests {
+                detail,
+                retry_after_secs,
+            },
+            AppError::Busy { retry_after_secs } => ApiError::Busy { retry_after_secs },
+            e @ (AppError::Unavailable | AppError::Internal) => ApiError::Internal(e.detail()),
         }
     }
 }

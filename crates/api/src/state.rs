@@ -1,5 +1,5 @@
 //! What every handler can reach: the application layer (and the store
-//! beneath it), the HTTP settings, the login limiter, the live streams and
+//! beneath it), the HTTP settings, the token cache, the live streams and
 //! the metrics handle. Cheap to clone (all shared).
 
 use std::sync::Arc;
@@ -9,25 +9,19 @@ use dueflow_bus::health::BusHealth;
 use dueflow_store::Store;
 
 use crate::auth::cache::TokenCache;
-use crate::auth::limiter::LoginLimiter;
 use crate::stream::connections::Connections;
 use crate::stream::hub::StreamHub;
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
-    /// Whether `POST /api/v1/auth/register` creates accounts.
-    pub open_registration: bool,
+    /// What the operations accept: registration, session length, webhook
+    /// targets, mail.
+    pub app: AppConfig,
     /// This server's address as its users reach it; its origin is the one
     /// cookie-authenticated requests must come from.
     pub public_url: Option<url::Url>,
     /// Mark the session cookie `Secure`; `None`: when `public_url` is https.
     pub secure_cookies: Option<bool>,
-    /// How long a web session lasts.
-    pub session_days: i64,
-    /// Accept webhook URLs on loopback and private addresses.
-    pub webhooks_allow_private: bool,
-    /// An SMTP server is configured: verification mail can go out.
-    pub mail: bool,
     /// Live streams one user may hold open on this process.
     pub max_streams_per_user: usize,
     /// Live streams this process holds open at most.
@@ -53,12 +47,9 @@ impl ApiConfig {
 impl Default for ApiConfig {
     fn default() -> Self {
         Self {
-            open_registration: false,
+            app: AppConfig::default(),
             public_url: None,
             secure_cookies: None,
-            session_days: 30,
-            webhooks_allow_private: false,
-            mail: false,
             max_streams_per_user: 20,
             max_streams: 20_000,
             api_role: true,
@@ -73,7 +64,6 @@ pub struct AppState {
     pub app: App,
     pub store: Arc<dyn Store>,
     pub config: Arc<ApiConfig>,
-    pub limiter: Arc<LoginLimiter>,
     /// Tokens looked up a moment ago.
     pub tokens: Arc<TokenCache>,
     /// Live events for this process's stream connections.
@@ -90,14 +80,8 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
         crate::metrics::handle();
         Self {
-            app: App::new(
-                store.clone(),
-                AppConfig {
-                    webhooks_allow_private: config.webhooks_allow_private,
-                },
-            ),
+            app: App::new(store.clone(), config.app.clone()),
             store,
-            limiter: Arc::new(LoginLimiter::default()),
             tokens: Arc::new(TokenCache::default()),
             hub: Arc::new(StreamHub::default()),
             streams: Arc::new(Connections::new(

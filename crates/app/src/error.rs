@@ -23,8 +23,21 @@ pub enum AppError {
     Conflict(String),
     /// The caller based its change on a version that is no longer current.
     Stale { current: i64 },
+    /// Not allowed on this server, whoever asks (e.g. closed registration).
+    Forbidden(String),
+    /// A login's name and password do not match (which of them is not said).
+    BadCredentials,
+    /// A limit was reached; `detail` says which, and when to try again.
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
+    /// Every core is hashing passwords; nothing was checked.
+    Busy { retry_after_secs: u64 },
     /// The database failed; the cause is logged.
     Unavailable,
+    /// Something else failed on the server; the cause is logged.
+    Internal,
 }
 
 impl AppError {
@@ -45,7 +58,14 @@ impl AppError {
             AppError::Stale { current } => format!(
                 "the task changed meanwhile (now at version {current}); fetch it and apply your change again"
             ),
+            AppError::Forbidden(d) => d.clone(),
+            AppError::BadCredentials => "the name or the password is wrong".into(),
+            AppError::TooManyRequests { detail, .. } => detail.clone(),
+            AppError::Busy { retry_after_secs } => format!(
+                "the server is checking too many passwords at once; try again in {retry_after_secs} s"
+            ),
             AppError::Unavailable => "the database failed to answer; try again shortly".into(),
+            AppError::Internal => "the server failed to complete this; try again shortly".into(),
         }
     }
 }

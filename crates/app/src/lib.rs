@@ -8,6 +8,7 @@
 //!
 //! Each module adds the operations of one area to [`App`].
 
+pub mod accounts;
 mod activity;
 mod error;
 mod notifications;
@@ -20,16 +21,36 @@ use std::sync::Arc;
 
 use dueflow_store::Store;
 
+use crate::accounts::limiter::LoginLimiter;
+
+pub use accounts::{Session, VerificationSent};
 pub use activity::ActivityFilter;
 pub use error::AppError;
 pub use reminders::SnoozeFor;
 pub use tasks::{Expected, TaskListing};
 
 /// Settings that change what the operations accept.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AppConfig {
+    /// Whether people may create their own accounts.
+    pub open_registration: bool,
+    /// How long a login session lasts.
+    pub session_days: i64,
     /// Accept webhook URLs on loopback and private addresses.
     pub webhooks_allow_private: bool,
+    /// An SMTP server is configured: verification mail can go out.
+    pub mail: bool,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            open_registration: false,
+            session_days: 30,
+            webhooks_allow_private: false,
+            mail: false,
+        }
+    }
 }
 
 /// The operations, over one store. Cheap to clone (shared handles).
@@ -37,6 +58,8 @@ pub struct AppConfig {
 pub struct App {
     store: Arc<dyn Store>,
     config: Arc<AppConfig>,
+    /// Failed logins of this process.
+    limiter: Arc<LoginLimiter>,
 }
 
 impl App {
@@ -44,6 +67,7 @@ impl App {
         Self {
             store,
             config: Arc::new(config),
+            limiter: Arc::new(LoginLimiter::default()),
         }
     }
 

@@ -4,13 +4,14 @@
 use std::io::BufRead;
 
 use anyhow::{Context, anyhow, bail};
-use dueflow_api::{ApiConfig, AppState};
+use dueflow_app::{App, AppError};
 
 use crate::cli::{ServerArgs, TokenCmd, UserCmd};
 use crate::config::Config;
 use crate::server::init_logging;
 
-async fn state(args: &ServerArgs) -> anyhow::Result<AppState> {
+/// The application over the configured database, migrated.
+async fn app(args: &ServerArgs) -> anyhow::Result<App> {
     let config = Config::load(args)?;
     init_logging(&format!("warn,{}", config.log));
     let store = config.open_store().await?;
@@ -18,19 +19,15 @@ async fn state(args: &ServerArgs) -> anyhow::Result<AppState> {
         .migrate()
         .await
         .context("cannot migrate the database")?;
-    Ok(AppState::new(store, ApiConfig::default()))
+    Ok(App::new(store, config.app()?))
 }
 
-fn api(e: dueflow_api::problem::ApiError) -> anyhow::Error {
-    use dueflow_api::problem::ApiError as E;
-    match e {
-        E::Invalid { detail, .. } | E::Conflict(detail) | E::Internal(detail) => anyhow!(detail),
-        other => anyhow!("{other:?}"),
-    }
+fn said(e: AppError) -> anyhow::Error {
+    anyhow!(e.detail())
 }
 
 pub async fn migrate(args: ServerArgs) -> anyhow::Result<()> {
-    state(&args).await?;
+    app(&args).await?;
     println!("database is up to date");
     Ok(())
 }
@@ -53,10 +50,11 @@ pub async fn user(cmd: UserCmd) -> anyhow::Result<()> {
         }
         p
     };
-    let state = state(&server).await?;
-    let user = dueflow_api::routes::account::create_user(&state, &name, password, tz.as_deref())
+    let app = app(&server).await?;
+    let user = app
+        .create_user(&name, password, tz.as_deref())
         .await
-        .map_err(api)?;
+        .map_err(said)?;
     println!("created user {} ({})", user.name, user.id);
     Ok(())
 }
@@ -67,16 +65,12 @@ pub async fn token(cmd: TokenCmd) -> anyhow::Result<()> {
         label,
         server,
     } = cmd;
-    let state = state(&server).await?;
-    let name = user.trim().to_lowercase();
-    let (found, _) = state
-        .store
-        .user_credentials(&name)
-        .await?
-        .ok_or_else(|| anyhow!("no user named '{name}'"))?;
-    let (record, token) = dueflow_api::routes::issue_token(&state, &found.id, &label)
-        .await
-        .map_err(api)?;
+    let app = app(&server).await?;
+    let found = app.user_by_name(&user).await.map_err(|e| match e {
+        AppError::NotFound => anyhow!("no user named '{}'", user.trim().to_lowercase()),
+        other => said(other),
+    })?;
+    let (record, token) = app.issue_token(&found.id, &label).await.map_err(said)?;
     println!("created token {} for {}", record.id, found.name);
     println!("{token}");
     Ok(())

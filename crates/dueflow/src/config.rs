@@ -392,6 +392,16 @@ impl Config {
     }
 
     /// The SMTP server reminder mails go through, if one is set.
+    /// What the operations accept, as configured.
+    pub fn app(&self) -> anyhow::Result<dueflow_app::AppConfig> {
+        Ok(dueflow_app::AppConfig {
+            open_registration: self.open_registration,
+            webhooks_allow_private: self.webhooks_allow_private,
+            mail: self.smtp()?.is_some(),
+            ..dueflow_app::AppConfig::default()
+        })
+    }
+
     pub fn smtp(&self) -> anyhow::Result<Option<SmtpConfig>> {
         if self.smtp_host.trim().is_empty() {
             return Ok(None);

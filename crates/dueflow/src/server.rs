@@ -235,16 +235,13 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let state = AppState::new(
         store,
         ApiConfig {
-            open_registration: config.open_registration,
+            app: config.app()?,
             public_url: config.public_url()?,
             secure_cookies: config.secure_cookies,
             max_streams_per_user: config.max_streams_per_user,
             max_streams: config.max_streams,
-            webhooks_allow_private: config.webhooks_allow_private,
-            mail: config.smtp()?.is_some(),
             api_role: roles.contains(&Role::Api),
             trusted_proxies: config.trusted_proxies()?,
-            ..ApiConfig::default()
         },
     );
     let shutdown = CancellationToken::new();

@@ -7,6 +7,7 @@ mod common;
 
 use common::{Backend, TestServer, send};
 use dueflow_api::ApiConfig;
+use dueflow_app::AppConfig;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -132,7 +133,7 @@ async fn login_rate_limit(s: &TestServer) {
                 .json(&json!({"name": "bob", "password": pw})),
         )
     };
-    for _ in 0..dueflow_api::auth::limiter::FREE_PER_PAIR {
+    for _ in 0..dueflow_app::accounts::limiter::FREE_PER_PAIR {
         assert_eq!(login("wrong password").await.0, StatusCode::UNAUTHORIZED);
     }
     let (st, v) = login("correct horse").await;
@@ -270,7 +271,10 @@ async fn open_registration_creates_accounts() {
     let s = TestServer::start_with(
         Backend::Sqlite,
         ApiConfig {
-            open_registration: true,
+            app: AppConfig {
+                open_registration: true,
+                ..AppConfig::default()
+            },
             ..ApiConfig::default()
         },
     )

@@ -343,10 +343,12 @@ async fn bad_input_changes_nothing(s: &TestServer) {
 /// one that fails, here a second create of an existing task, fails alone,
 /// and every other stands once, each with its one event.
 async fn concurrent_creates_fail_alone(s: &TestServer) {
-    let user =
-        dueflow_api::routes::account::create_user(&s.state, "cora", "correct horse".into(), None)
-            .await
-            .expect("create user");
+    let user = s
+        .state
+        .app
+        .create_user("cora", "correct horse".into(), None)
+        .await
+        .expect("create user");
     let store = common::store_of(s);
     let tasks: Vec<Task> = (0..40)
         .map(|i| {

@@ -18,6 +18,7 @@ use axum::http::{HeaderMap, StatusCode as AxStatus};
 use axum::response::{IntoResponse, Response};
 use common::{Backend, Session, TestServer};
 use dueflow_api::ApiConfig;
+use dueflow_app::AppConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -583,7 +584,10 @@ macro_rules! on_both {
                 TestServer::start_with(
                     b,
                     ApiConfig {
-                        webhooks_allow_private: $allow,
+                        app: AppConfig {
+                            webhooks_allow_private: $allow,
+                            ..AppConfig::default()
+                        },
                         ..ApiConfig::default()
                     },
                 )

@@ -4,14 +4,12 @@
 
 pub mod cache;
 pub mod client_address;
-pub mod limiter;
 pub mod origin;
-pub mod password;
-pub mod secret;
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use dueflow_app::accounts::secret;
 use dueflow_store::User;
 
 use crate::problem::ApiError;

@@ -5,18 +5,15 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Duration, Utc};
-use dueflow_domain::ids::{IdKind, new_id};
-use dueflow_domain::zone::parse_zone;
-use dueflow_store::{TokenKind, TokenRecord, User};
+use chrono::Utc;
+use dueflow_store::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::client_address::ClientAddress;
-use crate::auth::{Caller, CurrentUser, SESSION_COOKIE, password, secret};
+use crate::auth::{Caller, CurrentUser, SESSION_COOKIE};
 use crate::json::Json;
 use crate::problem::{ApiError, Problem};
-use crate::routes::email_verification::change_address;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -46,80 +43,9 @@ impl From<User> for Profile {
     }
 }
 
-/// Check an e-mail address enough to catch typos; the mail server has the
-/// last word.
-fn email_address(raw: &str) -> Result<String, ApiError> {
-    let e = raw.trim();
-    let bad = || {
-        ApiError::invalid(
-            "email",
-            format!("'{e}' is not an e-mail address like ann@example.com"),
-        )
-    };
-    let (local, domain) = e.split_once('@').ok_or_else(bad)?;
-    let ok = e.len() <= 254
-        && !local.is_empty()
-        && !domain.is_empty()
-        && domain.contains('.')
-        && !domain.contains('@')
-        && !e
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
-    if ok { Ok(e.to_owned()) } else { Err(bad()) }
-}
-
 /// `Some(None)` for an explicit `null`, `None` when the field is absent.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
-}
-
-/// Normalise and check a user name: 1–64 of a–z, 0–9, `.`, `_`, `-`.
-pub fn user_name(raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim().to_lowercase();
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b));
-    if ok {
-        Ok(name)
-    } else {
-        Err(ApiError::invalid(
-            "name",
-            "a user name has 1–64 characters: letters a–z, digits, '.', '_' or '-'",
-        ))
-    }
-}
-
-/// Create a user (shared by registration and `dueflow user add`).
-pub async fn create_user(
-    state: &AppState,
-    name: &str,
-    pass: String,
-    tz: Option<&str>,
-) -> Result<User, ApiError> {
-    let name = user_name(name)?;
-    password::check_policy(&pass)?;
-    let tz = tz
-        .map(|t| parse_zone("tz", t))
-        .transpose()?
-        .unwrap_or(chrono_tz::UTC);
-    let hash = password::hash(pass).await?;
-    let user = User {
-        id: new_id(IdKind::User),
-        name,
-        tz,
-        created_at: Utc::now(),
-        email: None,
-        email_verified: false,
-    };
-    match state.store.create_user(&user, &hash).await {
-        Err(dueflow_store::StoreError::Conflict(_)) => Err(ApiError::Conflict(format!(
-            "the name '{}' is taken",
-            user.name
-        ))),
-        other => other.map(|()| user).map_err(Into::into),
-    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -146,12 +72,10 @@ pub async fn register(
     State(state): State<AppState>,
     Json(r): Json<Register>,
 ) -> Result<(StatusCode, axum::Json<Profile>), ApiError> {
-    if !state.config.open_registration {
-        return Err(ApiError::Forbidden(
-            "registration is closed on this server; ask its operator for an account".into(),
-        ));
-    }
-    let user = create_user(&state, &r.name, r.password, r.tz.as_deref()).await?;
+    let user = state
+        .app
+        .register(&r.name, r.password, r.tz.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, axum::Json(user.into())))
 }
 
@@ -181,57 +105,16 @@ pub async fn login(
     ClientAddress(address): ClientAddress,
     Json(l): Json<Login>,
 ) -> Result<Response, ApiError> {
-    let name = l.name.trim().to_lowercase();
-    // Counted before the check, so that parallel guesses meet the limit.
-    let attempt = state
-        .limiter
-        .attempt(&name, address)
-        .map_err(|retry_after_secs| ApiError::TooManyRequests {
-            detail: format!("too many failed attempts; try again in {retry_after_secs} s"),
-            retry_after_secs,
-        })?;
-    let found = match state.store.user_credentials(&name).await {
-        Ok(found) => found,
-        Err(e) => {
-            state.limiter.withdraw(attempt);
-            return Err(e.into());
-        }
-    };
-    let (user, hash) = match found {
-        Some((u, h)) => (Some(u), Some(h)),
-        None => (None, None),
-    };
-    let ok = match password::verify(l.password, hash).await {
-        Ok(ok) => ok,
-        Err(busy) => {
-            state.limiter.withdraw(attempt);
-            return Err(busy);
-        }
-    };
-    let Some(user) = user.filter(|_| ok) else {
-        return Err(ApiError::Unauthorized);
-    };
-    state.limiter.succeeded(attempt);
-    let token = secret::generate();
-    let now = Utc::now();
-    let expires_at = now + Duration::days(state.config.session_days);
-    let record = TokenRecord {
-        id: new_id(IdKind::Token),
-        user_id: user.id.clone(),
-        name: "web session".into(),
-        kind: TokenKind::Session,
-        created_at: now,
-        expires_at: Some(expires_at),
-    };
-    state
-        .store
-        .insert_token(&record, &secret::digest(&token))
-        .await?;
-    let cookie = session_cookie(&state, &token, state.config.session_days * 86_400);
+    let session = state.app.log_in(&l.name, l.password, address).await?;
+    let cookie = session_cookie(
+        &state,
+        &session.token,
+        state.config.app.session_days * 86_400,
+    );
     let mut res = axum::Json(Session {
-        token,
-        expires_at,
-        user: user.into(),
+        token: session.token,
+        expires_at: session.expires_at,
+        user: session.user.into(),
     })
     .into_response();
     res.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -267,8 +150,8 @@ fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderVal
     security(("bearer" = [])))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
     state
-        .store
-        .revoke_token(&caller.user.id, &caller.token_id)
+        .app
+        .revoke_token(&caller.user, &caller.token_id)
         .await?;
     state.tokens.forget_user(&caller.user.id);
     state.streams.close_token(&caller.token_id);
@@ -320,32 +203,11 @@ pub async fn update_me(
     CurrentUser(user): CurrentUser,
     Json(p): Json<ProfilePatch>,
 ) -> Result<axum::Json<Profile>, ApiError> {
-    // Everything is checked before anything changes.
-    let tz = p.tz.as_deref().map(|t| parse_zone("tz", t)).transpose()?;
-    let email = p
-        .email
-        .map(|e| e.as_deref().map(email_address).transpose())
-        .transpose()?;
-    let mut user = user;
-    // The address first: it is the change that can be refused.
-    match email {
-        Some(Some(address)) => user = change_address(&state, &user, &address).await?,
-        Some(None) => {
-            user = state
-                .store
-                .clear_email(&user.id)
-                .await?
-                .ok_or(ApiError::NotFound)?;
-        }
-        None => {}
-    }
-    if let Some(tz) = tz {
-        user = state
-            .store
-            .set_user_tz(&user.id, tz)
-            .await?
-            .ok_or(ApiError::NotFound)?;
-    }
+    let email = p.email.as_ref().map(Option::as_deref);
+    let user = state
+        .app
+        .update_profile(&user, p.tz.as_deref(), email)
+        .await?;
     // After the change, so that no lookup can put the old profile back.
     state.tokens.forget_user(&user.id);
     Ok(axum::Json(user.into()))

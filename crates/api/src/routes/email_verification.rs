@@ -1,106 +1,18 @@
-//! E-mail address verification. Setting an address (`PATCH /me`) mails it
-//! a secret and leaves it unverified; product mail goes to it only after
-//! the secret comes back through `POST /auth/verify-email`, which needs no
-//! login: the secret proves the mailbox, and it verifies only the address
-//! it was mailed to. `POST /me/email/verification` mails a new one, as
-//! often as the store's limit allows.
+//! E-mail address verification over HTTP: `POST /auth/verify-email` takes
+//! back the code mailed to an address (no login: the code proves the
+//! mailbox), and `POST /me/email/verification` mails a new one. Setting an
+//! address (`PATCH /me`) mails the first.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Duration, Utc};
-use dueflow_domain::ids::{IdKind, new_id};
-use dueflow_store::verification::{MAIL_GAP_MS, MAILS_PER_DAY};
-use dueflow_store::{Requested, User, VerificationMail};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{CurrentUser, secret};
+use crate::auth::CurrentUser;
 use crate::json::Json;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
-
-/// How long a mailed secret verifies its address.
-const VALID_HOURS: i64 = 24;
-
-/// A verification mail for `user`: a new secret, kept only as its digest
-/// (and in the mail's text until the mail is sent).
-fn mail(user: &User, now: DateTime<Utc>) -> VerificationMail {
-    let code = secret::generate_verification();
-    VerificationMail {
-        id: new_id(IdKind::Verification),
-        digest: secret::digest(&code),
-        subject: "Confirm your e-mail address for dueflow".into(),
-        body: format!(
-            "Hello {name},\n\n\
-             this address was given for the dueflow account '{name}'. To receive\n\
-             reminders here, confirm it within {VALID_HOURS} hours with this code:\n\n\
-             \x20   {code}\n\n\
-             by sending it to your dueflow server:\n\n\
-             \x20   POST /api/v1/auth/verify-email\n\
-             \x20   {{\"token\": \"{code}\"}}\n\n\
-             If you did not ask for this, ignore this mail: no reminders are\n\
-             sent to an address that is not confirmed.\n",
-            name = user.name
-        ),
-        expires_at: now + Duration::hours(VALID_HOURS),
-    }
-}
-
-fn no_mail_server() -> ApiError {
-    ApiError::Conflict(
-        "this server sends no mail (its operator has configured no SMTP server), so an \
-         e-mail address cannot be verified and would receive nothing; nothing was changed"
-            .into(),
-    )
-}
-
-fn limited(retry_after_secs: u64, daily: bool) -> ApiError {
-    let detail = if daily {
-        format!(
-            "at most {MAILS_PER_DAY} verification mails a day are sent for an account; \
-             nothing was changed; try again in {retry_after_secs} s"
-        )
-    } else {
-        format!(
-            "a verification mail was asked for less than {} s ago (mail can take a few \
-             minutes; look in the spam folder too); nothing was changed; try again in \
-             {retry_after_secs} s",
-            MAIL_GAP_MS / 1000
-        )
-    };
-    ApiError::TooManyRequests {
-        detail,
-        retry_after_secs,
-    }
-}
-
-/// Make `address` the user's, unverified, and mail it a secret; the
-/// user's address already changes nothing.
-pub async fn change_address(
-    state: &AppState,
-    user: &User,
-    address: &str,
-) -> Result<User, ApiError> {
-    if user.email.as_deref() == Some(address) {
-        return Ok(user.clone());
-    }
-    if !state.config.mail {
-        return Err(no_mail_server());
-    }
-    let now = Utc::now();
-    match state
-        .store
-        .request_verification(&user.id, Some(address), &mail(user, now), now)
-        .await?
-    {
-        Requested::Queued(user) | Requested::Unchanged(user) => Ok(user),
-        Requested::Limited {
-            retry_after_secs,
-            daily,
-        } => Err(limited(retry_after_secs, daily)),
-        Requested::NoAddress | Requested::NoUser => Err(ApiError::NotFound),
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct VerificationSent {
@@ -128,37 +40,14 @@ pub async fn send(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<(StatusCode, axum::Json<VerificationSent>), ApiError> {
-    if !state.config.mail {
-        return Err(no_mail_server());
-    }
-    let now = Utc::now();
-    let mail = mail(&user, now);
-    match state
-        .store
-        .request_verification(&user.id, None, &mail, now)
-        .await?
-    {
-        Requested::Queued(user) => Ok((
-            StatusCode::ACCEPTED,
-            axum::Json(VerificationSent {
-                email: user.email.unwrap_or_default(),
-                expires_at: mail.expires_at,
-            }),
-        )),
-        Requested::Unchanged(user) => Err(ApiError::Conflict(format!(
-            "{} is verified already",
-            user.email.unwrap_or_default()
-        ))),
-        Requested::NoAddress => Err(ApiError::Conflict(
-            "you have no e-mail address to verify; set one with PATCH /api/v1/me {\"email\": …}"
-                .into(),
-        )),
-        Requested::Limited {
-            retry_after_secs,
-            daily,
-        } => Err(limited(retry_after_secs, daily)),
-        Requested::NoUser => Err(ApiError::Unauthorized),
-    }
+    let sent = state.app.send_email_verification(&user).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(VerificationSent {
+            email: sent.email,
+            expires_at: sent.expires_at,
+        }),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -190,20 +79,7 @@ pub async fn verify(
     State(state): State<AppState>,
     Json(v): Json<VerifyEmail>,
 ) -> Result<axum::Json<EmailVerified>, ApiError> {
-    let user = state
-        .store
-        .verify_email(&secret::digest(v.token.trim()), Utc::now())
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "token",
-                format!(
-                    "this code is unknown, used or expired (a code works once, for \
-                     {VALID_HOURS} hours, for the address it was mailed to); nothing was \
-                     changed; ask for a new mail with POST /api/v1/me/email/verification"
-                ),
-            )
-        })?;
+    let user = state.app.verify_email(&v.token).await?;
     // So that no cached lookup shows the address unverified.
     state.tokens.forget_user(&user.id);
     Ok(axum::Json(EmailVerified {

@@ -20,8 +20,6 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub use tokens::issue as issue_token;
-
 #[derive(OpenApi)]
 #[openapi(
     info(title = "dueflow", description = "Self-hosted, event-driven task manager."),

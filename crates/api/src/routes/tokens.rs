@@ -5,12 +5,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::Utc;
-use dueflow_domain::ids::{IdKind, new_id};
-use dueflow_store::{TokenKind, TokenRecord};
+use dueflow_store::TokenRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::{CurrentUser, secret};
+use crate::auth::CurrentUser;
 use crate::json::Json;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -57,35 +56,6 @@ pub struct NewToken {
     name: String,
 }
 
-/// Issue a new API token for `user_id` (shared with `dueflow token create`).
-pub async fn issue(
-    state: &AppState,
-    user_id: &str,
-    name: &str,
-) -> Result<(TokenRecord, String), ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid(
-            "name",
-            "a token name has 1–100 characters",
-        ));
-    }
-    let token = secret::generate();
-    let record = TokenRecord {
-        id: new_id(IdKind::Token),
-        user_id: user_id.to_owned(),
-        name: name.to_owned(),
-        kind: TokenKind::Api,
-        created_at: Utc::now(),
-        expires_at: None,
-    };
-    state
-        .store
-        .insert_token(&record, &secret::digest(&token))
-        .await?;
-    Ok((record, token))
-}
-
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", operation_id = "create_token",
     request_body = NewToken,
     responses((status = 201, body = NewTokenInfo), (status = 400, description = "the name is invalid")),
@@ -95,7 +65,7 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     Json(n): Json<NewToken>,
 ) -> Result<(StatusCode, axum::Json<NewTokenInfo>), ApiError> {
-    let (record, token) = issue(&state, &user.id, &n.name).await?;
+    let (record, token) = state.app.issue_token(&user.id, &n.name).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(NewTokenInfo {
@@ -110,7 +80,7 @@ pub async fn list(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<axum::Json<Vec<TokenInfo>>, ApiError> {
-    let tokens = state.store.list_tokens(&user.id).await?;
+    let tokens = state.app.tokens(&user).await?;
     Ok(axum::Json(tokens.into_iter().map(Into::into).collect()))
 }
 
@@ -123,11 +93,8 @@ pub async fn revoke(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.revoke_token(&user.id, &id).await? {
-        state.tokens.forget_user(&user.id);
-        state.streams.close_token(&id);
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
+    state.app.revoke_token(&user, &id).await?;
+    state.tokens.forget_user(&user.id);
+    state.streams.close_token(&id);
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -81,7 +81,7 @@ impl TestServer {
         };
         let store = dueflow_store::connect(&url).await.expect("open store");
         store.migrate().await.expect("migrate");
-        let allow_private = config.webhooks_allow_private;
+        let allow_private = config.app.webhooks_allow_private;
         let state = AppState::new(store.clone(), config);
         let live = Arc::new(dueflow_api::stream::hub::HubFeed::new(
             state.hub.clone(),
@@ -117,15 +117,16 @@ impl TestServer {
 
     /// A new user with an API token.
     pub async fn user(&self, name: &str) -> Session {
-        let user = dueflow_api::routes::account::create_user(
-            &self.state,
-            name,
-            "correct horse".into(),
-            None,
-        )
-        .await
-        .expect("create user");
-        let (_, token) = dueflow_api::routes::issue_token(&self.state, &user.id, "test")
+        let user = self
+            .state
+            .app
+            .create_user(name, "correct horse".into(), None)
+            .await
+            .expect("create user");
+        let (_, token) = self
+            .state
+            .app
+            .issue_token(&user.id, "test")
             .await
             .expect("token");
         Session {

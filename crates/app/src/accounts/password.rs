@@ -14,22 +14,22 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::problem::ApiError;
+use crate::AppError;
 
 pub const MIN_LEN: usize = 8;
 pub const MAX_LEN: usize = 1024;
 
 /// Check a new password against the policy.
-pub fn check_policy(password: &str) -> Result<(), ApiError> {
+pub fn check_policy(password: &str) -> Result<(), AppError> {
     let n = password.chars().count();
     if n < MIN_LEN {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "password",
             format!("a password has at least {MIN_LEN} characters"),
         ));
     }
     if n > MAX_LEN {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "password",
             format!("a password has at most {MAX_LEN} characters"),
         ));
@@ -46,20 +46,26 @@ static HASHING: LazyLock<Arc<Semaphore>> = LazyLock::new(|| {
     Arc::new(Semaphore::new(cores))
 });
 
-/// A turn to hash, or 429 when none frees up within [`WAIT`]. The permit
+/// A turn to hash, or [`AppError::Busy`] when none frees up within [`WAIT`]. The permit
 /// moves into the blocking task, so that a caller who goes away does not
 /// free it while the hash still runs.
-async fn turn() -> Result<OwnedSemaphorePermit, ApiError> {
+async fn turn() -> Result<OwnedSemaphorePermit, AppError> {
     match tokio::time::timeout(WAIT, HASHING.clone().acquire_owned()).await {
         Ok(Ok(permit)) => Ok(permit),
-        _ => Err(ApiError::Busy {
+        _ => Err(AppError::Busy {
             retry_after_secs: 1,
         }),
     }
 }
 
+/// A hashing failure: logged, and told as the server's own.
+fn failed(what: &str, e: impl std::fmt::Display) -> AppError {
+    tracing::error!(error = %e, "{what}");
+    AppError::Internal
+}
+
 /// Hash a password (argon2id, default parameters, random salt).
-pub async fn hash(password: String) -> Result<String, ApiError> {
+pub async fn hash(password: String) -> Result<String, AppError> {
     let permit = turn().await?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -67,10 +73,10 @@ pub async fn hash(password: String) -> Result<String, ApiError> {
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("could not hash the password: {e}")))
+            .map_err(|e| failed("could not hash a password", e))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("hashing task failed: {e}")))?
+    .map_err(|e| failed("a password hashing task failed", e))?
 }
 
 /// A hash of a random password, verified against when the user does not
@@ -89,7 +95,7 @@ fn decoy() -> &'static str {
 
 /// Whether `password` matches `stored` (or the decoy when `None`, which
 /// takes the same time); `Err` when the server is too busy to check now.
-pub async fn verify(password: String, stored: Option<String>) -> Result<bool, ApiError> {
+pub async fn verify(password: String, stored: Option<String>) -> Result<bool, AppError> {
     let exists = stored.is_some();
     let permit = turn().await?;
     let matched = tokio::task::spawn_blocking(move || {
@@ -126,7 +132,7 @@ mod tests {
         assert!(
             matches!(
                 e,
-                ApiError::Busy {
+                AppError::Busy {
                     retry_after_secs: 1
                 }
             ),
@@ -134,7 +140,7 @@ mod tests {
         );
         assert!(matches!(
             hash("whatever".into()).await,
-            Err(ApiError::Busy { .. })
+            Err(AppError::Busy { .. })
         ));
         drop(all);
         assert!(!verify("whatever".into(), None).await.unwrap());
