@@ -24,6 +24,12 @@ if ! openapi_tools_present; then
     [ -n "$python_bin" ] || { echo "FATAL: python3 is needed to run schemathesis, the OpenAPI fuzzer of the tests" >&2; exit 1; }
     echo "installing schemathesis $schemathesis_version, openapi-spec-validator $spec_validator_version and openapi-python-client $openapi_client_version (once) in $openapi_venv" >&2
     rm -rf "$openapi_venv"
+    # Debian's own python3 makes virtual environments only with python3-venv.
+    if ! "$python_bin" -c 'import ensurepip' 2>/dev/null && command -v apt-get >/dev/null 2>&1; then
+        echo "installing Debian's python3-venv (once)" >&2
+        if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+        "${apt_get[@]}" update -qq >&2 && "${apt_get[@]}" install -y -qq python3-venv >&2 || true
+    fi
     { "$python_bin" -m venv "$openapi_venv" &&
         "$openapi_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
             "schemathesis==$schemathesis_version" "openapi-spec-validator==$spec_validator_version" \

@@ -188,15 +188,17 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A title as sent counts against the limit, spaces around it too (as the
+/// published schema says); it is kept without them.
 fn title(raw: &str) -> Result<String, FieldError> {
     let t = raw.trim();
-    let n = t.chars().count();
-    if n == 0 {
+    if t.is_empty() {
         return Err(FieldError::new(
             "title",
             "a title is required and cannot be blank",
         ));
     }
+    let n = raw.chars().count();
     if n > TITLE_MAX_CHARS {
         return Err(FieldError::new(
             "title",

@@ -31,8 +31,9 @@ impl App {
         user_id: &str,
         name: &str,
     ) -> Result<(TokenRecord, String), AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > NAME_MAX {
+        // Counted as sent, spaces around it too (as the published schema
+        // says); kept without them.
+        if name.trim().is_empty() || name.chars().count() > NAME_MAX {
             return Err(AppError::invalid(
                 "name",
                 format!("a token name has 1–{NAME_MAX} characters"),
@@ -41,7 +42,7 @@ impl App {
         let record = TokenRecord {
             id: new_id(IdKind::Token),
             user_id: user_id.to_owned(),
-            name: name.to_owned(),
+            name: name.trim().to_owned(),
             kind: TokenKind::Api,
             created_at: Utc::now(),
             expires_at: None,
