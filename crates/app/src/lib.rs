@@ -13,6 +13,7 @@ mod activity;
 mod error;
 mod notifications;
 mod paging;
+mod quick_add;
 mod reminders;
 mod tasks;
 mod webhooks;

@@ -6,6 +6,7 @@ mod activity;
 mod email_verification;
 mod health;
 mod notifications;
+mod parse;
 mod reminders;
 mod tags;
 mod tasks;
@@ -33,6 +34,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tasks::create, tasks::list))
         .routes(routes!(tasks::get, tasks::update, tasks::delete))
+        .routes(routes!(tasks::quick_add))
+        .routes(routes!(parse::parse))
         .routes(routes!(tasks::complete))
         .routes(routes!(tasks::reopen))
         .routes(routes!(tasks::occurrences))

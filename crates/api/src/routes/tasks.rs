@@ -1,4 +1,5 @@
-//! `/api/v1/tasks`: create, read, list with the query language, change with
+//! `/api/v1/tasks`: create (also from a line of plain language), read, list
+//! with the query language, change with
 //! optimistic concurrency, delete, complete (the recurring role then creates
 //! a recurring task's next occurrence, once), reopen, and preview upcoming
 //! occurrences.
@@ -81,12 +82,43 @@ pub async fn create(
     Json(input): Json<NewTask>,
 ) -> Result<Response, ApiError> {
     let task = state.app.create_task(&user, input, trace).await?;
-    let mut res = with_etag(&task, StatusCode::CREATED);
+    Ok(created(&task))
+}
+
+/// 201 with the new task, its version and its URL.
+fn created(task: &Task) -> Response {
+    let mut res = with_etag(task, StatusCode::CREATED);
     res.headers_mut().insert(
         header::LOCATION,
         HeaderValue::from_str(&format!("/api/v1/tasks/{}", task.id)).expect("location"),
     );
-    Ok(res)
+    res
+}
+
+/// A line of plain language to make a task of.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuickAdd {
+    /// E.g. `pay rent every month on the 1st at 9am #bills !high`; read as
+    /// `POST /api/v1/parse` reads it, in your time zone.
+    #[schema(max_length = 2000, pattern = r"^[^\u0000]*[^\s\u0000][^\u0000]*$")]
+    text: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/tasks/quick", tag = "tasks", operation_id = "quick_add_task",
+    request_body = QuickAdd,
+    responses((status = 201, body = Task, headers(("ETag" = String, description = "the task's version, quoted"),
+            ("Location" = String, description = "the new task's URL"))),
+        (status = 400, description = "the line is too long, or leaves no title once its phrases are read")),
+    security(("bearer" = [])))]
+pub async fn quick_add(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
+    Json(q): Json<QuickAdd>,
+) -> Result<Response, ApiError> {
+    let task = state.app.quick_add(&user, &q.text, trace).await?;
+    Ok(created(&task))
 }
 
 #[utoipa::path(get, path = "/api/v1/tasks/{id}", tag = "tasks", operation_id = "get_task",
