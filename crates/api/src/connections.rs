@@ -8,7 +8,7 @@
 //! listen backlog; an upgraded WebSocket keeps its place). None of the
 //! timeouts applies while a response is being written, so live streams
 //! stay open. On shutdown no new connection is accepted and those open
-//! finish their requests.
+//! finish their requests, for at most [`DRAIN`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -29,6 +29,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutBody;
 
+/// How long shutdown waits for open connections to finish.
+pub const DRAIN: Duration = Duration::from_secs(20);
+
 /// The limits every connection is served under.
 #[derive(Debug, Clone, Copy)]
 pub struct HttpLimits {
@@ -42,7 +45,7 @@ impl Default for HttpLimits {
         Self {
             header_timeout: Duration::from_secs(15),
             body_timeout: Duration::from_secs(30),
-            max_connections: 512,
+            max_connections: 1024,
         }
     }
 }
@@ -136,7 +139,13 @@ pub async fn serve(
     drop(listener);
     drop(stop_rx);
     stop_tx.send_replace(());
-    stop_tx.closed().await;
+    // A client that stops reading its answer must not keep the process.
+    if tokio::time::timeout(DRAIN, stop_tx.closed()).await.is_err() {
+        tracing::warn!(
+            seconds = DRAIN.as_secs(),
+            "connections still open after shutdown began; closing them"
+        );
+    }
     Ok(())
 }
 

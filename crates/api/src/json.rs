@@ -32,14 +32,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                     detail,
                 }
             }),
-            // Not too large, so it stalled (the connection's body timeout).
+            // The connection's body timeout ran out while the body arrived.
             Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
-                FailedToBufferBody::UnknownBodyError(_),
-            ))) => Err(ApiError::BodyTimeout),
-            Err(JsonRejection::BytesRejection(e)) => Err(ApiError::PayloadTooLarge(format!(
+                FailedToBufferBody::UnknownBodyError(e),
+            ))) if stalled(&e) => Err(ApiError::BodyTimeout),
+            Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
+                e @ FailedToBufferBody::LengthLimitError(_),
+            ))) => Err(ApiError::PayloadTooLarge(format!(
                 "request body rejected: {}",
                 e.body_text()
             ))),
+            Err(JsonRejection::BytesRejection(e)) => Err(ApiError::Invalid {
+                field: None,
+                detail: format!("the request body could not be read: {}", e.body_text()),
+            }),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType(
                 "send the body as JSON with 'Content-Type: application/json'".into(),
             )),
@@ -49,6 +55,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
             }),
         }
     }
+}
+
+/// Whether a body failed because it paused longer than the body timeout
+/// (not because it was cut off or malformed).
+fn stalled(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if c.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Drop axum's generic preamble, keeping the part that names the field.

@@ -228,9 +228,10 @@ impl IntoResponse for ApiError {
                 StatusCode::TOO_MANY_REQUESTS,
                 "urn:dueflow:problem:busy",
                 "Too many requests",
-                format!(
-                    "the server is checking too many passwords at once; try again in {retry_after_secs} s"
-                ),
+                AppError::Busy {
+                    retry_after_secs: *retry_after_secs,
+                }
+                .detail(),
                 None,
                 None,
             ),

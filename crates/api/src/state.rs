@@ -51,7 +51,7 @@ impl Default for ApiConfig {
             public_url: None,
             secure_cookies: None,
             max_streams_per_user: 20,
-            max_streams: 20_000,
+            max_streams: 512,
             api_role: true,
             trusted_proxies: Vec::new(),
         }

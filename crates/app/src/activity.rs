@@ -74,7 +74,7 @@ impl App {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| {
                 tracing::error!(error = %e, "a stored event is unreadable");
-                AppError::Unavailable
+                AppError::Internal
             })?;
         Ok((items, next))
     }

@@ -71,10 +71,4 @@ impl App {
             limiter: Arc::new(LoginLimiter::default()),
         }
     }
-
-    /// The store beneath, for what is not an operation of this layer
-    /// (probes, the event roles).
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
-    }
 }

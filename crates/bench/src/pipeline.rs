@@ -364,11 +364,16 @@ fn measure(args: &PipelineArgs, dir: &Path) -> anyhow::Result<()> {
         .iter()
         .map(|n| cli.user_with_token(n))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    // The sockets scenario holds all its streams over a few users.
+    // The sockets scenario holds all its streams over a few users, each
+    // stream on a connection of its own, with room for the other requests.
     let api_config = dir.join("api.toml");
+    let streams = args.sockets.max(1);
     std::fs::write(
         &api_config,
-        format!("max_streams_per_user = {}\n", args.sockets.max(1)),
+        format!(
+            "max_streams_per_user = {streams}\nmax_streams = {streams}\nmax_connections = {}\n",
+            streams + 1_024
+        ),
     )?;
     let api_config = api_config.display().to_string();
     let kafka = |roles: &str, extra: &[&str]| -> anyhow::Result<Server> {

@@ -114,7 +114,7 @@ impl Default for Config {
             public_url: String::new(),
             secure_cookies: None,
             max_streams_per_user: 20,
-            max_streams: 20_000,
+            max_streams: 512,
             log: "info".into(),
             roles: Role::ALL.map(Role::as_str).join(","),
             bus: "inproc".into(),
@@ -358,6 +358,16 @@ impl Config {
             if !(1..=max).contains(&value) {
                 bail!("invalid configuration: {key} = {value}; use 1–{max}");
             }
+        }
+        // Every live stream holds a connection: streams alone must never
+        // take every place, or nothing else gets in.
+        if self.max_streams >= self.max_connections {
+            bail!(
+                "invalid configuration: max_streams = {} must be below max_connections = {} \
+                 (every live stream holds a connection; leave room for other requests)",
+                self.max_streams,
+                self.max_connections
+            );
         }
         let url = self.database_url();
         if !(url.starts_with("sqlite:")
@@ -709,6 +719,10 @@ mod tests {
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("trusted_proxies: 'proxy.local'"), "{e}");
         c.trusted_proxies.clear();
+        c.max_streams = c.max_connections;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("must be below max_connections"), "{e}");
+        c.max_streams = Config::default().max_streams;
         c.max_connections = 0;
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("max_connections = 0; use 1–1000000"), "{e}");

@@ -171,6 +171,29 @@ async fn guesses_from_elsewhere_do_not_lock_the_owner_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_no_account_can_have_are_neither_kept_nor_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (proc, base, _) = server_with_ann(&dir, &[]);
+    let from = client_from("127.0.0.3");
+    let before = peak_rss_mib(&proc);
+    // More than the address's 50 failures, each with a 200 KB name.
+    let huge = "x".repeat(200 * 1024);
+    for _ in 0..60 {
+        assert_eq!(
+            login(&from, &base, &huge, "guess").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // None was counted: the owner still logs in from that address.
+    assert_eq!(
+        login(&from, &base, "ann", "correct horse").await,
+        StatusCode::OK
+    );
+    let grown = peak_rss_mib(&proc) - before;
+    assert!(grown < 40, "the process grew by {grown} MiB");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_for_counts_only_from_a_trusted_proxy() {
     let dir = tempfile::tempdir().unwrap();
     let (_proc, base, _) = server_with_ann(&dir, &[("DUEFLOW_TRUSTED_PROXIES", "127.0.0.1/32")]);
@@ -267,7 +290,13 @@ async fn slow_clients_are_cut_off_without_holding_up_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_connections_are_capped() {
     let dir = tempfile::tempdir().unwrap();
-    let (_proc, base, _) = server_with_ann(&dir, &[("DUEFLOW_MAX_CONNECTIONS", "3")]);
+    let (_proc, base, _) = server_with_ann(
+        &dir,
+        &[
+            ("DUEFLOW_MAX_CONNECTIONS", "3"),
+            ("DUEFLOW_MAX_STREAMS", "2"),
+        ],
+    );
     let addr = base.trim_start_matches("http://").to_owned();
     let mut silent: Vec<TcpStream> = (0..3).map(|_| TcpStream::connect(&addr).unwrap()).collect();
     std::thread::sleep(Duration::from_millis(300));

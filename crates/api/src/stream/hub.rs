@@ -122,12 +122,6 @@ impl StreamHub {
             gap: trimmed || (unseen && latest > after),
         }
     }
-
-    /// Connections currently open, for metrics.
-    pub fn connections(&self) -> usize {
-        let users = self.users.lock().unwrap_or_else(|p| p.into_inner());
-        users.values().map(|l| l.live.receiver_count()).sum()
-    }
 }
 
 /// The hub consumes the live-update topic. A number that skips ahead is

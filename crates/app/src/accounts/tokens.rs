@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_store::{TokenKind, TokenRecord, User};
 
+use super::users::user_name;
 use super::{password, secret};
 use crate::{App, AppError};
 
@@ -75,7 +76,12 @@ impl App {
         pass: String,
         address: IpAddr,
     ) -> Result<Session, AppError> {
-        let name = name.trim().to_lowercase();
+        // A name no account can have is refused before it is counted (the
+        // limiter keeps the names it counts) or hashed; the naming rule is
+        // public, so this tells nothing.
+        let Ok(name) = user_name(name) else {
+            return Err(AppError::BadCredentials);
+        };
         // Counted before the check, so that parallel guesses meet the limit.
         let attempt = self
             .limiter
