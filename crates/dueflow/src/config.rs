@@ -335,6 +335,13 @@ impl Config {
             }
             other => bail!("invalid configuration: bus = '{other}'; use inproc, kafka or dapr"),
         }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
+            bail!(
+                "invalid configuration: log = '{}' is not a log filter ({e}); use a level such \
+                 as info or debug, or directives such as 'info,dueflow_api=debug'",
+                self.log
+            );
+        }
         self.smtp()?;
         self.topics()?;
         self.public_url()?;

@@ -23,11 +23,16 @@ use crate::cli::ServerArgs;
 use crate::config::{Config, redact};
 use crate::roles::Role;
 
+/// Log to stderr under `filter` (checked with the configuration), in
+/// colour only on a terminal and without `NO_COLOR`: files and pipes get
+/// plain text.
 pub fn init_logging(filter: &str) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 
