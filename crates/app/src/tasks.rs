@@ -3,7 +3,7 @@
 //! recurring task's next occurrence), reopen, delete, and preview upcoming
 //! occurrences; the user's tags. Every change is written with its event in one transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
 use dueflow_domain::query;
 use dueflow_domain::sort::parse_sort;
@@ -119,13 +119,8 @@ impl App {
         id: &str,
         trace: TraceParent,
     ) -> Result<Task, AppError> {
-        self.change_task(user, id, None, |task| {
-            Ok(task.complete(Utc::now()).map(|done| {
-                let event = Event::task_completed(&user.id, &done).in_trace(trace);
-                (done, event)
-            }))
-        })
-        .await
+        self.set_status(user, id, trace, Task::complete, Event::task_completed)
+            .await
     }
 
     /// Reopen a task; reopening an open task changes nothing.
@@ -135,10 +130,24 @@ impl App {
         id: &str,
         trace: TraceParent,
     ) -> Result<Task, AppError> {
+        self.set_status(user, id, trace, Task::reopen, Event::task_reopened)
+            .await
+    }
+
+    /// Move a task to the status `to` gives (none: it is there already),
+    /// announced by `event`.
+    async fn set_status(
+        &self,
+        user: &User,
+        id: &str,
+        trace: TraceParent,
+        to: fn(&Task, DateTime<Utc>) -> Option<Task>,
+        event: fn(&str, &Task) -> Event,
+    ) -> Result<Task, AppError> {
         self.change_task(user, id, None, |task| {
-            Ok(task.reopen(Utc::now()).map(|open| {
-                let event = Event::task_reopened(&user.id, &open).in_trace(trace);
-                (open, event)
+            Ok(to(task, Utc::now()).map(|next| {
+                let e = event(&user.id, &next).in_trace(trace);
+                (next, e)
             }))
         })
         .await
