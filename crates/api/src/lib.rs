@@ -1,7 +1,8 @@
 //! The HTTP surface of dueflow: the REST API under `/api/v1`, its OpenAPI
-//! document, health probes and Prometheus metrics. [`serve`] takes a bound
-//! listener and a shutdown future, so tests run it on port 0 and the binary
-//! wires it to signals.
+//! document, health probes and Prometheus metrics, around the pages of the
+//! web app (another crate's router, merged in by [`app`]). [`serve`] takes
+//! a bound listener and a shutdown future, so tests run it on port 0 and
+//! the binary wires it to signals.
 
 pub mod auth;
 pub mod connections;
@@ -28,12 +29,14 @@ pub use state::{ApiConfig, AppState};
 /// Largest accepted request body (64 KiB of notes, escaped, plus the rest).
 pub const BODY_LIMIT: usize = 256 * 1024;
 
-/// The whole application router.
-pub fn app(state: AppState) -> Router {
+/// The whole application router: the API and `pages` (the web app), under
+/// the same limits, metrics and error answers.
+pub fn app(state: AppState, pages: Router<AppState>) -> Router {
     let (api, doc) = routes::api();
     let doc = std::sync::Arc::new(doc);
     Router::new()
         .merge(api)
+        .merge(pages)
         .merge(routes::probes())
         .route("/metrics", get(metrics::render))
         .route(
@@ -70,11 +73,13 @@ pub async fn serve_router(
     connections::serve(listener, router, HttpLimits::default(), shutdown).await
 }
 
-/// Serve until `shutdown` resolves, then finish in-flight requests.
+/// Serve the API and `pages` until `shutdown` resolves, then finish
+/// in-flight requests.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    pages: Router<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_router(listener, app(state), shutdown).await
+    serve_router(listener, app(state, pages), shutdown).await
 }

@@ -133,9 +133,27 @@ impl From<AppError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, kind, title, detail, field, position) = match &self {
+/// How an error is told: status, problem type, title, detail, field and
+/// query position.
+type Told<'a> = (
+    StatusCode,
+    &'static str,
+    &'static str,
+    String,
+    Option<&'a str>,
+    Option<usize>,
+);
+
+impl ApiError {
+    /// The status and the detail a person reads, for doors that answer in
+    /// another form than problem+json (the web app's pages).
+    pub fn status_and_detail(&self) -> (StatusCode, String) {
+        let (status, _, _, detail, _, _) = self.told();
+        (status, detail)
+    }
+
+    fn told(&self) -> Told<'_> {
+        match self {
             ApiError::Invalid { field, detail } => (
                 StatusCode::BAD_REQUEST,
                 "urn:dueflow:problem:invalid-request",
@@ -251,7 +269,13 @@ impl IntoResponse for ApiError {
                 None,
                 None,
             ),
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, kind, title, detail, field, position) = self.told();
         let body = serde_json::to_vec(&Problem {
             kind,
             title,
@@ -294,11 +318,12 @@ const STRAY_TEXT_MAX: usize = 1024;
 /// other error, keeping their headers (`Allow`) and their text as detail.
 pub async fn stray_errors(res: Response) -> Response {
     let status = res.status();
-    let is_problem = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // Problems are answered already; pages answer their errors as pages.
+    let answered = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json")
+            || v.as_bytes().starts_with(b"text/html")
+    });
+    if !(status.is_client_error() || status.is_server_error()) || answered {
         return res;
     }
     let (parts, body) = res.into_parts();

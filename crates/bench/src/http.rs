@@ -1,8 +1,9 @@
 //! A deliberately tiny HTTP/1.1 keep-alive client. The bench shares two
 //! cores with the server, so every microsecond the client spends is taken
 //! from the server: this one writes pre-formatted request bytes and reads a
-//! `Content-Length` response into a reused buffer, and nothing else
-//! (no pooling, redirects, TLS or header maps as a general client has).
+//! `Content-Length` or chunked response into a reused buffer, and nothing
+//! else (no pooling, redirects, TLS or header maps as a general client
+//! has). Bodies are not decompressed.
 
 use std::io;
 use std::net::SocketAddr;
@@ -40,6 +41,15 @@ fn bad(msg: impl Into<String>) -> io::Error {
 pub fn get(path: &str, token: &str) -> Vec<u8> {
     format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\r\n")
         .into_bytes()
+}
+
+/// `GET path` with a bearer token, as a browser asks for a page.
+pub fn get_page(path: &str, token: &str) -> Vec<u8> {
+    format!(
+        "GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\
+         Accept: text/html\r\nAccept-Encoding: gzip\r\n\r\n"
+    )
+    .into_bytes()
 }
 
 /// `POST path` with a bearer token and a JSON body.
@@ -82,6 +92,7 @@ impl Conn {
             .filter(|_| head.starts_with("HTTP/1.1 "))
             .ok_or_else(|| bad(format!("bad status line: {:?}", head.lines().next())))?;
         let mut length = None;
+        let mut chunked = false;
         for line in head.lines().skip(1) {
             let Some((name, value)) = line.split_once(':') else {
                 continue;
@@ -94,10 +105,15 @@ impl Conn {
                         .map_err(|_| bad("bad content-length"))?,
                 );
             } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                return Err(bad(
-                    "chunked responses are not supported by the bench client",
-                ));
+                chunked = value.trim().eq_ignore_ascii_case("chunked");
             }
+        }
+        if chunked {
+            let end = self.read_chunks(head_len).await?;
+            return Ok(Response {
+                status,
+                body: &self.buf[head_len..end],
+            });
         }
         let total = head_len + length.ok_or_else(|| bad("response without content-length"))?;
         while self.buf.len() < total {
@@ -112,6 +128,42 @@ impl Conn {
             status,
             body: &self.buf[head_len..total],
         })
+    }
+
+    /// Read a chunked body that starts at `at`, joining its chunks in place
+    /// (each moves down over the framing before it); returns where the
+    /// joined body ends.
+    async fn read_chunks(&mut self, at: usize) -> io::Result<usize> {
+        let (mut end, mut pos) = (at, at);
+        loop {
+            let line_end = loop {
+                if let Some(i) = self.buf[pos..].windows(2).position(|w| w == b"\r\n") {
+                    break pos + i;
+                }
+                self.read_more().await?;
+            };
+            let size = std::str::from_utf8(&self.buf[pos..line_end])
+                .ok()
+                .and_then(|l| usize::from_str_radix(l.split(';').next()?.trim(), 16).ok())
+                .ok_or_else(|| bad("bad chunk size"))?;
+            let data = line_end + 2;
+            // The chunk, its CRLF (a last chunk of size 0 has only the CRLF
+            // that ends the trailers; the bench's servers send none).
+            while self.buf.len() < data + size + 2 {
+                self.read_more().await?;
+            }
+            self.buf.copy_within(data..data + size, end);
+            end += size;
+            pos = data + size + 2;
+            if size == 0 {
+                if self.buf.len() > pos {
+                    return Err(bad(
+                        "more bytes than one response (the bench never pipelines)",
+                    ));
+                }
+                return Ok(end);
+            }
+        }
     }
 
     async fn read_more(&mut self) -> io::Result<()> {

@@ -75,8 +75,13 @@ struct RunArgs {
     /// Connections used for seeding.
     #[arg(long, default_value_t = 32)]
     seed_connections: usize,
-    /// Scenarios to run, comma-separated: get, list, search, create.
-    #[arg(long, value_delimiter = ',', default_value = "get,list,search,create")]
+    /// Scenarios to run, comma-separated: get, list, search, create, page
+    /// (the web app's task list, rendered on the server).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "get,list,search,create,page"
+    )]
     only: Vec<String>,
     /// Keep the temporary data directory (and server log) afterwards.
     #[arg(long)]
@@ -204,11 +209,11 @@ async fn probe(addr: SocketAddr, request: &[u8]) -> anyhow::Result<serde_json::V
     res.json()
 }
 
-const SCENARIOS: [&str; 4] = ["get", "list", "search", "create"];
+const SCENARIOS: [&str; 5] = ["get", "list", "search", "create", "page"];
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(k) = args.only.iter().find(|k| !SCENARIOS.contains(&k.as_str())) {
-        bail!("unknown scenario '{k}'; use get, list, search or create");
+        bail!("unknown scenario '{k}'; use get, list, search, create or page");
     }
     let database = (args.database != "sqlite").then_some(args.database.as_str());
     let dir = std::env::temp_dir().join(format!("dueflow-bench-{}", std::process::id()));
@@ -280,6 +285,14 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
             bail!("{name} returns no tasks; the measurement would be meaningless");
         }
     }
+    let page = http::get_page("/", &token);
+    let rendered = rt.block_on(async {
+        let mut conn = http::Conn::connect(addr).await?;
+        let res = conn.send(&page).await?;
+        anyhow::ensure!(res.ok(), "the task list page answered {}", res.status);
+        anyhow::Ok(res.body.len())
+    })?;
+    eprintln!("page: the task list page is {rendered} bytes compressed");
     drop(rt);
 
     let ids = Arc::new(ids);
@@ -302,6 +315,7 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
             let token = token.clone();
             Arc::new(move |rng| http::post_json("/api/v1/tasks", &token, &seed::task_body(rng)))
         }),
+        ("GET / (task list page)", Arc::new(move |_| page.clone())),
     ];
     let plan = Arc::new(Plan {
         addr,

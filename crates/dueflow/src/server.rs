@@ -253,7 +253,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let (mut workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
     let streams = state.streams.clone();
     let mut router = if roles.contains(&Role::Api) {
-        dueflow_api::app(state)
+        dueflow_api::app(state, dueflow_web::pages())
     } else {
         dueflow_api::ops_app(state)
     };

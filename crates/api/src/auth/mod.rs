@@ -7,8 +7,8 @@ pub mod client_address;
 pub mod origin;
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use dueflow_app::accounts::secret;
 use dueflow_store::User;
 
@@ -103,4 +103,34 @@ impl FromRequestParts<AppState> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         Ok(CurrentUser(authenticate(parts, state, false).await?.user))
     }
+}
+
+/// The session cookie holding `token` for `max_age_secs` (0: remove it).
+/// HttpOnly: page scripts never read it. SameSite=Lax rather than Strict: a
+/// link followed from another site (a reminder e-mail, a chat message) must
+/// arrive logged in, and Lax withholds the cookie only from other sites'
+/// subrequests and unsafe methods; whatever it still lets through is
+/// refused unless its `Origin` is this server's ([`origin`]).
+pub fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
+    let secure = if state.config.cookie_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    );
+    HeaderValue::from_str(&cookie).expect("cookie is ASCII")
+}
+
+/// Revoke the caller's credential, forget it here, and close the live
+/// streams opened with it.
+pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    state
+        .app
+        .revoke_token(&caller.user, &caller.token_id)
+        .await?;
+    state.tokens.forget_user(&caller.user.id);
+    state.streams.close_token(&caller.token_id);
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! that all-day dates and relative filters are read in).
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use dueflow_store::User;
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::client_address::ClientAddress;
-use crate::auth::{Caller, CurrentUser, SESSION_COOKIE};
+use crate::auth::{Caller, CurrentUser, end_session, session_cookie};
 use crate::json::Json;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -121,24 +121,6 @@ pub async fn login(
     Ok(res)
 }
 
-/// The session cookie holding `token` for `max_age_secs` (0: remove it).
-/// HttpOnly: page scripts never read it. SameSite=Lax rather than Strict: a
-/// link followed from another site (a reminder e-mail, a chat message) must
-/// arrive logged in, and Lax withholds the cookie only from other sites'
-/// subrequests and unsafe methods; whatever it still lets through is
-/// refused unless its `Origin` is this server's (`auth::origin`).
-fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderValue {
-    let secure = if state.config.cookie_secure() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    );
-    HeaderValue::from_str(&cookie).expect("cookie is ASCII")
-}
-
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts", operation_id = "log_out",
     description = "Revoke the credential of this request (the session cookie's, or the bearer \
         session or API token), close the live streams opened with it, and remove the cookie.",
@@ -149,12 +131,7 @@ fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> HeaderVal
     ),
     security(("bearer" = [])))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    state
-        .app
-        .revoke_token(&caller.user, &caller.token_id)
-        .await?;
-    state.tokens.forget_user(&caller.user.id);
-    state.streams.close_token(&caller.token_id);
+    end_session(&state, &caller).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&state, "", 0));

@@ -103,9 +103,14 @@ impl TestServer {
         let addr: SocketAddr = listener.local_addr().expect("addr");
         let serving = state.clone();
         tokio::spawn(async move {
-            dueflow_api::serve(listener, serving, std::future::pending())
-                .await
-                .expect("serve");
+            dueflow_api::serve(
+                listener,
+                serving,
+                dueflow_web::pages(),
+                std::future::pending(),
+            )
+            .await
+            .expect("serve");
         });
         TestServer {
             base: format!("http://{addr}"),

@@ -1,0 +1,277 @@
+// The web app in a real browser (Debian's chromium, driven by
+// playwright-core), against a real `dueflow serve` that
+// crates/dueflow/tests/web.rs starts and describes in the environment:
+// DUEFLOW_URL, the users ann and bob (password "correct horse"),
+// DUEFLOW_ANN_TOKEN (an API token of ann's, for changes made by "another
+// client"), DUEFLOW_TEST_CHROMIUM, DUEFLOW_TEST_NODE_MODULES and
+// DUEFLOW_SCREENSHOTS (where each main view is saved, light and dark, at
+// desktop width and at 360 px).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { readFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const env = (name) => {
+  const v = process.env[name];
+  assert.ok(v, `${name} is not set: run this through crates/dueflow/tests/web.rs`);
+  return v;
+};
+const BASE = env("DUEFLOW_URL");
+const TOKEN = env("DUEFLOW_ANN_TOKEN");
+const MODULES = env("DUEFLOW_TEST_NODE_MODULES");
+const SHOTS = env("DUEFLOW_SCREENSHOTS");
+const require = createRequire(join(MODULES, "noop.js"));
+const { chromium } = require("playwright-core");
+const AXE = readFileSync(join(MODULES, "axe-core", "axe.min.js"), "utf8");
+const PASSWORD = "correct horse";
+
+let browser;
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: env("DUEFLOW_TEST_CHROMIUM"),
+    // Only loopback is reached: no lookups of Google's hosts.
+    args: ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run", "--disable-sync"],
+  });
+});
+after(async () => { await browser?.close(); });
+
+async function signedIn(name, options = {}) {
+  const context = await browser.newContext({ baseURL: BASE, ...options });
+  const page = await context.newPage();
+  await page.goto("/login");
+  await page.getByLabel("User name").fill(name);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${BASE}/`);
+  return { context, page };
+}
+
+/// Wait until the live stream of `page` is open.
+async function live(page) {
+  await page.waitForFunction(() => document.body.dataset.liveState === "open", null, { timeout: 5000 });
+}
+
+async function api(method, path, body) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function quickAdd(page, text) {
+  const field = page.getByRole("textbox", { name: "Add task" });
+  await field.fill(text);
+  await field.press("Enter");
+}
+
+const row = (page, title) => page.locator(".task", { has: page.getByRole("link", { name: title, exact: true }) });
+
+async function noAxeViolations(page, what) {
+  await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  const found = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  assert.deepEqual(found, [], `axe found violations on ${what}`);
+}
+
+test("a visitor is sent to sign in, and back where they were headed", async () => {
+  const context = await browser.newContext({ baseURL: BASE });
+  const page = await context.newPage();
+  await page.goto("/?view=today");
+  assert.match(page.url(), /\/login\?next=/);
+  await page.getByLabel("User name").fill("ann");
+  await page.getByLabel("Password").fill("wrong password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("alert").filter({ hasText: "Wrong name or password" }).waitFor();
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${BASE}/?view=today`);
+  await page.getByRole("heading", { level: 1, name: "Today" }).waitFor();
+  await context.close();
+});
+
+test("quick add reads dates, tags and priority, and the field is ready for the next", async () => {
+  const { context, page } = await signedIn("ann");
+  await quickAdd(page, "Buy milk tomorrow #shop !high");
+  const r = row(page, "Buy milk");
+  await r.waitFor();
+  assert.equal(await r.locator(".tag").innerText(), "#shop");
+  assert.equal(await r.locator(".due").innerText(), "Tomorrow");
+  assert.equal(await r.locator(".prio").innerText(), "high");
+  assert.equal(await page.getByRole("textbox", { name: "Add task" }).inputValue(), "");
+  // A line that leaves no title is refused, and what was typed stays.
+  await quickAdd(page, "tomorrow #shop");
+  await page.locator("#add-error").waitFor();
+  assert.equal(await page.getByRole("textbox", { name: "Add task" }).inputValue(), "tomorrow #shop");
+  await context.close();
+});
+
+test("a filter narrows the list, stays in the address, and a bad one is shown where it fails", async () => {
+  const { context, page } = await signedIn("ann");
+  await api("POST", "/api/v1/tasks", { title: "Water the plants", tags: ["home"] });
+  await page.reload();
+  const filter = page.getByRole("searchbox", { name: "Filter" });
+  await filter.fill("tag:home");
+  await filter.press("Enter");
+  await row(page, "Water the plants").waitFor();
+  assert.equal(await row(page, "Buy milk").count(), 0);
+  assert.match(page.url(), /q=tag%3Ahome/);
+  await filter.fill("tag:home (due<");
+  await filter.press("Enter");
+  const error = page.locator("#q-error");
+  await error.waitFor();
+  assert.match(await error.innerText(), /position|expected|at/i);
+  assert.equal(await filter.getAttribute("aria-invalid"), "true");
+  await context.close();
+});
+
+test("the editor previews a repeat rule as it is typed, and completing a repeating task brings its next one", async () => {
+  const { context, page } = await signedIn("ann");
+  const task = await api("POST", "/api/v1/tasks", { title: "Stretch", due: "2030-01-07" });
+  await page.goto(`/tasks/${task.id}`);
+  await page.getByLabel("Repeats").fill("FREQ=WEEKLY");
+  const dates = page.locator("#occurrences li");
+  await dates.first().waitFor();
+  assert.equal(await dates.count(), 5);
+  assert.equal(await dates.first().innerText(), "Mon 14 Jan 2030");
+  await page.getByLabel("Repeats").fill("FREQ=NEVERLY");
+  await page.locator("#occurrences .error").waitFor();
+  await page.getByLabel("Repeats").fill("FREQ=WEEKLY");
+  await dates.first().waitFor();
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(`${BASE}/`);
+  await live(page);
+  const before = row(page, "Stretch");
+  await before.locator(".rep").waitFor();
+  await before.getByRole("button", { name: "Complete Stretch" }).click();
+  // The next occurrence, created by the recurring role, arrives live.
+  await page.locator(".task", { hasText: "Stretch" }).filter({ hasText: "14 Jan 2030" }).waitFor({ timeout: 5000 });
+  await context.close();
+});
+
+test("two tabs of one user, and the API, see each other's changes within a second", async () => {
+  const a = await signedIn("ann");
+  const b = await signedIn("ann");
+  await live(b.page);
+  let t0 = Date.now();
+  await quickAdd(a.page, "Seen in the other tab");
+  await row(b.page, "Seen in the other tab").waitFor({ timeout: 1000 });
+  const viaUi = Date.now() - t0;
+  t0 = Date.now();
+  await api("POST", "/api/v1/tasks", { title: "Made by a script" });
+  await row(b.page, "Made by a script").waitFor({ timeout: 1000 });
+  const viaApi = Date.now() - t0;
+  console.log(`live: another tab ${viaUi} ms, the API ${viaApi} ms`);
+  await a.context.close();
+  await b.context.close();
+});
+
+test("a reminder shows as a toast at its time", async () => {
+  const { context, page } = await signedIn("ann");
+  await live(page);
+  const at = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, "Z");
+  await api("POST", "/api/v1/tasks", { title: "Call the dentist", reminders: [{ at }] });
+  await page.locator(".toast", { hasText: "Reminder: Call the dentist" }).waitFor({ timeout: 15000 });
+  await context.close();
+});
+
+test("another user sees nothing of the first", async () => {
+  const mine = await api("POST", "/api/v1/tasks", { title: "Ann's secret" });
+  const { context, page } = await signedIn("bob");
+  assert.equal(await row(page, "Ann's secret").count(), 0);
+  assert.equal(await page.locator(".task").count(), 0);
+  // Another user's task looks exactly like one that does not exist.
+  const res = await page.goto(`/tasks/${mine.id}`);
+  assert.equal(res.status(), 404);
+  const theirs = await page.locator("main").innerText();
+  const missing = await page.goto("/tasks/tsk_doesnotexist");
+  assert.equal(missing.status(), 404);
+  assert.equal(await page.locator("main").innerText(), theirs);
+  // Bob's forms cannot touch it either.
+  const csrf = await page.goto("/").then(() => page.locator("input[name=_csrf]").first().inputValue());
+  const post = await context.request.post(`/tasks/${mine.id}/complete`, {
+    form: { _csrf: csrf, back: "/" }, headers: { origin: BASE }, maxRedirects: 0,
+  });
+  assert.equal(post.status(), 404);
+  const still = await api("GET", `/api/v1/tasks/${mine.id}`);
+  assert.equal(still.status, "open");
+  await context.close();
+});
+
+test("keyboard only: add, move, complete, edit", async () => {
+  const { context, page } = await signedIn("ann");
+  await page.keyboard.press("q");
+  await page.keyboard.type("Keyboard task");
+  await page.keyboard.press("Enter");
+  await row(page, "Keyboard task").waitFor();
+  await page.keyboard.press("Escape");
+  const titles = await page.locator(".task .title").allInnerTexts();
+  const index = titles.indexOf("Keyboard task");
+  for (let i = 0; i <= index; i++) await page.keyboard.press("j");
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Keyboard task");
+  await page.keyboard.press("x");
+  await row(page, "Keyboard task").waitFor({ state: "detached" });
+  await page.keyboard.press("?");
+  await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("j");
+  const focused = await page.evaluate(() => document.activeElement.textContent);
+  await page.keyboard.press("e");
+  await page.getByRole("heading", { name: "Edit task" }).waitFor();
+  assert.equal(await page.getByLabel("Title").inputValue(), focused);
+  await context.close();
+});
+
+test("a form posted without this session's form token is refused and changes nothing", async () => {
+  const { context, page } = await signedIn("ann");
+  const before = (await api("GET", "/api/v1/tasks?limit=200")).items.length;
+  const noToken = await context.request.post("/tasks", {
+    form: { text: "Forged task", back: "/" }, headers: { origin: BASE }, maxRedirects: 0,
+  });
+  assert.equal(noToken.status(), 403);
+  const wrongToken = await context.request.post("/tasks", {
+    form: { _csrf: "0".repeat(32), text: "Forged task", back: "/" }, headers: { origin: BASE }, maxRedirects: 0,
+  });
+  assert.equal(wrongToken.status(), 403);
+  const csrf = await page.locator("input[name=_csrf]").first().inputValue();
+  const otherSite = await context.request.post("/tasks", {
+    form: { _csrf: csrf, text: "Forged task", back: "/" }, headers: { origin: "http://evil.example" }, maxRedirects: 0,
+  });
+  assert.equal(otherSite.status(), 403);
+  assert.equal((await api("GET", "/api/v1/tasks?limit=200")).items.length, before);
+  await context.close();
+});
+
+test("every main view and dialog passes axe, and is saved as a screenshot", async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const anon = await browser.newContext({ baseURL: BASE });
+  const login = await anon.newPage();
+  await login.goto("/login");
+  await noAxeViolations(login, "the sign-in page");
+  await anon.close();
+  const views = ["inbox", "today", "upcoming", "nodate", "completed"];
+  for (const scheme of ["light", "dark"]) {
+    for (const [width, height, label] of [[1280, 800, "desktop"], [360, 740, "360px"]]) {
+      const { context, page } = await signedIn("ann", { colorScheme: scheme, viewport: { width, height } });
+      for (const view of views) {
+        await page.goto(`/?view=${view}`);
+        await noAxeViolations(page, `${view} (${scheme}, ${label})`);
+        await page.screenshot({ path: join(SHOTS, `${view}-${scheme}-${label}.png`), fullPage: true });
+      }
+      const id = await page.locator(".task").first().getAttribute("data-id");
+      await page.goto(`/tasks/${id}`);
+      await noAxeViolations(page, `the editor (${scheme}, ${label})`);
+      await page.screenshot({ path: join(SHOTS, `editor-${scheme}-${label}.png`), fullPage: true });
+      await page.goto("/");
+      await page.keyboard.press("?");
+      await page.getByRole("dialog").waitFor();
+      await noAxeViolations(page, `the shortcuts dialog (${scheme}, ${label})`);
+      await context.close();
+    }
+  }
+});

@@ -1,0 +1,148 @@
+// dueflow's page script: keyboard shortcuts, live updates from the event
+// stream, reminder toasts, and the browser's zone for a new account. All
+// of it is added on top: every page works without it.
+(() => {
+  "use strict";
+  const $ = (s, r = document) => r.querySelector(s);
+  const $$ = (s, r = document) => [...r.querySelectorAll(s)];
+
+  // Tell screen readers what changed out of their sight.
+  function announce(text) {
+    const el = $("#announce");
+    if (!el) return;
+    el.textContent = "";
+    setTimeout(() => { el.textContent = text; }, 60);
+  }
+
+  // A new account starts in the browser's zone.
+  for (const z of $$("[data-zone]")) {
+    z.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+  }
+
+  // ---- The list cursor (j/k) --------------------------------------------
+  let cursor = -1;
+  const rows = () => $$(".task");
+  function moveTo(i) {
+    const all = rows();
+    if (!all.length) { cursor = -1; return; }
+    cursor = Math.max(0, Math.min(i, all.length - 1));
+    for (const r of all) r.classList.remove("cur");
+    const row = all[cursor];
+    row.classList.add("cur");
+    $(".title", row).focus();
+  }
+  function current() {
+    const focused = document.activeElement && document.activeElement.closest(".task");
+    if (focused) cursor = rows().indexOf(focused);
+    return cursor >= 0 ? rows()[cursor] : null;
+  }
+  function act(name) {
+    const row = current();
+    const button = row && $(`[data-act="${name}"]`, row);
+    if (button) button.click();
+  }
+
+  // ---- Shortcuts ------------------------------------------------------------
+  const go = { i: "inbox", t: "today", u: "upcoming", c: "completed", n: "nodate" };
+  let pendingG = false;
+  document.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    const typing = t.closest && t.closest("input, textarea, select, [contenteditable]");
+    if (typing) {
+      if (e.key === "Escape") t.blur();
+      return;
+    }
+    if ($("dialog[open]")) return;
+    if (pendingG) {
+      pendingG = false;
+      if (go[e.key]) { e.preventDefault(); location.assign(`/?view=${go[e.key]}`); }
+      return;
+    }
+    switch (e.key) {
+      case "q": case "n": case "/": {
+        const add = $("#add-text");
+        if (add) { e.preventDefault(); add.focus(); }
+        break;
+      }
+      case "f": { const q = $("#q"); if (q) { e.preventDefault(); q.focus(); } break; }
+      case "j": e.preventDefault(); moveTo(current() ? cursor + 1 : 0); break;
+      case "k": e.preventDefault(); moveTo(current() ? cursor - 1 : 0); break;
+      case "x": e.preventDefault(); act("toggle"); break;
+      case "Delete": e.preventDefault(); act("delete"); break;
+      case "e": { const row = current(); if (row) { e.preventDefault(); $(".title", row).click(); } break; }
+      case "g": pendingG = true; break;
+      case "?": { const d = $("#keys"); if (d) { e.preventDefault(); d.showModal(); } break; }
+    }
+  });
+  document.addEventListener("click", (e) => {
+    if (e.target.closest("[data-keys-open]")) $("#keys").showModal();
+  });
+
+  // After the list is redrawn, the cursor stays where it was (the row
+  // that moved away is replaced by the next one) and a task just added
+  // leaves an empty field for the next.
+  let addedFromField = false;
+  document.addEventListener("submit", (e) => {
+    addedFromField = e.target.id === "add";
+  }, true);
+  document.addEventListener("htmx:after:swap", () => {
+    if (addedFromField && !$("#add-error")) {
+      addedFromField = false;
+      const add = $("#add-text");
+      if (add) { add.value = ""; add.focus(); }
+    } else if (cursor >= 0 && rows().length) {
+      moveTo(cursor);
+    }
+  });
+
+  // ---- Live updates ---------------------------------------------------------
+  // Any change to this user's tasks, from any tab, device or client,
+  // redraws the list in place (a morph keeps focus, scroll and typing).
+  const changes = ["created", "updated", "completed", "reopened", "deleted"]
+    .map((k) => `dueflow.task.${k}.v1`);
+  let redraw = null;
+  function refresh() {
+    clearTimeout(redraw);
+    redraw = setTimeout(() => {
+      if (!$("main[data-here]") || !window.htmx) return;
+      htmx.ajax("GET", location.pathname + location.search, {
+        target: "#main", select: "#main", swap: "outerMorph", push: "false",
+      }).then(() => announce("The list was updated."));
+    }, 80);
+  }
+  function toast(text) {
+    let box = $("#toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.setAttribute("role", "alert");
+      document.body.append(box);
+    }
+    const t = document.createElement("p");
+    t.className = "toast";
+    t.textContent = text;
+    box.append(t);
+    setTimeout(() => t.remove(), 15000);
+  }
+  function reminded(e) {
+    let title = "a task";
+    try { title = JSON.parse(e.data).data.task.title || title; } catch (_) { /* keep the default */ }
+    toast(`Reminder: ${title}`);
+    if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
+      new Notification("dueflow", { body: title, icon: $("link[rel=icon]").href });
+    }
+  }
+  const live = document.body.dataset.live;
+  if (live && "EventSource" in window) {
+    // The browser resumes after a dropped connection with Last-Event-ID,
+    // so nothing in between is missed.
+    const source = new EventSource(live);
+    for (const kind of changes) source.addEventListener(kind, refresh);
+    source.addEventListener("dueflow.stream.reset", refresh);
+    source.addEventListener("dueflow.reminder.due.v1", reminded);
+    document.body.dataset.liveState = "connecting";
+    source.onopen = () => { document.body.dataset.liveState = "open"; };
+    source.onerror = () => { document.body.dataset.liveState = "retrying"; };
+  }
+})();

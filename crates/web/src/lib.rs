@@ -1,0 +1,45 @@
+//! The web app dueflow serves at `/`: pages rendered on the server from
+//! templates checked at compile time (askama), forms that work without
+//! JavaScript (each posts, then redirects), and a small embedded client
+//! layer (htmx, and one module of ours for shortcuts and live updates) that
+//! turns the same links and forms into in-place updates. Every operation
+//! goes through the application layer, exactly as the API's do.
+
+mod assets;
+mod csrf;
+mod page;
+mod pages;
+mod session;
+mod views;
+
+use axum::Router;
+use axum::routing::{get, post};
+use dueflow_api::AppState;
+use tower_http::compression::CompressionLayer;
+
+/// The web app's routes, to merge into the API's router.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(pages::tasks::list))
+        .route(
+            "/login",
+            get(pages::auth::login_form).post(pages::auth::log_in),
+        )
+        .route(
+            "/register",
+            get(pages::auth::register_form).post(pages::auth::register),
+        )
+        .route("/logout", post(pages::auth::log_out))
+        .route("/tasks", post(pages::tasks::add))
+        .route(
+            "/tasks/{id}",
+            get(pages::editor::edit).post(pages::editor::save),
+        )
+        .route("/tasks/{id}/occurrences", get(pages::editor::occurrences))
+        .route("/tasks/{id}/complete", post(pages::tasks::complete))
+        .route("/tasks/{id}/reopen", post(pages::tasks::reopen))
+        .route("/tasks/{id}/delete", post(pages::tasks::delete))
+        .route("/assets/{file}", get(assets::serve))
+        // Pages are compressed as they are sent; assets already are.
+        .layer(CompressionLayer::new())
+}

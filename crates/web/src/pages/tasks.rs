@@ -1,0 +1,336 @@
+//! The task list (`/`): a view, narrowed by a filter in the query language
+//! and sorted, all kept in the address so that it can be bookmarked and
+//! shared; the tag sidebar; quick add; and the row actions (complete,
+//! reopen, delete). Each action posts, then returns to the list it came
+//! from.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use dueflow_api::AppState;
+use dueflow_app::{AppError, TaskListing};
+use dueflow_domain::query;
+use dueflow_domain::trace::TraceParent;
+use serde::Deserialize;
+
+use super::row::{Row, day_label};
+use crate::page::{Chrome, PageError, encode, local_path, render, see_other};
+use crate::session::{Posted, Viewer};
+use crate::views::View;
+
+/// Tasks on one page of the list.
+const PAGE_SIZE: u32 = 100;
+
+/// The sorts the picker offers (any other can be typed into the address).
+const SORTS: [(&str, &str); 6] = [
+    ("", "View's order"),
+    ("due,-priority,created", "Due date"),
+    ("-priority,due", "Priority"),
+    ("-created", "Newest"),
+    ("-updated", "Recently changed"),
+    ("title", "Title"),
+];
+
+/// The list's address: the view, the filter, the sort and the page.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    #[serde(default)]
+    view: Option<String>,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    cursor: Option<String>,
+}
+
+struct ViewLink {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+struct TagLink {
+    name: String,
+    open: i64,
+    href: String,
+    current: bool,
+}
+
+struct SortOption {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+struct Group {
+    heading: Option<String>,
+    rows: Vec<Row>,
+}
+
+/// A filter that did not parse: the message, and the text split where it
+/// failed.
+struct FilterError {
+    message: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "tasks.html")]
+struct TasksPage {
+    chrome: Chrome,
+    views: Vec<ViewLink>,
+    tags: Vec<TagLink>,
+    heading: &'static str,
+    view: &'static str,
+    q: String,
+    sorts: Vec<SortOption>,
+    filter_error: Option<FilterError>,
+    groups: Vec<Group>,
+    count: usize,
+    next: Option<String>,
+    /// This list's address, where its forms return to.
+    here: String,
+    add_text: String,
+    add_error: Option<String>,
+}
+
+fn list_href(view: View, q: &str, sort: &str) -> String {
+    let mut href = format!("/?view={}", view.slug());
+    if !q.is_empty() {
+        href.push_str("&q=");
+        href.push_str(&encode(q));
+    }
+    if !sort.is_empty() {
+        href.push_str("&sort=");
+        href.push_str(&encode(sort));
+    }
+    href
+}
+
+/// `GET /`
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<ListParams>,
+) -> Response {
+    match list_page(&state, &viewer, &params).await {
+        Ok((status, page)) => render(status, &page),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn list_page(
+    state: &AppState,
+    viewer: &Viewer,
+    params: &ListParams,
+) -> Result<(StatusCode, TasksPage), PageError> {
+    let user = viewer.user();
+    let now = Utc::now();
+    let today = now.with_timezone(&user.tz).date_naive();
+    let view = View::from_slug(params.view.as_deref());
+    let q = params.q.trim().to_owned();
+    let sort = params.sort.trim().to_owned();
+    let filter_error = query::parse(&q).err().map(|e| {
+        let at = q.char_indices().nth(e.position).map_or(q.len(), |(i, _)| i);
+        FilterError {
+            message: e.to_string(),
+            before: q[..at].to_owned(),
+            after: q[at..].to_owned(),
+        }
+    });
+    let (items, next) = if filter_error.is_some() {
+        (Vec::new(), None)
+    } else {
+        let full = if q.is_empty() {
+            view.query(today)
+        } else {
+            format!("{} ({q})", view.query(today))
+        };
+        let listing = TaskListing {
+            q: full,
+            sort: if sort.is_empty() {
+                view.default_sort().to_owned()
+            } else {
+                sort.clone()
+            },
+            limit: Some(PAGE_SIZE),
+            cursor: params.cursor.clone(),
+        };
+        let page = state.app.list_tasks(user, &listing).await?;
+        let next = page
+            .next_cursor
+            .map(|c| format!("{}&cursor={}", list_href(view, &q, &sort), encode(&c)));
+        (page.items, next)
+    };
+    let count = items.len();
+    let rows = items.iter().map(|t| Row::new(t, user.tz, now));
+    let groups = if view.groups_by_day() {
+        group_by_day(rows, today)
+    } else {
+        vec![Group {
+            heading: None,
+            rows: rows.collect(),
+        }]
+    };
+    let current_tag = q.strip_prefix("tag:").filter(|t| !t.contains(' '));
+    let tags = state
+        .app
+        .tags(user)
+        .await?
+        .into_iter()
+        .filter(|t| t.open > 0 || Some(t.name.as_str()) == current_tag)
+        .map(|t| TagLink {
+            href: list_href(View::Inbox, &format!("tag:{}", t.name), ""),
+            current: Some(t.name.as_str()) == current_tag,
+            open: t.open,
+            name: t.name,
+        })
+        .collect();
+    let page = TasksPage {
+        chrome: Chrome::new(view.label(), Some(user.name.clone()), viewer.csrf.clone()),
+        views: View::ALL
+            .into_iter()
+            .map(|v| ViewLink {
+                label: v.label(),
+                href: list_href(v, "", ""),
+                current: v == view && q.is_empty(),
+            })
+            .collect(),
+        tags,
+        heading: view.label(),
+        view: view.slug(),
+        sorts: SORTS
+            .into_iter()
+            .map(|(value, label)| SortOption {
+                value,
+                label,
+                selected: value == sort,
+            })
+            .collect(),
+        here: list_href(view, &q, &sort),
+        q,
+        filter_error,
+        groups,
+        count,
+        next,
+        add_text: String::new(),
+        add_error: None,
+    };
+    let status = if page.filter_error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, page))
+}
+
+fn group_by_day(rows: impl Iterator<Item = Row>, today: NaiveDate) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for row in rows {
+        let heading = row
+            .day
+            .map(|d| format!("{} · {}", day_label(d, today), d.format("%A %-d %B")));
+        match groups.last_mut() {
+            Some(g) if g.heading == heading => g.rows.push(row),
+            _ => groups.push(Group {
+                heading,
+                rows: vec![row],
+            }),
+        }
+    }
+    groups
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    text: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /tasks`: quick add, read by the same parser as the API's.
+pub async fn add(State(state): State<AppState>, posted: Posted<AddForm>) -> Response {
+    let Posted { viewer, form } = posted;
+    let back = local_path(&form.back).to_owned();
+    match state
+        .app
+        .quick_add(viewer.user(), &form.text, TraceParent::root())
+        .await
+    {
+        Ok(_) => see_other(&back),
+        Err(e) => {
+            // The list again, with what was typed and why it was refused.
+            let params: ListParams = back
+                .split_once('?')
+                .and_then(|(_, query)| serde_urlencoded::from_str(query).ok())
+                .unwrap_or_default();
+            let e = PageError::from(e);
+            match list_page(&state, &viewer, &params).await {
+                Ok((_, mut page)) => {
+                    page.add_text = form.text;
+                    page.add_error = Some(e.detail().to_owned());
+                    render(e.status(), &page)
+                }
+                Err(e) => e.into_response(),
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RowForm {
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /tasks/{id}/complete`
+pub async fn complete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<RowForm>,
+) -> Response {
+    let done = state
+        .app
+        .complete_task(posted.viewer.user(), &id, TraceParent::root())
+        .await
+        .map(drop);
+    back_or_error(done, &posted.form.back)
+}
+
+/// `POST /tasks/{id}/reopen`
+pub async fn reopen(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<RowForm>,
+) -> Response {
+    let done = state
+        .app
+        .reopen_task(posted.viewer.user(), &id, TraceParent::root())
+        .await
+        .map(drop);
+    back_or_error(done, &posted.form.back)
+}
+
+/// `POST /tasks/{id}/delete`
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    posted: Posted<RowForm>,
+) -> Response {
+    let done = state
+        .app
+        .delete_task(posted.viewer.user(), &id, TraceParent::root())
+        .await;
+    back_or_error(done, &posted.form.back)
+}
+
+fn back_or_error(done: Result<(), AppError>, back: &str) -> Response {
+    match done {
+        Ok(()) => see_other(local_path(back)),
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
