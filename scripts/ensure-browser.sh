@@ -1,6 +1,7 @@
 # Sourced by scripts/test: makes sure the web app's browser tests have a
 # browser and the tools that drive it: Debian's chromium (installed with
-# apt-get when missing) and the npm packages pinned by
+# apt-get when missing) and the npm packages (playwright-core, axe-core,
+# Lighthouse) pinned by
 # crates/dueflow/tests/web/package-lock.json (installed once with `npm ci`
 # into a directory named after that lock file's hash; later runs reuse it).
 # Exports DUEFLOW_TEST_CHROMIUM and DUEFLOW_TEST_NODE_MODULES. Fails loudly
@@ -19,7 +20,7 @@ if ! /usr/bin/chromium --version >/dev/null 2>&1; then
 fi
 export DUEFLOW_TEST_CHROMIUM=/usr/bin/chromium
 
-command -v npm >/dev/null 2>&1 || { echo "FATAL: npm is needed to install the browser tests' tools (playwright-core, axe-core)" >&2; exit 1; }
+command -v npm >/dev/null 2>&1 || { echo "FATAL: npm is needed to install the browser tests' tools (playwright-core, axe-core, Lighthouse)" >&2; exit 1; }
 browser_lock_hash="$(sha256sum "$browser_tests_dir/package-lock.json" | cut -c1-16)"
 browser_tools="${XDG_CACHE_HOME:-$HOME/.cache}/dueflow/browser-tools-$browser_lock_hash"
 if [ ! -f "$browser_tools/.complete" ]; then

@@ -4,8 +4,9 @@
 //! chromium with playwright-core: signing in, quick add, filters and their
 //! errors, the repeat preview, live changes between tabs and from the API,
 //! reminder toasts, one user's tasks hidden from another, keyboard-only
-//! use, refused forged forms, and axe on every main view (each saved as a
-//! screenshot under `target/screenshots/`). The tools are installed by
+//! use, refused forged forms, axe on every main view (each saved as a
+//! screenshot under `target/screenshots/`), the weight of a first load,
+//! and Lighthouse's mobile scores. The tools are installed by
 //! scripts/ensure-browser.sh; without them the test fails.
 
 mod common;
@@ -35,6 +36,7 @@ fn the_web_app_works_in_a_real_browser() {
     env.push(("DUEFLOW_OPEN_REGISTRATION", "true".into()));
     let ann = named_user_with_token(&env, "ann");
     named_user_with_token(&env, "bob");
+    let lee = named_user_with_token(&env, "lee");
     let port = free_port();
     let _server = serve(&env, port, &[]);
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
@@ -44,6 +46,7 @@ fn the_web_app_works_in_a_real_browser() {
         .arg(manifest.join("tests/web/app.test.mjs"))
         .env("DUEFLOW_URL", format!("http://127.0.0.1:{port}"))
         .env("DUEFLOW_ANN_TOKEN", ann)
+        .env("DUEFLOW_LEE_TOKEN", lee)
         .env("DUEFLOW_TEST_CHROMIUM", chromium)
         .env("DUEFLOW_TEST_NODE_MODULES", modules)
         .env("DUEFLOW_SCREENSHOTS", &shots)
@@ -57,7 +60,7 @@ fn the_web_app_works_in_a_real_browser() {
     println!("{report}");
     assert!(out.status.success(), "the browser tests failed:\n{report}");
     assert!(
-        report.contains("pass 10") && report.contains("fail 0"),
+        report.contains("pass 13") && report.contains("fail 0"),
         "every browser test ran and passed:\n{report}"
     );
 }

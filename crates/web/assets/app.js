@@ -21,7 +21,7 @@
 
   // ---- The list cursor (j/k) --------------------------------------------
   let cursor = -1;
-  const rows = () => $$(".task");
+  const rows = () => $$(".task").filter((r) => !r.hidden);
   function moveTo(i) {
     const all = rows();
     if (!all.length) { cursor = -1; return; }
@@ -41,6 +41,82 @@
     const button = row && $(`[data-act="${name}"]`, row);
     if (button) button.click();
   }
+
+  // A notice in the corner, with an optional action; gone after `ms`.
+  function toast(text, action, onAction, ms = 15000) {
+    let box = $("#toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.setAttribute("role", "status");
+      document.body.append(box);
+    }
+    const t = document.createElement("p");
+    t.className = "toast";
+    t.textContent = text;
+    if (action) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = action;
+      b.addEventListener("click", () => { t.remove(); onAction(); });
+      t.append(" ", b);
+    }
+    box.append(t);
+    setTimeout(() => t.remove(), ms);
+    return t;
+  }
+
+  // ---- Row actions and undo --------------------------------------------------
+  // A row's buttons post its list's form to their own address; here they
+  // are sent in the background and the list redrawn. Completing or
+  // deleting waits a few seconds first, with Undo in a notice; leaving the
+  // page sends what waits. A redraw meanwhile keeps waiting rows hidden.
+  const UNDO_MS = 5000;
+  const waiting = new Map(); // task id -> { button, timer }
+  function post(button, leaving) {
+    const body = new URLSearchParams(new FormData(button.form));
+    if (leaving) return navigator.sendBeacon(button.formAction, body);
+    fetch(button.formAction, { method: "POST", body, redirect: "manual" })
+      .then((res) => {
+        if (res.type !== "opaqueredirect" && !res.ok) toast("That did not work; the list is shown as it is now.");
+        refresh();
+      })
+      .catch(() => toast("The server could not be reached; nothing was changed."));
+  }
+  function send(id, leaving) {
+    const { button, timer } = waiting.get(id);
+    clearTimeout(timer);
+    waiting.delete(id);
+    post(button, leaving);
+  }
+  function hideWaiting() {
+    for (const id of waiting.keys()) {
+      const row = document.getElementById(`task-${id}`);
+      if (row) row.hidden = true;
+    }
+  }
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("[data-act]");
+    const row = button && button.closest(".task");
+    if (!row) return;
+    e.preventDefault();
+    if (row.classList.contains("done")) return post(button);
+    const id = row.dataset.id;
+    const title = $(".title", row).textContent;
+    const verb = button.dataset.act === "delete" ? "Deleted" : "Completed";
+    row.hidden = true;
+    if (cursor >= 0) moveTo(cursor);
+    const notice = toast(`${verb}: ${title}`, "Undo", () => {
+      clearTimeout(waiting.get(id).timer);
+      waiting.delete(id);
+      const shown = document.getElementById(`task-${id}`);
+      if (shown) shown.hidden = false;
+      announce(`Undone: ${title}`);
+    }, UNDO_MS);
+    waiting.set(id, { button, timer: setTimeout(() => { notice.remove(); send(id); }, UNDO_MS) });
+    announce(`${verb}: ${title}. Undo is in the notice.`);
+  });
+  addEventListener("pagehide", () => { for (const id of [...waiting.keys()]) send(id, true); });
 
   // ---- Shortcuts ------------------------------------------------------------
   const go = { i: "inbox", t: "today", u: "upcoming", c: "completed", n: "nodate" };
@@ -87,6 +163,7 @@
     addedFromField = e.target.id === "add";
   }, true);
   document.addEventListener("htmx:after:swap", () => {
+    hideWaiting();
     if (addedFromField && !$("#add-error")) {
       addedFromField = false;
       const add = $("#add-text");
@@ -111,20 +188,7 @@
       }).then(() => announce("The list was updated."));
     }, 80);
   }
-  function toast(text) {
-    let box = $("#toasts");
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "toasts";
-      box.setAttribute("role", "alert");
-      document.body.append(box);
-    }
-    const t = document.createElement("p");
-    t.className = "toast";
-    t.textContent = text;
-    box.append(t);
-    setTimeout(() => t.remove(), 15000);
-  }
+
   function reminded(e) {
     let title = "a task";
     try { title = JSON.parse(e.data).data.task.title || title; } catch (_) { /* keep the default */ }

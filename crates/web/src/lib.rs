@@ -7,6 +7,7 @@
 
 mod assets;
 mod csrf;
+mod notes;
 mod page;
 mod pages;
 mod session;

@@ -19,6 +19,7 @@ use dueflow_domain::task::{Task, TaskPatch};
 use dueflow_domain::trace::TraceParent;
 use serde::Deserialize;
 
+use crate::notes;
 use crate::page::{Chrome, PageError, local_path, render, see_other};
 use crate::session::{Posted, Viewer};
 
@@ -88,6 +89,8 @@ struct EditorPage {
     priorities: Vec<PriorityOption>,
     presets: [(&'static str, &'static str); 6],
     occurrences: Occurrences,
+    /// The saved notes, as HTML that cannot run or load anything.
+    notes_html: String,
     activity: Vec<ActivityLine>,
     error: Option<String>,
 }
@@ -265,6 +268,7 @@ async fn editor_page(
             .collect(),
         presets: PRESETS,
         occurrences: preview(&fields, task.tz, anchor),
+        notes_html: notes::to_html(&task.notes),
         fields,
         activity,
         error,
