@@ -167,10 +167,62 @@
     if (addedFromField && !$("#add-error")) {
       addedFromField = false;
       const add = $("#add-text");
-      if (add) { add.value = ""; add.focus(); }
+      if (add) { add.value = ""; add.focus(); preview(); }
     } else if (cursor >= 0 && rows().length) {
       moveTo(cursor);
     }
+  });
+
+  // ---- Quick add preview -----------------------------------------------------
+  // As a line is typed, the server's parser (the one that will create the
+  // task) says what it understood; each phrase shows as a chip, and a
+  // click on one quotes it in the line, keeping those words in the title.
+  let parsing = null;
+  let asked = 0;
+  function chip(span, chars) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `chip k-${span.kind}`;
+    b.textContent = span.text;
+    b.setAttribute("aria-label", `${span.kind} “${span.text}”: keep as words`);
+    b.addEventListener("click", () => {
+      const field = $("#add-text");
+      field.value = [...chars.slice(0, span.start), "\"", ...chars.slice(span.start, span.end), "\"", ...chars.slice(span.end)].join("");
+      field.focus();
+      preview();
+    });
+    return b;
+  }
+  async function preview() {
+    const field = $("#add-text");
+    const out = $("#add-preview");
+    if (!field || !out) return;
+    const text = field.value;
+    const ticket = ++asked;
+    if (!text.trim()) { out.replaceChildren(); return; }
+    let parsed;
+    try {
+      const res = await fetch("/api/v1/parse", {
+        method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }),
+      });
+      if (!res.ok) return;
+      parsed = await res.json();
+    } catch (_) { return; }
+    if (ticket !== asked) return; // a later line is being read
+    const chars = [...text];
+    const parts = parsed.spans.map((s) => chip(s, chars));
+    if (parts.length) {
+      const title = document.createElement("span");
+      title.className = "parsed-title";
+      title.textContent = parsed.title ? `→ “${parsed.title}”` : "→ no title left";
+      parts.push(title);
+    }
+    out.replaceChildren(...parts);
+  }
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "add-text") return;
+    clearTimeout(parsing);
+    parsing = setTimeout(preview, 120);
   });
 
   // ---- Live updates ---------------------------------------------------------
@@ -193,6 +245,19 @@
     let title = "a task";
     try { title = JSON.parse(e.data).data.task.title || title; } catch (_) { /* keep the default */ }
     toast(`Reminder: ${title}`);
+    const bell = $(".bell");
+    if (bell) {
+      let badge = $("#unread");
+      if (!badge) {
+        badge = document.createElement("span");
+        badge.className = "badge";
+        badge.id = "unread";
+        badge.innerHTML = '0<span class="sr-only"> unread</span>';
+        bell.append(" ", badge);
+      }
+      const n = parseInt(badge.firstChild.textContent, 10);
+      if (!Number.isNaN(n)) badge.firstChild.textContent = n >= 99 ? "99+" : String(n + 1);
+    }
     if ("Notification" in window && Notification.permission === "granted" && document.hidden) {
       new Notification("dueflow", { body: title, icon: $("link[rel=icon]").href });
     }

@@ -40,6 +40,20 @@ pub fn pages() -> Router<AppState> {
         .route("/tasks/{id}/complete", post(pages::tasks::complete))
         .route("/tasks/{id}/reopen", post(pages::tasks::reopen))
         .route("/tasks/{id}/delete", post(pages::tasks::delete))
+        .route("/notifications", get(pages::notifications::centre))
+        .route("/notifications/{id}", post(pages::notifications::act))
+        .route("/settings", get(pages::settings::show))
+        .route("/settings/profile", post(pages::settings::profile))
+        .route("/settings/tokens", post(pages::settings::create_token))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            post(pages::settings::revoke_token),
+        )
+        .route("/settings/webhooks", post(pages::settings::create_webhook))
+        .route(
+            "/settings/webhooks/{id}/delete",
+            post(pages::settings::delete_webhook),
+        )
         .route("/assets/{file}", get(assets::serve))
         // Pages are compressed as they are sent; assets already are.
         .layer(CompressionLayer::new())

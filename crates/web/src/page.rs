@@ -5,10 +5,12 @@
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use dueflow_api::AppState;
 use dueflow_api::problem::ApiError;
 use dueflow_app::AppError;
 
 use crate::assets;
+use crate::session::Viewer;
 
 /// What every page's frame shows and links to.
 pub struct Chrome {
@@ -17,6 +19,8 @@ pub struct Chrome {
     pub user: Option<String>,
     /// The session's form token.
     pub csrf: String,
+    /// Unread notifications, as the header shows them ("" for none).
+    pub unread: String,
     pub css: &'static str,
     pub js: &'static str,
     pub htmx: &'static str,
@@ -30,6 +34,7 @@ impl Chrome {
             title: title.into(),
             user,
             csrf,
+            unread: String::new(),
             css: assets::href("app.css"),
             js: assets::href("app.js"),
             htmx: assets::href("htmx.js"),
@@ -37,6 +42,19 @@ impl Chrome {
             manifest: assets::href("app.webmanifest"),
         }
     }
+}
+
+/// The frame of a page `viewer` sees: their name, form token and unread
+/// notifications.
+pub async fn chrome_for(
+    state: &AppState,
+    viewer: &Viewer,
+    title: impl Into<String>,
+) -> Result<Chrome, PageError> {
+    let user = viewer.user();
+    let mut chrome = Chrome::new(title, Some(user.name.clone()), viewer.csrf.clone());
+    chrome.unread = crate::pages::notifications::unread(state, user).await?;
+    Ok(chrome)
 }
 
 /// Only this server's own scripts, styles and connections; no frames.

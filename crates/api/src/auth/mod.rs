@@ -123,14 +123,12 @@ pub fn session_cookie(state: &AppState, token: &str, max_age_secs: i64) -> Heade
     HeaderValue::from_str(&cookie).expect("cookie is ASCII")
 }
 
-/// Revoke the caller's credential, forget it here, and close the live
-/// streams opened with it.
-pub async fn end_session(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
-    state
-        .app
-        .revoke_token(&caller.user, &caller.token_id)
-        .await?;
-    state.tokens.forget_user(&caller.user.id);
-    state.streams.close_token(&caller.token_id);
+/// Revoke one of `user`'s tokens or sessions, forget it here, and close
+/// the live streams opened with it (other replicas stop accepting it
+/// within their cache's lifetime).
+pub async fn revoke(state: &AppState, user: &User, token_id: &str) -> Result<(), ApiError> {
+    state.app.revoke_token(user, token_id).await?;
+    state.tokens.forget_user(&user.id);
+    state.streams.close_token(token_id);
     Ok(())
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::client_address::ClientAddress;
-use crate::auth::{Caller, CurrentUser, end_session, session_cookie};
+use crate::auth::{Caller, CurrentUser, revoke, session_cookie};
 use crate::json::Json;
 use crate::problem::{ApiError, Problem};
 use crate::state::AppState;
@@ -131,7 +131,7 @@ pub async fn login(
     ),
     security(("bearer" = [])))]
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
-    end_session(&state, &caller).await?;
+    revoke(&state, &caller.user, &caller.token_id).await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     res.headers_mut()
         .insert(header::SET_COOKIE, session_cookie(&state, "", 0));

@@ -9,7 +9,7 @@ use dueflow_store::TokenRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::CurrentUser;
+use crate::auth::{self, CurrentUser};
 use crate::json::Json;
 use crate::problem::ApiError;
 use crate::state::AppState;
@@ -93,8 +93,6 @@ pub async fn revoke(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.app.revoke_token(&user, &id).await?;
-    state.tokens.forget_user(&user.id);
-    state.streams.close_token(&id);
+    auth::revoke(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -229,24 +229,23 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
     };
     // Nothing is read relative to a "now" whose local date chrono cannot hold.
     let today = resolve::today(ctx.now, ctx.tz);
-    let mut found = Found::default();
-    // Byte ranges of recognised phrases.
-    let mut taken: Vec<(usize, usize, SpanKind)> = Vec::new();
-    let mut i = 0;
-    while i < words.len() {
-        match input.piece(i) {
-            Some((n, piece)) if today.is_some_and(|d| makes_sense(&piece, d)) => {
-                match found.take(piece, taken.len()) {
-                    Some(kind) => {
-                        taken.push((words[i].start, words[i + n - 1].end, kind));
-                        i += n;
-                    }
-                    None => i += 1,
-                }
-            }
-            _ => i += 1,
+    // A line names its when at its end: where a date, time or repeat is
+    // said twice, the last one is meant, and the earlier words belong to
+    // the title ("Dinner with Friday team friday 7pm"). Each round passes
+    // over every phrase of a kind that a later one of that kind replaces,
+    // and ends the rounds when none is left (after at most one round per
+    // kind in practice; one per word at worst, since each passes over new words).
+    let mut passed_over = vec![false; words.len()];
+    let (found, mut taken) = loop {
+        let scan = scan(&input, today, &passed_over);
+        let superseded = scan.superseded();
+        if superseded.is_empty() {
+            break (scan.found, scan.taken);
         }
-    }
+        for at in superseded {
+            passed_over[at] = true;
+        }
+    };
     let (due, recurrence, reminders) =
         today.map_or_else(Default::default, |d| place(&found, ctx, d));
     if due.is_none() {
@@ -271,6 +270,84 @@ pub fn parse(text: &str, ctx: &Context) -> Parsed {
         tags: found.tags,
         reminders,
         spans: spans(text, &taken),
+    }
+}
+
+/// One reading of a line, left to right, passing over the phrases that
+/// start at the words marked in `passed_over`.
+struct Scan {
+    found: Found,
+    /// Byte ranges of the recognised phrases, and their kinds.
+    taken: Vec<(usize, usize, SpanKind)>,
+    /// Every date, time or repeat phrase met, taken or not: its kind, its
+    /// first word, and whether it was taken.
+    met: Vec<(SpanKind, usize, bool)>,
+}
+
+impl Scan {
+    /// The first words of the date, time and repeat phrases that come
+    /// before the last one of their kind that was turned down.
+    fn superseded(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for kind in [SpanKind::Date, SpanKind::Time, SpanKind::Recurrence] {
+            let of_kind = || self.met.iter().filter(move |(k, _, _)| *k == kind);
+            let Some(last) = of_kind()
+                .filter(|(_, _, taken)| !taken)
+                .map(|(_, at, _)| *at)
+                .max()
+            else {
+                continue;
+            };
+            if of_kind().any(|(_, at, taken)| *taken && *at < last) {
+                out.extend(of_kind().map(|(_, at, _)| *at).filter(|at| *at < last));
+            }
+        }
+        out
+    }
+}
+
+fn scan(input: &Input, today: Option<NaiveDate>, passed_over: &[bool]) -> Scan {
+    let mut found = Found::default();
+    let (mut taken, mut met) = (Vec::new(), Vec::new());
+    let words = input.words;
+    let mut i = 0;
+    while i < words.len() {
+        if passed_over[i] {
+            i += 1;
+            continue;
+        }
+        match input.piece(i) {
+            Some((n, piece)) if today.is_some_and(|d| makes_sense(&piece, d)) => {
+                let exclusive = exclusive_kind(&piece);
+                let took = found.take(piece, taken.len());
+                if let Some(kind) = exclusive {
+                    met.push((kind, i, took.is_some()));
+                }
+                match took {
+                    Some(kind) => {
+                        taken.push((words[i].start, words[i + n - 1].end, kind));
+                        i += n;
+                    }
+                    None => i += 1,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    Scan { found, taken, met }
+}
+
+/// The kind of a phrase a task holds one of (its date, its time, its
+/// repeat); `None` for phrases that add up (tags, reminders), that only
+/// follow another (a repeat's end), or that refine a time ("at 9 in the
+/// morning").
+fn exclusive_kind(piece: &Piece) -> Option<SpanKind> {
+    match piece {
+        Piece::Time(TimeSpec::Part(_)) => None,
+        Piece::Date(_) | Piece::DateTime(..) => Some(SpanKind::Date),
+        Piece::Time(_) | Piece::After(_) => Some(SpanKind::Time),
+        Piece::Recur(_) => Some(SpanKind::Recurrence),
+        _ => None,
     }
 }
 

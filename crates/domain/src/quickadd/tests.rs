@@ -39,10 +39,18 @@ fn quoted_words_stay_in_the_title() {
 }
 
 #[test]
-fn a_second_date_stays_in_the_title() {
+fn of_two_dates_the_later_is_meant_and_the_earlier_stays_in_the_title() {
     let p = parse("move meeting from monday to tuesday", &ctx());
-    assert_eq!(p.title, "move meeting from to tuesday");
+    assert_eq!(p.title, "move meeting from monday to");
     assert_eq!(p.spans.len(), 1);
+    assert_eq!(p.spans[0].text, "tuesday");
+    let p = parse("Dinner with Friday team friday 7pm #social", &ctx());
+    assert_eq!(p.title, "Dinner with Friday team");
+    let kinds: Vec<_> = p.spans.iter().map(|s| (s.text.as_str(), s.start)).collect();
+    assert_eq!(kinds, [("friday", 24), ("7pm", 31), ("#social", 35)]);
+    // A part of the day does not replace a time said before it.
+    let p = parse("call at 9 in the morning", &ctx());
+    assert_eq!(p.spans[0].text, "at 9");
 }
 
 #[test]

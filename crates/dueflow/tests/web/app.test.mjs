@@ -111,6 +111,26 @@ test("quick add reads dates, tags and priority, and the field is ready for the n
   assert.equal(await r.locator(".due").innerText(), "Tomorrow");
   assert.equal(await r.locator(".prio").innerText(), "high");
   assert.equal(await page.getByRole("textbox", { name: "Add task" }).inputValue(), "");
+  // What the parser understood shows as the line is typed; a click on a
+  // phrase keeps it in the title.
+  const field = page.getByRole("textbox", { name: "Add task" });
+  await field.pressSequentially("Dinner with Friday team friday 7pm #social");
+  await page.locator("#add-preview .parsed-title", { hasText: "“Dinner with Friday team”" }).waitFor();
+  assert.deepEqual(await page.locator("#add-preview .chip").allInnerTexts(), ["friday", "7pm", "#social"]);
+  const keep = (kind, text) => page.getByRole("button", { name: `${kind} “${text}”: keep as words`, exact: true }).click();
+  await keep("date", "friday");
+  assert.equal(await field.inputValue(), 'Dinner with Friday team "friday" 7pm #social');
+  // Now the earlier "Friday" is the only date said: kept as words too.
+  await keep("date", "Friday");
+  assert.equal(await field.inputValue(), 'Dinner with "Friday" team "friday" 7pm #social');
+  await page.locator("#add-preview .parsed-title", { hasText: "“Dinner with Friday team friday”" }).waitFor();
+  await keep("time", "7pm");
+  assert.equal(await field.inputValue(), 'Dinner with "Friday" team "friday" "7pm" #social');
+  await page.locator("#add-preview .parsed-title", { hasText: "“Dinner with Friday team friday 7pm”" }).waitFor();
+  await field.press("Enter");
+  const kept = row(page, "Dinner with Friday team friday 7pm");
+  await kept.waitFor();
+  assert.equal(await kept.locator(".due").count(), 0);
   // A line that leaves no title is refused, and what was typed stays.
   await quickAdd(page, "tomorrow #shop");
   await page.locator("#add-error").waitFor();
@@ -125,9 +145,9 @@ test("a filter narrows the list, stays in the address, and a bad one is shown wh
   const filter = page.getByRole("searchbox", { name: "Filter" });
   await filter.fill("tag:home");
   await filter.press("Enter");
+  await page.waitForURL(/q=tag%3Ahome/);
   await row(page, "Water the plants").waitFor();
   assert.equal(await row(page, "Buy milk").count(), 0);
-  assert.match(page.url(), /q=tag%3Ahome/);
   await filter.fill("tag:home (due<");
   await filter.press("Enter");
   const error = page.locator("#q-error");
@@ -185,6 +205,17 @@ test("a reminder shows as a toast at its time", async () => {
   const at = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, "Z");
   await api("POST", "/api/v1/tasks", { title: "Call the dentist", reminders: [{ at }] });
   await page.locator(".toast", { hasText: "Reminder: Call the dentist" }).waitFor({ timeout: 15000 });
+  assert.equal(await page.locator("#unread").textContent(), "1 unread");
+  // The notification centre: unread, and its task completed from there.
+  await page.getByRole("link", { name: /Notifications/ }).click();
+  await page.getByRole("heading", { level: 1, name: "Notifications" }).waitFor();
+  const note = page.locator(".note", { hasText: "Call the dentist" });
+  assert.equal(await note.locator(".dot").count(), 1);
+  await note.getByRole("button", { name: "Complete: “Call the dentist”" }).click();
+  await page.locator(".note", { hasText: "Call the dentist" }).locator(".dot").waitFor({ state: "detached" });
+  assert.equal(await page.locator("#unread").count(), 0);
+  const tasks = await api("GET", "/api/v1/tasks?q=dentist%20status:done");
+  assert.equal(tasks.items.length, 1);
   await context.close();
 });
 
@@ -284,6 +315,42 @@ test("a form posted without this session's form token is refused and changes not
   await context.close();
 });
 
+test("settings: a token's secret is shown once and works until revoked; the zone is saved", async () => {
+  const { context, page } = await signedIn("ann");
+  await page.getByRole("link", { name: "Settings of ann" }).click();
+  await page.getByRole("heading", { level: 1, name: "Settings" }).waitFor();
+  await page.getByLabel("New token's name").fill("ci script");
+  await page.getByRole("button", { name: "Create token" }).click();
+  const secret = await page.locator("#secret").innerText();
+  const me = (token) => fetch(`${BASE}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal((await me(secret)).status, 200);
+  await page.goto("/settings");
+  assert.equal(await page.locator("#secret").count(), 0, "the secret is shown once");
+  assert.equal((await page.content()).includes(secret), false);
+  await page.getByRole("button", { name: "Revoke ci script" }).click();
+  await page.getByRole("button", { name: "Revoke ci script" }).waitFor({ state: "detached" });
+  assert.equal((await me(secret)).status, 401);
+  const zone = page.getByLabel("Time zone");
+  // Saved once the server has answered the form.
+  const save = async () => {
+    const answered = page.waitForResponse((r) => r.url().endsWith("/settings/profile"));
+    await page.getByRole("button", { name: "Save profile" }).click();
+    return (await answered).status();
+  };
+  const before = await zone.inputValue();
+  await zone.fill("Pacific/Kiritimati");
+  assert.equal(await save(), 303);
+  assert.equal((await api("GET", "/api/v1/me")).tz, "Pacific/Kiritimati");
+  await zone.fill("Nowhere/Atlantis");
+  assert.equal(await save(), 400);
+  await page.getByRole("alert").filter({ hasText: "Atlantis" }).waitFor();
+  assert.equal((await api("GET", "/api/v1/me")).tz, "Pacific/Kiritimati");
+  await page.getByLabel("Time zone").fill(before);
+  assert.equal(await save(), 303);
+  assert.equal((await api("GET", "/api/v1/me")).tz, before);
+  await context.close();
+});
+
 test("every main view and dialog passes axe, and is saved as a screenshot", async () => {
   mkdirSync(SHOTS, { recursive: true });
   const anon = await browser.newContext({ baseURL: BASE });
@@ -300,6 +367,13 @@ test("every main view and dialog passes axe, and is saved as a screenshot", asyn
         await noAxeViolations(page, `${view} (${scheme}, ${label})`);
         await page.screenshot({ path: join(SHOTS, `${view}-${scheme}-${label}.png`), fullPage: true });
       }
+      await page.goto("/notifications");
+      await noAxeViolations(page, `notifications (${scheme}, ${label})`);
+      await page.screenshot({ path: join(SHOTS, `notifications-${scheme}-${label}.png`), fullPage: true });
+      await page.goto("/settings");
+      await noAxeViolations(page, `settings (${scheme}, ${label})`);
+      await page.screenshot({ path: join(SHOTS, `settings-${scheme}-${label}.png`), fullPage: true });
+      await page.goto("/");
       const id = await page.locator(".task").first().getAttribute("data-id");
       await page.goto(`/tasks/${id}`);
       await noAxeViolations(page, `the editor (${scheme}, ${label})`);
@@ -362,7 +436,9 @@ test("the first load of a list of 100 tasks is light: few requests, all from thi
   await context.close();
 });
 
-test("Lighthouse (mobile defaults) scores the task list 95+ on performance and 100 on accessibility", () => {
+/// One Lighthouse run (mobile defaults) on lee's list: the scores, the
+/// metrics, and the accessibility audits that failed.
+function lighthouse() {
   const run = spawnSync(process.execPath, [
     join(MODULES, "lighthouse", "cli", "index.js"), `${BASE}/`,
     `--chrome-flags=--headless=new --no-sandbox ${CHROMIUM_ARGS.slice(1).join(" ")} --host-resolver-rules="MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"`,
@@ -373,18 +449,25 @@ test("Lighthouse (mobile defaults) scores the task list 95+ on performance and 1
   const report = JSON.parse(run.stdout);
   assert.equal(report.finalDisplayedUrl, `${BASE}/`, "Lighthouse saw the task list, signed in");
   const audit = (id) => report.audits[id].numericValue;
-  const figures = {
+  return {
     performance: Math.round(report.categories.performance.score * 100),
     accessibility: Math.round(report.categories.accessibility.score * 100),
     lcp_ms: Math.round(audit("largest-contentful-paint")),
     tbt_ms: Math.round(audit("total-blocking-time")),
     cls: audit("cumulative-layout-shift"),
+    failed: report.categories.accessibility.auditRefs
+      .map((r) => report.audits[r.id])
+      .filter((a) => a.scoreDisplayMode === "binary" && a.score === 0)
+      .map((a) => a.id),
   };
-  console.log("lighthouse:", JSON.stringify(figures));
-  const failed = Object.values(report.audits)
-    .filter((a) => a.scoreDisplayMode === "binary" && a.score === 0 && report.categories.accessibility.auditRefs.some((r) => r.id === a.id))
-    .map((a) => a.id);
-  assert.deepEqual(failed, [], "failed accessibility audits");
+}
+
+test("Lighthouse (mobile defaults, median of three runs) scores the task list 95+ on performance and 100 on accessibility", () => {
+  const runs = [lighthouse(), lighthouse(), lighthouse()];
+  for (const r of runs) assert.deepEqual(r.failed, [], "failed accessibility audits");
+  const median = (key) => runs.map((r) => r[key]).sort((a, b) => a - b)[1];
+  const figures = Object.fromEntries(["performance", "accessibility", "lcp_ms", "tbt_ms", "cls"].map((k) => [k, median(k)]));
+  console.log("lighthouse (median of 3):", JSON.stringify(figures), "runs:", JSON.stringify(runs.map(({ failed, ...r }) => r)));
   assert.ok(figures.performance >= 95, `performance ${figures.performance}`);
   assert.equal(figures.accessibility, 100);
   assert.ok(figures.lcp_ms <= 1500, `largest contentful paint ${figures.lcp_ms} ms`);

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use dueflow_api::AppState;
 use dueflow_api::auth::client_address::ClientAddress;
-use dueflow_api::auth::{end_session, session_cookie};
+use dueflow_api::auth::{revoke, session_cookie};
 use dueflow_app::AppError;
 use serde::Deserialize;
 
@@ -200,7 +200,8 @@ pub struct NoFields {}
 
 /// `POST /logout`: end this session everywhere it is open.
 pub async fn log_out(State(state): State<AppState>, posted: Posted<NoFields>) -> Response {
-    if let Err(e) = end_session(&state, &posted.viewer.caller).await {
+    let caller = &posted.viewer.caller;
+    if let Err(e) = revoke(&state, &caller.user, &caller.token_id).await {
         return axum::response::IntoResponse::into_response(PageError::from(e));
     }
     let mut res = see_other("/login");

@@ -20,7 +20,7 @@ use dueflow_domain::trace::TraceParent;
 use serde::Deserialize;
 
 use crate::notes;
-use crate::page::{Chrome, PageError, local_path, render, see_other};
+use crate::page::{Chrome, PageError, chrome_for, local_path, render, see_other};
 use crate::session::{Posted, Viewer};
 
 /// Dates the repeat preview shows.
@@ -252,11 +252,7 @@ async fn editor_page(
         })
         .collect();
     Ok(EditorPage {
-        chrome: Chrome::new(
-            task.title.clone(),
-            Some(user.name.clone()),
-            viewer.csrf.clone(),
-        ),
+        chrome: chrome_for(state, viewer, task.title.clone()).await?,
         id: task.id.clone(),
         done: task.status == dueflow_domain::status::Status::Done,
         priorities: Priority::ALL

@@ -2,5 +2,7 @@
 
 pub mod auth;
 pub mod editor;
+pub mod notifications;
 mod row;
+pub mod settings;
 pub mod tasks;

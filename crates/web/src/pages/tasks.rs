@@ -16,7 +16,7 @@ use dueflow_domain::trace::TraceParent;
 use serde::Deserialize;
 
 use super::row::{Row, day_label};
-use crate::page::{Chrome, PageError, encode, local_path, render, see_other};
+use crate::page::{Chrome, PageError, chrome_for, encode, local_path, render, see_other};
 use crate::session::{Posted, Viewer};
 use crate::views::View;
 
@@ -191,7 +191,7 @@ async fn list_page(
         })
         .collect();
     let page = TasksPage {
-        chrome: Chrome::new(view.label(), Some(user.name.clone()), viewer.csrf.clone()),
+        chrome: chrome_for(state, viewer, view.label()).await?,
         views: View::ALL
             .into_iter()
             .map(|v| ViewLink {
