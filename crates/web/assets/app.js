@@ -230,16 +230,30 @@
   // redraws the list in place (a morph keeps focus, scroll and typing).
   const changes = ["created", "updated", "completed", "reopened", "deleted"]
     .map((k) => `dueflow.task.${k}.v1`);
+  // A redraw never lands over what the person did meanwhile (a form's
+  // answer, another page) nor over an error they are correcting.
   let redraw = null;
+  let lastOwnRequest = 0;
   function refresh() {
     clearTimeout(redraw);
     redraw = setTimeout(() => {
       if (!$("main[data-here]") || !window.htmx) return;
       htmx.ajax("GET", location.pathname + location.search, {
         target: "#main", select: "#main", swap: "outerMorph", push: "false",
+        headers: { "X-Redraw": String(performance.now()) },
       }).then(() => announce("The list was updated."));
     }, 80);
   }
+  document.addEventListener("htmx:before:request", (e) => {
+    if (!e.detail.ctx.request.headers["X-Redraw"]) lastOwnRequest = performance.now();
+  });
+  document.addEventListener("htmx:before:swap", (e) => {
+    const ctx = e.detail.ctx;
+    const started = ctx.request.headers["X-Redraw"];
+    if (started && (lastOwnRequest > Number(started) || !ctx.target.isConnected || $("#add-error"))) {
+      e.preventDefault();
+    }
+  });
 
   function reminded(e) {
     let title = "a task";

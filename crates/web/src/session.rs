@@ -67,6 +67,10 @@ struct FormToken {
     csrf: String,
 }
 
+/// A form with nothing in it but its token: a button that acts.
+#[derive(Deserialize)]
+pub struct NoFields {}
+
 /// A form posted by the signed-in user, its form token checked.
 pub struct Posted<T> {
     pub viewer: Viewer,

@@ -13,7 +13,7 @@ use dueflow_app::AppError;
 use serde::Deserialize;
 
 use crate::page::{Chrome, PageError, local_path, render, see_other};
-use crate::session::{Posted, SameOrigin};
+use crate::session::{NoFields, Posted, SameOrigin};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -194,9 +194,6 @@ pub async fn register(
         }
     }
 }
-
-#[derive(Deserialize)]
-pub struct NoFields {}
 
 /// `POST /logout`: end this session everywhere it is open.
 pub async fn log_out(State(state): State<AppState>, posted: Posted<NoFields>) -> Response {

@@ -96,6 +96,8 @@ struct EditorPage {
 }
 
 impl Fields {
+    /// The form of `task`, its due told in `tz` (the task's own zone, the
+    /// one [`Fields::due`] reads the form back in).
     fn of(task: &Task, tz: Tz) -> Fields {
         let (due_date, due_time) = match &task.due {
             Some(Due::Date(d)) => (d.to_string(), String::new()),
@@ -279,7 +281,7 @@ pub async fn edit(
 ) -> Response {
     let shown = async {
         let task = state.app.task(viewer.user(), &id).await?;
-        let fields = Fields::of(&task, viewer.user().tz);
+        let fields = Fields::of(&task, task.tz);
         editor_page(&state, &viewer, &task, fields, None).await
     };
     match shown.await {

@@ -15,7 +15,7 @@ use dueflow_store::TokenKind;
 use serde::Deserialize;
 
 use crate::page::{Chrome, PageError, chrome_for, render, see_other};
-use crate::session::{Posted, Viewer};
+use crate::session::{NoFields, Posted, Viewer};
 
 struct TokenLine {
     id: String,
@@ -197,17 +197,16 @@ pub async fn create_token(State(state): State<AppState>, posted: Posted<TokenFor
 pub async fn revoke_token(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Vec<(String, String)>>,
+    posted: Posted<NoFields>,
 ) -> Response {
-    let viewer = posted.viewer;
-    match revoke(&state, viewer.user(), &id).await {
+    match revoke(&state, posted.viewer.user(), &id).await {
         Ok(()) => see_other("/settings"),
         Err(e) => PageError::from(e).into_response(),
     }
 }
 
 /// `POST /settings/webhooks`: a new endpoint for the ticked events, its
-/// signing secret shown this once.
+/// signing secret shown this once. (Read as pairs: the events repeat.)
 pub async fn create_webhook(
     State(state): State<AppState>,
     posted: Posted<Vec<(String, String)>>,
@@ -245,7 +244,7 @@ pub async fn create_webhook(
 pub async fn delete_webhook(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    posted: Posted<Vec<(String, String)>>,
+    posted: Posted<NoFields>,
 ) -> Response {
     match state.app.delete_webhook(posted.viewer.user(), &id).await {
         Ok(()) => see_other("/settings"),

@@ -26,7 +26,7 @@ const PAGE_SIZE: u32 = 100;
 /// The sorts the picker offers (any other can be typed into the address).
 const SORTS: [(&str, &str); 6] = [
     ("", "View's order"),
-    ("due,-priority,created", "Due date"),
+    ("due", "Due date"),
     ("-priority,due", "Priority"),
     ("-created", "Newest"),
     ("-updated", "Recently changed"),
