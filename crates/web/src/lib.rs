@@ -37,9 +37,7 @@ pub fn pages() -> Router<AppState> {
             get(pages::editor::edit).post(pages::editor::save),
         )
         .route("/tasks/{id}/occurrences", get(pages::editor::occurrences))
-        .route("/tasks/{id}/complete", post(pages::tasks::complete))
-        .route("/tasks/{id}/reopen", post(pages::tasks::reopen))
-        .route("/tasks/{id}/delete", post(pages::tasks::delete))
+        .route("/tasks/{id}/{act}", post(pages::tasks::act))
         .route("/notifications", get(pages::notifications::centre))
         .route("/notifications/{id}", post(pages::notifications::act))
         .route("/settings", get(pages::settings::show))

@@ -69,6 +69,16 @@ fn login_page(
     )
 }
 
+/// Signed in with `token`: the session cookie set, on the way to `to`.
+fn signed_in(state: &AppState, token: &str, to: &str) -> Response {
+    let mut res = see_other(to);
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(state, token, state.config.app.session_days * 86_400),
+    );
+    res
+}
+
 #[derive(Deserialize)]
 pub struct LoginForm {
     name: String,
@@ -84,18 +94,7 @@ pub async fn log_in(
     SameOrigin(form): SameOrigin<LoginForm>,
 ) -> Response {
     match state.app.log_in(&form.name, form.password, address).await {
-        Ok(session) => {
-            let mut res = see_other(local_path(&form.next));
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                session_cookie(
-                    &state,
-                    &session.token,
-                    state.config.app.session_days * 86_400,
-                ),
-            );
-            res
-        }
+        Ok(session) => signed_in(&state, &session.token, local_path(&form.next)),
         Err(AppError::BadCredentials) => login_page(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -169,18 +168,7 @@ pub async fn register(
         Err(e) => Err(e),
     };
     match session {
-        Ok(session) => {
-            let mut res = see_other("/");
-            res.headers_mut().insert(
-                header::SET_COOKIE,
-                session_cookie(
-                    &state,
-                    &session.token,
-                    state.config.app.session_days * 86_400,
-                ),
-            );
-            res
-        }
+        Ok(session) => signed_in(&state, &session.token, "/"),
         Err(e) => {
             let e = PageError::from(e);
             render(

@@ -287,50 +287,23 @@ pub struct RowForm {
     back: String,
 }
 
-/// `POST /tasks/{id}/complete`
-pub async fn complete(
+/// `POST /tasks/{id}/{act}`: complete, reopen or delete a task from a list,
+/// then return to it.
+pub async fn act(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path((id, act)): Path<(String, String)>,
     posted: Posted<RowForm>,
 ) -> Response {
-    let done = state
-        .app
-        .complete_task(posted.viewer.user(), &id, TraceParent::root())
-        .await
-        .map(drop);
-    back_or_error(done, &posted.form.back)
-}
-
-/// `POST /tasks/{id}/reopen`
-pub async fn reopen(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<RowForm>,
-) -> Response {
-    let done = state
-        .app
-        .reopen_task(posted.viewer.user(), &id, TraceParent::root())
-        .await
-        .map(drop);
-    back_or_error(done, &posted.form.back)
-}
-
-/// `POST /tasks/{id}/delete`
-pub async fn delete(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    posted: Posted<RowForm>,
-) -> Response {
-    let done = state
-        .app
-        .delete_task(posted.viewer.user(), &id, TraceParent::root())
-        .await;
-    back_or_error(done, &posted.form.back)
-}
-
-fn back_or_error(done: Result<(), AppError>, back: &str) -> Response {
+    let user = posted.viewer.user();
+    let trace = TraceParent::root();
+    let done = match act.as_str() {
+        "complete" => state.app.complete_task(user, &id, trace).await.map(drop),
+        "reopen" => state.app.reopen_task(user, &id, trace).await.map(drop),
+        "delete" => state.app.delete_task(user, &id, trace).await,
+        _ => Err(AppError::NotFound),
+    };
     match done {
-        Ok(()) => see_other(local_path(back)),
+        Ok(()) => see_other(local_path(&posted.form.back)),
         Err(e) => PageError::from(e).into_response(),
     }
 }
