@@ -7,6 +7,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejectio
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::problem::ApiError;
@@ -138,4 +139,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
                 detail: clean(&e.body_text()),
             })
     }
+}
+
+/// For a body field that may be `null`: `Some(None)` for an explicit
+/// `null`, `None` (with `#[serde(default)]`) when the field is absent.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }

@@ -15,7 +15,9 @@ mod notifications;
 mod paging;
 mod quick_add;
 mod reminders;
+mod tags;
 mod tasks;
+mod views;
 mod webhooks;
 
 use std::sync::Arc;
@@ -28,7 +30,9 @@ pub use accounts::{Session, VerificationSent};
 pub use activity::ActivityFilter;
 pub use error::AppError;
 pub use reminders::SnoozeFor;
+pub use tags::TagChange;
 pub use tasks::{Expected, TaskListing};
+pub use views::{MAX_VIEW_NAME, ViewFields};
 
 /// Settings that change what the operations accept.
 #[derive(Debug, Clone)]

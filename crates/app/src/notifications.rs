@@ -1,8 +1,9 @@
 //! Notification operations: the caller's in-app notifications (one per
-//! fired reminder), newest first, and marking one read.
+//! fired reminder), newest first, and marking one read; which channels
+//! the caller's reminders use (the notifier honours them).
 
 use chrono::Utc;
-use dueflow_store::{Notification, NotificationQuery, User};
+use dueflow_store::{Notification, NotificationQuery, ReminderChannels, User};
 
 use crate::paging::{cut, decode_cursor, page_size};
 use crate::{App, AppError};
@@ -33,5 +34,20 @@ impl App {
             .mark_notification_read(&user.id, id, Utc::now())
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// Where the user's reminders go.
+    pub async fn reminder_channels(&self, user: &User) -> Result<ReminderChannels, AppError> {
+        Ok(self.store.reminder_channels(&user.id).await?)
+    }
+
+    /// Choose where the user's reminders go, from the next one that fires.
+    pub async fn set_reminder_channels(
+        &self,
+        user: &User,
+        channels: ReminderChannels,
+    ) -> Result<ReminderChannels, AppError> {
+        self.store.set_reminder_channels(&user.id, channels).await?;
+        Ok(channels)
     }
 }

@@ -1,7 +1,7 @@
 //! Task operations: create, read, list with the query language, change with
 //! the version check, complete (the recurring role then creates a
 //! recurring task's next occurrence), reopen, delete, and preview upcoming
-//! occurrences; the user's tags. Every change is written with its event in one transaction.
+//! occurrences. Every change is written with its event in one transaction.
 
 use chrono::{DateTime, Utc};
 use dueflow_domain::event::Event;
@@ -10,7 +10,7 @@ use dueflow_domain::sort::parse_sort;
 use dueflow_domain::task::{NewTask, Task, TaskPatch};
 use dueflow_domain::trace::TraceParent;
 use dueflow_store::listing::{Cursor, MAX_LIMIT};
-use dueflow_store::{ListQuery, Page, TagCount, User};
+use dueflow_store::{ListQuery, Page, User};
 
 use crate::{App, AppError};
 
@@ -167,11 +167,6 @@ impl App {
         }
     }
 
-    /// The user's tags with how many tasks (and open tasks) carry each.
-    pub async fn tags(&self, user: &User) -> Result<Vec<TagCount>, AppError> {
-        Ok(self.store.tags(&user.id).await?)
-    }
-
     /// The next `limit` due values (default 10, at most 100) of a recurring
     /// task after its current one (none for a task that does not recur).
     pub async fn occurrences(
@@ -201,7 +196,7 @@ impl App {
     /// Read the task, let `change` decide its next state and event (`None`:
     /// nothing to change), and write it if no one else did meanwhile;
     /// otherwise read again, unless the caller expected a version.
-    async fn change_task(
+    pub(crate) async fn change_task(
         &self,
         user: &User,
         id: &str,

@@ -18,6 +18,8 @@ pub enum IdKind {
     Delivery,
     /// One e-mail address verification (and the mail carrying its secret).
     Verification,
+    /// A saved view: a named query and sort.
+    View,
 }
 
 impl IdKind {
@@ -33,6 +35,7 @@ impl IdKind {
             IdKind::Webhook => "whk_",
             IdKind::Delivery => "msg_",
             IdKind::Verification => "vfy_",
+            IdKind::View => "viw_",
         }
     }
 }

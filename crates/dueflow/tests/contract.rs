@@ -30,10 +30,18 @@ const ROUTES: &[&str] = &[
     "GET /api/v1/tasks/{id}",
     "GET /api/v1/tasks/{id}/occurrences",
     "GET /api/v1/tokens",
+    "GET /api/v1/me/reminder-channels",
+    "PUT /api/v1/me/reminder-channels",
+    "GET /api/v1/views",
+    "GET /api/v1/views/{id}",
+    "DELETE /api/v1/tags/{name}",
     "DELETE /api/v1/tasks/{id}",
     "DELETE /api/v1/tokens/{id}",
+    "DELETE /api/v1/views/{id}",
     "PATCH /api/v1/me",
+    "PATCH /api/v1/tags/{name}",
     "PATCH /api/v1/tasks/{id}",
+    "PATCH /api/v1/views/{id}",
     "POST /api/v1/auth/login",
     "POST /api/v1/auth/logout",
     "POST /api/v1/auth/register",
@@ -45,6 +53,7 @@ const ROUTES: &[&str] = &[
     "POST /api/v1/tasks/{id}/complete",
     "POST /api/v1/tasks/{id}/reopen",
     "POST /api/v1/tokens",
+    "POST /api/v1/views",
 ];
 
 #[tokio::test]

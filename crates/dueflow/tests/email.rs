@@ -415,6 +415,22 @@ async fn reminders_are_mailed_only_to_a_verified_address(backend: Backend) {
         "{got:?}"
     );
 
+    // With the mail channel turned off, a reminder still notifies in the
+    // app but mails nothing.
+    let off = json!({"in_app": true, "email": false, "webhook": true});
+    let (status, v) = ann
+        .call(Method::PUT, "/me/reminder-channels", Some(off))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    ann.remind("Feed the cat", 300).await;
+    ann.fired(3).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        mails(&maildir).len(),
+        2,
+        "no mail for a reminder with mail off"
+    );
+
     // The same address again changes nothing and mails nothing.
     let (status, me) = ann.set_email(json!("ann@example.com")).await;
     assert_eq!(status, StatusCode::OK, "{me}");

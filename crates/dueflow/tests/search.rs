@@ -142,9 +142,9 @@ async fn filters(s: &TestServer) {
     assert_eq!(
         v,
         json!([
-            {"name": "home", "count": 2, "open": 2},
-            {"name": "social", "count": 1, "open": 1},
-            {"name": "work", "count": 2, "open": 2},
+            {"name": "home", "count": 2, "open": 2, "colour": null},
+            {"name": "social", "count": 1, "open": 1, "colour": null},
+            {"name": "work", "count": 2, "open": 2, "colour": null},
         ])
     );
 }

@@ -16,7 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode as AxStatus};
 use axum::response::{IntoResponse, Response};
-use common::{Backend, Session, TestServer};
+use common::{Backend, Session, TestServer, send};
 use dueflow_api::ApiConfig;
 use dueflow_app::AppConfig;
 use reqwest::{Method, StatusCode};
@@ -576,6 +576,81 @@ async fn delete_webhook(s: &TestServer, who: &Session, id: &str) {
     assert_eq!(st, StatusCode::NO_CONTENT, "{v}");
 }
 
+/// A user's reminder channels: checked as a whole, theirs alone, and
+/// honoured by the notifier from the next reminder that fires.
+async fn reminder_channels_are_honoured(s: &TestServer) {
+    let (rx, base) = receiver().await;
+    let ann = s.user("ann").await;
+    let bob = s.user("bob").await;
+    endpoint(s, &ann, format!("{base}/hook/ok"), json!(["reminder.due"])).await;
+    let path = "/api/v1/me/reminder-channels";
+    let all = json!({"in_app": true, "email": true, "webhook": true});
+    let (st, v) = s.call(&ann, Method::GET, path, None).await;
+    assert_eq!((st, &v), (StatusCode::OK, &all));
+    let (st, v) = s
+        .call(&ann, Method::PUT, path, Some(json!({"in_app": false})))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    let quiet = json!({"in_app": false, "email": true, "webhook": false});
+    let (st, v) = s.call(&ann, Method::PUT, path, Some(quiet.clone())).await;
+    assert_eq!((st, &v), (StatusCode::OK, &quiet));
+    let (_, v) = s.call(&bob, Method::GET, path, None).await;
+    assert_eq!(v, all, "bob's are his own");
+
+    let remind = |title: &str| {
+        let at = chrono::Utc::now() + chrono::Duration::milliseconds(800);
+        s.create(
+            &ann,
+            json!({"title": title, "reminders": [{"at": at.to_rfc3339()}]}),
+        )
+    };
+    let quiet_task = remind("Quiet").await;
+    // Fired, and recorded as fired, while the channels were off.
+    let task = quiet_task["id"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(6);
+    loop {
+        let (_, v) = send(
+            s.req(&ann, Method::GET, "/api/v1/activity")
+                .query(&[("task", task), ("type", "reminder.due")]),
+        )
+        .await;
+        if !v["items"].as_array().unwrap().is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the reminder did not fire");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (st, _) = s.call(&ann, Method::PUT, path, Some(all)).await;
+    assert_eq!(st, StatusCode::OK);
+    remind("Loud").await;
+    // Loud fired after Quiet, for the same user: once it is through, so is Quiet.
+    wait_until("the endpoint got Loud's reminder", 6, || {
+        !rx.hits("ok").is_empty()
+    })
+    .await;
+    let hits = rx.hits("ok");
+    assert_eq!(hits.len(), 1, "only Loud's reminder reached the webhook");
+    let body: Value = serde_json::from_slice(&hits[0].1).unwrap();
+    assert_eq!(body["data"]["task"]["title"], "Loud");
+    let deadline = Instant::now() + Duration::from_secs(6);
+    let titles = loop {
+        let (_, v) = s
+            .call(&ann, Method::GET, "/api/v1/notifications", None)
+            .await;
+        let titles: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["title"].as_str().unwrap().to_owned())
+            .collect();
+        if !titles.is_empty() || Instant::now() > deadline {
+            break titles;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(titles, ["Loud"], "no in-app notification for Quiet");
+}
+
 macro_rules! on_both {
     ($name:ident, $allow:expr) => {
         mod $name {
@@ -607,3 +682,4 @@ macro_rules! on_both {
 
 on_both!(delivers_signed_retries_and_disables, true);
 on_both!(refuses_private_and_bad_input, false);
+on_both!(reminder_channels_are_honoured, true);

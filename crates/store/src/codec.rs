@@ -49,6 +49,11 @@ pub struct EncodedTask {
     pub completed_at: Option<i64>,
 }
 
+/// A task's stored tags (the `tags` column).
+pub fn decode_tags(id: &str, raw: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(raw).map_err(|e| corrupt("tags", id, e))
+}
+
 pub fn encode(task: &Task) -> EncodedTask {
     EncodedTask {
         status: task.status.as_str(),
@@ -91,8 +96,7 @@ impl RawTask {
             .transpose()
             .map_err(|e| corrupt("due", &id, e))?;
         let tz = self.tz.parse().map_err(|e| corrupt("tz", &id, e))?;
-        let tags: Vec<String> =
-            serde_json::from_str(&self.tags).map_err(|e| corrupt("tags", &id, e))?;
+        let tags = decode_tags(&id, &self.tags)?;
         let recurrence: Option<Recurrence> = self
             .recurrence
             .as_deref()

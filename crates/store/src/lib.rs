@@ -15,7 +15,9 @@ pub mod notifications;
 mod postgres;
 pub mod reminders;
 mod sqlite;
+mod tags;
 pub mod verification;
+pub mod views;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -30,9 +32,11 @@ pub use listing::{ListQuery, Page};
 pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenOwner, TokenRecord, User};
 pub use notifications::{
     InApp, MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail,
+    ReminderChannels,
 };
 pub use reminders::{ReminderQuery, Reminders};
 pub use verification::{EmailVerification, Requested, VerificationMail};
+pub use views::{SavedView, SavedViews};
 pub use webhooks::{Delivery, DeliveryJob, DeliveryState, NewDelivery, Outcome, Webhook, Webhooks};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -42,7 +46,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// trait.
 #[async_trait]
 pub trait Store:
-    Reminders + Notifications + Webhooks + EmailVerification + Send + Sync + 'static
+    Reminders + Notifications + Webhooks + EmailVerification + SavedViews + Send + Sync + 'static
 {
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;
@@ -84,7 +88,10 @@ pub trait Store:
     /// Delete a task; `event` is recorded only if it existed.
     async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool>;
     async fn list_tasks(&self, user_id: &str, query: &ListQuery) -> Result<Page>;
+    /// The user's tags (those on at least one task), by name.
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>>;
+    /// Give a tag a colour (`#rrggbb`), or take it away (`None`).
+    async fn set_tag_colour(&self, user_id: &str, name: &str, colour: Option<&str>) -> Result<()>;
 
     /// The oldest unpublished outbox messages, in commit-independent
     /// sequence order.

@@ -73,6 +73,8 @@ pub struct TagCount {
     pub count: i64,
     /// Open tasks carrying the tag.
     pub open: i64,
+    /// The colour its user gave it, `#rrggbb`.
+    pub colour: Option<String>,
 }
 
 /// One message waiting in the outbox.

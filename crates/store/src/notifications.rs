@@ -62,6 +62,29 @@ impl MailOutcome {
     }
 }
 
+/// Where a user's fired reminders go; every channel until they choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReminderChannels {
+    /// A notification in the app (and a toast in open pages).
+    pub in_app: bool,
+    /// A mail to the verified address.
+    pub email: bool,
+    /// A `reminder.due` message to the webhooks that subscribed to it.
+    pub webhook: bool,
+}
+
+impl Default for ReminderChannels {
+    fn default() -> Self {
+        ReminderChannels {
+            in_app: true,
+            email: true,
+            webhook: true,
+        }
+    }
+}
+
 /// A page of a user's notifications, newest first; `before` is the last
 /// one seen (created_at ms, id).
 #[derive(Debug, Clone, Default)]
@@ -81,6 +104,9 @@ pub trait Notifications: Send + Sync {
         user_id: &str,
         q: &NotificationQuery,
     ) -> Result<Vec<Notification>>;
+    /// Where a user's reminders go (all channels for one who never chose).
+    async fn reminder_channels(&self, user_id: &str) -> Result<ReminderChannels>;
+    async fn set_reminder_channels(&self, user_id: &str, channels: ReminderChannels) -> Result<()>;
     /// The address a user's reminders may be mailed to: set and verified.
     async fn verified_email(&self, user_id: &str) -> Result<Option<String>>;
     /// Queue a mail (once per event); `false` if it was queued before.
@@ -109,6 +135,11 @@ pub trait Notifications: Send + Sync {
     ) -> Result<Option<Notification>>;
 }
 
+pub(crate) const REMINDER_CHANNELS: &str =
+    "SELECT in_app, email, webhook FROM reminder_channels WHERE user_id = $1";
+pub(crate) const SET_REMINDER_CHANNELS: &str = "INSERT INTO reminder_channels \
+     (user_id, in_app, email, webhook) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE \
+     SET in_app = excluded.in_app, email = excluded.email, webhook = excluded.webhook";
 pub(crate) const VERIFIED_EMAIL: &str = "SELECT email FROM users WHERE id = $1 AND email_verified";
 pub(crate) const QUEUE_EMAIL: &str = "INSERT INTO emails (event_id, user_id, to_addr, subject, \
      body, state, attempts, next_attempt_at, updated_at) \

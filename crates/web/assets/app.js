@@ -20,21 +20,39 @@
   }
 
   // ---- The list cursor (j/k) --------------------------------------------
+  // The cursor is a task, not a place: a redraw that moves the task (a new
+  // due re-sorts it) keeps it selected.
   let cursor = -1;
+  let cursorId = null;
   const rows = () => $$(".task").filter((r) => !r.hidden);
   function moveTo(i) {
     const all = rows();
-    if (!all.length) { cursor = -1; return; }
+    if (!all.length) { cursor = -1; cursorId = null; return; }
     cursor = Math.max(0, Math.min(i, all.length - 1));
     for (const r of all) r.classList.remove("cur");
     const row = all[cursor];
+    cursorId = row.dataset.id;
     row.classList.add("cur");
     $(".title", row).focus();
   }
+  // Back to the selected task after a redraw; where it left the list,
+  // to the one that took its place.
+  function restore() {
+    const all = rows();
+    const kept = all.findIndex((r) => r.dataset.id === cursorId);
+    moveTo(kept >= 0 ? kept : cursor);
+  }
   function current() {
     const focused = document.activeElement && document.activeElement.closest(".task");
-    if (focused) cursor = rows().indexOf(focused);
-    return cursor >= 0 ? rows()[cursor] : null;
+    const all = rows();
+    if (focused) {
+      cursor = all.indexOf(focused);
+      cursorId = focused.dataset.id;
+    } else if (cursorId) {
+      const kept = all.findIndex((r) => r.dataset.id === cursorId);
+      if (kept >= 0) cursor = kept;
+    }
+    return cursor >= 0 ? all[cursor] : null;
   }
   function act(name) {
     const row = current();
@@ -118,8 +136,96 @@
   });
   addEventListener("pagehide", () => { for (const id of [...waiting.keys()]) send(id, true); });
 
+  // ---- Tag suggestions --------------------------------------------------------
+  // The tags field holds several tags; the browser's suggestions complete
+  // the last one typed, keeping the ones before it.
+  for (const field of $$("[data-suggest]")) {
+    const list = document.getElementById(field.dataset.suggest);
+    const names = $$("option", list).map((o) => o.value);
+    field.setAttribute("list", list.id);
+    field.addEventListener("input", () => {
+      const words = field.value.split(/\s+/);
+      const last = words.pop().replace(/^#/, "").toLowerCase();
+      const kept = words.filter(Boolean);
+      const before = kept.length ? `${kept.join(" ")} ` : "";
+      list.replaceChildren(...names
+        .filter((n) => n.startsWith(last) && !kept.includes(n))
+        .slice(0, 20)
+        .map((n) => new Option("", `${before}${n} `)));
+    });
+  }
+
+  // ---- d and #: the selected task's due, or more tags ------------------------
+  // A small dialog asks; the API makes the change (the page redraws from
+  // the stream, as for any change). A due is read by the quick-add parser,
+  // so "fri 5pm" works as in the add field; "none" clears it.
+  async function problem(res) {
+    try { return (await res.json()).detail || res.statusText; } catch { return res.statusText; }
+  }
+  async function api(method, path, body, headers = {}) {
+    const res = await fetch(path, {
+      method, credentials: "same-origin", cache: "no-store",
+      headers: { "content-type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(await problem(res));
+    return res.status === 204 ? null : res.json();
+  }
+  const asks = {
+    due: {
+      heading: "Set the due date", label: "Due, e.g. tomorrow 5pm, fri, 24 dec, none",
+      async change(task, text) {
+        if (/^(none|no date|-)?$/i.test(text)) return { due: null };
+        const parsed = await api("POST", "/api/v1/parse", { text });
+        if (!parsed.due) throw new Error(`No date or time in “${text}”.`);
+        return { due: parsed.due };
+      },
+      done: (t) => `Due ${t.due ? "set" : "cleared"}: ${t.title}`,
+    },
+    tags: {
+      heading: "Add tags", label: "Tags, e.g. work errands",
+      async change(task, text) {
+        const more = text.split(/[\s,]+/).map((w) => w.replace(/^#/, "")).filter(Boolean);
+        if (!more.length) throw new Error("Type at least one tag.");
+        return { tags: [...task.tags, ...more] };
+      },
+      done: (t) => `Tags of ${t.title}: ${t.tags.map((x) => `#${x}`).join(" ")}`,
+    },
+  };
+  function ask(kind) {
+    const row = current();
+    const dialog = $("#set");
+    if (!row || !dialog) return;
+    const { heading, label, change, done } = asks[kind];
+    const [form, input, error] = [$("form", dialog), $("#set-value"), $("#set-error")];
+    $("#set-h").textContent = heading;
+    $("#set-label").textContent = label;
+    input.value = "";
+    error.hidden = true;
+    input.removeAttribute("aria-invalid");
+    form.onsubmit = async (e) => {
+      if (e.submitter && e.submitter.value === "cancel") return;
+      e.preventDefault();
+      try {
+        const path = `/api/v1/tasks/${row.dataset.id}`;
+        const task = await api("GET", path);
+        const patch = await change(task, input.value.trim());
+        const saved = await api("PATCH", path, patch, { "if-match": `"${task.version}"` });
+        dialog.close();
+        announce(done(saved));
+      } catch (err) {
+        error.textContent = err.message;
+        error.hidden = false;
+        input.setAttribute("aria-invalid", "true");
+        input.focus();
+      }
+    };
+    dialog.showModal();
+    input.focus();
+  }
+
   // ---- Shortcuts ------------------------------------------------------------
-  const go = { i: "inbox", t: "today", u: "upcoming", c: "completed", n: "nodate" };
+  const go = { i: "inbox", t: "today", u: "upcoming", c: "completed", n: "nodate", a: "all" };
   let pendingG = false;
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -146,6 +252,8 @@
       case "k": e.preventDefault(); moveTo(current() ? cursor - 1 : 0); break;
       case "x": e.preventDefault(); act("toggle"); break;
       case "Delete": e.preventDefault(); act("delete"); break;
+      case "d": if (current()) { e.preventDefault(); ask("due"); } break;
+      case "#": if (current()) { e.preventDefault(); ask("tags"); } break;
       case "e": { const row = current(); if (row) { e.preventDefault(); $(".title", row).click(); } break; }
       case "g": pendingG = true; break;
       case "?": { const d = $("#keys"); if (d) { e.preventDefault(); d.showModal(); } break; }
@@ -160,6 +268,9 @@
   // leaves an empty field for the next.
   let addedFromField = false;
   document.addEventListener("submit", (e) => {
+    // A form that changes many tasks asks first.
+    const ask = e.target.dataset.confirm;
+    if (ask && !confirm(ask)) { e.preventDefault(); e.stopImmediatePropagation(); return; }
     addedFromField = e.target.id === "add";
   }, true);
   document.addEventListener("htmx:after:swap", () => {
@@ -168,8 +279,8 @@
       addedFromField = false;
       const add = $("#add-text");
       if (add) { add.value = ""; add.focus(); preview(); }
-    } else if (cursor >= 0 && rows().length) {
-      moveTo(cursor);
+    } else if (cursor >= 0 && rows().length && !$("dialog[open]")) {
+      restore();
     }
   });
 
@@ -234,14 +345,23 @@
   // answer, another page) nor over an error they are correcting.
   let redraw = null;
   let lastOwnRequest = 0;
+  // One redraw at a time: a change that arrives while one is on its way
+  // asks for another once it is done (htmx would drop the second).
+  let redrawing = false;
+  let again = false;
   function refresh() {
     clearTimeout(redraw);
     redraw = setTimeout(() => {
       if (!$("main[data-here]") || !window.htmx) return;
+      if (redrawing) { again = true; return; }
+      redrawing = true;
       htmx.ajax("GET", location.pathname + location.search, {
         target: "#main", select: "#main", swap: "outerMorph", push: "false",
         headers: { "X-Redraw": String(performance.now()) },
-      }).then(() => announce("The list was updated."));
+      }).then(() => announce("The list was updated."), () => {}).finally(() => {
+        redrawing = false;
+        if (again) { again = false; refresh(); }
+      });
     }, 80);
   }
   document.addEventListener("htmx:before:request", (e) => {
@@ -256,6 +376,8 @@
   });
 
   function reminded(e) {
+    // The user turned the in-app channel off: no toast, no badge.
+    if (!$("[data-toasts]")) return;
     let title = "a task";
     try { title = JSON.parse(e.data).data.task.title || title; } catch (_) { /* keep the default */ }
     toast(`Reminder: ${title}`);

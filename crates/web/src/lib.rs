@@ -7,6 +7,7 @@
 
 mod assets;
 mod csrf;
+mod highlight;
 mod notes;
 mod page;
 mod pages;
@@ -16,6 +17,7 @@ mod views;
 use axum::Router;
 use axum::routing::{get, post};
 use dueflow_api::AppState;
+use tower_http::CompressionLevel;
 use tower_http::compression::CompressionLayer;
 
 /// The web app's routes, to merge into the API's router.
@@ -42,6 +44,10 @@ pub fn pages() -> Router<AppState> {
         .route("/notifications/{id}", post(pages::notifications::act))
         .route("/settings", get(pages::settings::show))
         .route("/settings/profile", post(pages::settings::profile))
+        .route(
+            "/settings/reminders",
+            post(pages::settings::reminder_channels),
+        )
         .route("/settings/tokens", post(pages::settings::create_token))
         .route(
             "/settings/tokens/{id}/revoke",
@@ -52,7 +58,15 @@ pub fn pages() -> Router<AppState> {
             "/settings/webhooks/{id}/delete",
             post(pages::settings::delete_webhook),
         )
+        .route("/organize", get(pages::organize::show))
+        .route("/tags/{name}", post(pages::organize::update_tag))
+        .route("/tags/{name}/delete", post(pages::organize::delete_tag))
+        .route("/views", post(pages::organize::create_view))
+        .route("/views/{id}", post(pages::organize::update_view))
+        .route("/views/{id}/delete", post(pages::organize::delete_view))
         .route("/assets/{file}", get(assets::serve))
-        // Pages are compressed as they are sent; assets already are.
-        .layer(CompressionLayer::new())
+        // Pages are compressed as they are sent (at the fastest level: a
+        // page is small, and its render is what a request costs); assets
+        // already are.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
 }

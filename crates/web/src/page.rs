@@ -21,6 +21,8 @@ pub struct Chrome {
     pub csrf: String,
     /// Unread notifications, as the header shows them ("" for none).
     pub unread: String,
+    /// Whether fired reminders show in the page (the in-app channel).
+    pub toasts: bool,
     pub css: &'static str,
     pub js: &'static str,
     pub htmx: &'static str,
@@ -35,6 +37,7 @@ impl Chrome {
             user,
             csrf,
             unread: String::new(),
+            toasts: false,
             css: assets::href("app.css"),
             js: assets::href("app.js"),
             htmx: assets::href("htmx.js"),
@@ -54,6 +57,7 @@ pub async fn chrome_for(
     let user = viewer.user();
     let mut chrome = Chrome::new(title, Some(user.name.clone()), viewer.csrf.clone());
     chrome.unread = crate::pages::notifications::unread(state, user).await?;
+    chrome.toasts = state.app.reminder_channels(user).await?.in_app;
     Ok(chrome)
 }
 

@@ -1,9 +1,11 @@
-//! The task list's views (Inbox, Today, Upcoming, No date, Completed): each
+//! The task list's views (Inbox, Today, Upcoming, No date, Completed, All): each
 //! is a query in the query language and a sort, so a view is exactly what
 //! the API's `GET /api/v1/tasks?q=…&sort=…` returns, and a filter typed on
 //! the page narrows it further.
 
 use chrono::{Days, NaiveDate};
+
+use crate::page::encode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
@@ -12,15 +14,18 @@ pub enum View {
     Upcoming,
     NoDate,
     Completed,
+    /// Every task, open or done: where saved views open.
+    All,
 }
 
 impl View {
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Inbox,
         View::Today,
         View::Upcoming,
         View::NoDate,
         View::Completed,
+        View::All,
     ];
 
     /// How the view is named in the address (`?view=today`).
@@ -31,6 +36,7 @@ impl View {
             View::Upcoming => "upcoming",
             View::NoDate => "nodate",
             View::Completed => "completed",
+            View::All => "all",
         }
     }
 
@@ -41,6 +47,7 @@ impl View {
             View::Upcoming => "Upcoming",
             View::NoDate => "No date",
             View::Completed => "Completed",
+            View::All => "All tasks",
         }
     }
 
@@ -64,6 +71,7 @@ impl View {
             }
             View::NoDate => "status:open due:none".into(),
             View::Completed => "status:done".into(),
+            View::All => String::new(),
         }
     }
 
@@ -72,15 +80,45 @@ impl View {
     pub fn default_sort(self) -> &'static str {
         match self {
             View::Inbox | View::Today | View::Upcoming => "due",
-            View::NoDate => "-created",
+            View::NoDate | View::All => "-created",
             View::Completed => "-updated",
         }
+    }
+
+    /// The view narrowed by `q`, as one query (`q` must parse); `None` for
+    /// a view whose query names a date, which a saved view would keep.
+    pub fn narrowed(self, q: &str, today: NaiveDate) -> Option<String> {
+        if self == View::Upcoming {
+            return None;
+        }
+        let full = match self.query(today) {
+            base if base.is_empty() => q.to_owned(),
+            base if q.is_empty() => base,
+            base => format!("{base} ({q})"),
+        };
+        dueflow_domain::query::parse(&full)
+            .ok()
+            .map(|e| e.to_string())
     }
 
     /// Whether rows are grouped under a heading per due day.
     pub fn groups_by_day(self) -> bool {
         self == View::Upcoming
     }
+}
+
+/// A list's address: the view, the filter and the sort.
+pub fn list_href(view: View, q: &str, sort: &str) -> String {
+    let mut href = format!("/?view={}", view.slug());
+    if !q.is_empty() {
+        href.push_str("&q=");
+        href.push_str(&encode(q));
+    }
+    if !sort.is_empty() {
+        href.push_str("&sort=");
+        href.push_str(&encode(sort));
+    }
+    href
 }
 
 #[cfg(test)]
@@ -100,5 +138,17 @@ mod tests {
             "status:open due>today due<=2026-12-13"
         );
         assert_eq!(View::from_slug(Some("nonsense")), View::Inbox);
+    }
+
+    #[test]
+    fn a_narrowed_view_is_one_query_in_normal_form() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let n = |v: View, q| v.narrowed(q, today);
+        assert_eq!(
+            n(View::Inbox, "tag:Health").as_deref(),
+            Some("status:open tag:health")
+        );
+        assert_eq!(n(View::All, "tag:x").as_deref(), Some("tag:x"));
+        assert_eq!(n(View::Upcoming, "tag:x"), None, "its dates would not move");
     }
 }

@@ -3,8 +3,10 @@
 //! event, with its `reminder.delivered` event) and, where the user has a
 //! verified address and SMTP is configured, a queued mail ([`crate::email`]); every
 //! event a user's webhook endpoints subscribed to is queued for them (once
-//! per endpoint) and sent by [`crate::webhook::Sender`].
+//! per endpoint) and sent by [`crate::webhook::Sender`]. A reminder goes
+//! only through the channels its user chose ([`ReminderChannels`]).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -13,7 +15,9 @@ use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::{Event, EventType};
 use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_domain::reminder::schedule::ScheduledReminder;
-use dueflow_store::{InApp, NewDelivery, Notification, Notifications, QueuedEmail, Webhooks};
+use dueflow_store::{
+    InApp, NewDelivery, Notification, Notifications, QueuedEmail, ReminderChannels, Webhooks,
+};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -107,10 +111,24 @@ impl Notifier {
     /// Fired reminders' in-app notifications (with their
     /// `reminder.delivered` events) in one transaction and, where the user
     /// has a verified address, their mails.
-    async fn announce(&self, due: &[&Event]) -> Result<(), HandlerError> {
+    async fn announce(
+        &self,
+        due: &[&Event],
+        channels: &HashMap<String, ReminderChannels>,
+    ) -> Result<(), HandlerError> {
+        let chose = |e: &Event, pick: fn(&ReminderChannels) -> bool| {
+            channels.get(&e.user_id).is_none_or(pick)
+        };
         let mut notes = Vec::with_capacity(due.len());
+        let mut mails = Vec::new();
         for event in due {
             let (n, reminder) = notification(event)?;
+            if chose(event, |c| c.email) {
+                mails.push((*event, n.clone()));
+            }
+            if !chose(event, |c| c.in_app) {
+                continue;
+            }
             let delivered =
                 Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at)
                     .in_trace(event.trace.child());
@@ -128,18 +146,49 @@ impl Notifier {
         metrics::counter!("dueflow_notifications_total", "channel" => "in_app")
             .increment(added as u64);
         if let Some(wake) = &self.mail {
-            for (event, note) in due.iter().zip(&notes) {
-                self.queue_mail(event, &note.notification, wake).await?;
+            for (event, n) in &mails {
+                self.queue_mail(event, n, wake).await?;
             }
         }
         Ok(())
+    }
+
+    /// The channels of each user with a fired reminder among `due`.
+    async fn channels(
+        &self,
+        due: &[&Event],
+    ) -> Result<HashMap<String, ReminderChannels>, HandlerError> {
+        let mut out = HashMap::new();
+        for e in due {
+            if !out.contains_key(&e.user_id) {
+                let c = self
+                    .notifications
+                    .reminder_channels(&e.user_id)
+                    .await
+                    .map_err(retry)?;
+                out.insert(e.user_id.clone(), c);
+            }
+        }
+        Ok(out)
     }
 
     /// Queue `events` for their owners' endpoints that subscribed to them,
     /// in one transaction. The users' endpoints are read with one query:
     /// most events are of users (or types) without any, and then cost
     /// nothing more.
-    async fn queue_webhooks(&self, events: &[Event]) -> Result<(), HandlerError> {
+    async fn queue_webhooks(
+        &self,
+        events: &[Event],
+        channels: &HashMap<String, ReminderChannels>,
+    ) -> Result<(), HandlerError> {
+        // A fired reminder reaches webhooks only where its user wants it to.
+        let events: Vec<&Event> = events
+            .iter()
+            .filter(|e| {
+                e.kind != EventType::ReminderDue
+                    || channels.get(&e.user_id).is_none_or(|c| c.webhook)
+            })
+            .collect();
         let mut users: Vec<&str> = events.iter().map(|e| e.user_id.as_str()).collect();
         users.sort_unstable();
         users.dedup();
@@ -196,9 +245,10 @@ impl Handler for Notifier {
             .iter()
             .filter(|e| e.kind == EventType::ReminderDue)
             .collect();
+        let channels = self.channels(&due).await?;
         if !due.is_empty() {
-            self.announce(&due).await?;
+            self.announce(&due, &channels).await?;
         }
-        self.queue_webhooks(&events).await
+        self.queue_webhooks(&events, &channels).await
     }
 }

@@ -43,11 +43,6 @@ impl From<User> for Profile {
     }
 }
 
-/// `Some(None)` for an explicit `null`, `None` when the field is absent.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
@@ -153,7 +148,7 @@ pub struct ProfilePatch {
     /// mailed a code and is unverified until the code comes back
     /// (`POST /api/v1/auth/verify-email`); the current one changes
     /// nothing; `null` removes it and stops the mails.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::json::present")]
     #[schema(value_type = Option<String>, format = Email, max_length = 254)]
     email: Option<Option<String>>,
 }

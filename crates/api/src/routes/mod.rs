@@ -11,6 +11,7 @@ mod reminders;
 mod tags;
 mod tasks;
 mod tokens;
+mod views;
 mod webhooks;
 
 use axum::Router;
@@ -40,11 +41,18 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tasks::reopen))
         .routes(routes!(tasks::occurrences))
         .routes(routes!(tags::list))
+        .routes(routes!(tags::update, tags::delete))
+        .routes(routes!(views::create, views::list))
+        .routes(routes!(views::get, views::update, views::delete))
         .routes(routes!(reminders::list))
         .routes(routes!(reminders::snooze))
         .routes(routes!(reminders::dismiss))
         .routes(routes!(notifications::list))
         .routes(routes!(notifications::read))
+        .routes(routes!(
+            notifications::channels,
+            notifications::set_channels
+        ))
         .routes(routes!(webhooks::create, webhooks::list))
         .routes(routes!(webhooks::delete))
         .routes(routes!(webhooks::rotate_secret))

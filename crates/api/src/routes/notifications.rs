@@ -1,13 +1,14 @@
 //! `/api/v1/notifications`: the caller's in-app notifications (one per
-//! fired reminder), newest first, and marking one read.
+//! fired reminder), newest first, and marking one read; and
+//! `/api/v1/me/reminder-channels`, where the caller's reminders go.
 
 use axum::extract::{Path, State};
-use dueflow_store::Notification;
+use dueflow_store::{Notification, ReminderChannels};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::CurrentUser;
-use crate::json::Query;
+use crate::json::{Json, Query};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -63,4 +64,26 @@ pub async fn read(
     Path(id): Path<String>,
 ) -> Result<axum::Json<Notification>, ApiError> {
     Ok(axum::Json(state.app.read_notification(&user, &id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/reminder-channels", tag = "notifications", operation_id = "get_reminder_channels",
+    responses((status = 200, body = ReminderChannels, description = "every channel for a user who never chose")),
+    security(("bearer" = [])))]
+pub async fn channels(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<axum::Json<ReminderChannels>, ApiError> {
+    Ok(axum::Json(state.app.reminder_channels(&user).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/me/reminder-channels", tag = "notifications", operation_id = "set_reminder_channels",
+    request_body = ReminderChannels,
+    responses((status = 200, body = ReminderChannels, description = "used from the next reminder that fires")),
+    security(("bearer" = [])))]
+pub async fn set_channels(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Json(c): Json<ReminderChannels>,
+) -> Result<axum::Json<ReminderChannels>, ApiError> {
+    Ok(axum::Json(state.app.set_reminder_channels(&user, c).await?))
 }

@@ -148,6 +148,12 @@ test("a filter narrows the list, stays in the address, and a bad one is shown wh
   await page.waitForURL(/q=tag%3Ahome/);
   await row(page, "Water the plants").waitFor();
   assert.equal(await row(page, "Buy milk").count(), 0);
+  // A search marks the words it matched, the last one typed as a prefix.
+  await filter.fill("tag:home the pla");
+  await filter.press("Enter");
+  await page.waitForURL(/q=tag%3Ahome\+the\+pla/);
+  const marks = row(page, "Water the plants").locator("mark");
+  assert.deepEqual(await marks.allInnerTexts(), ["the", "plants"]);
   await filter.fill("tag:home (due<");
   await filter.press("Enter");
   const error = page.locator("#q-error");
@@ -157,10 +163,51 @@ test("a filter narrows the list, stays in the address, and a bad one is shown wh
   await context.close();
 });
 
+test("a filtered list saved as a view is in the sidebar; a tag is coloured, then renamed on every task", async () => {
+  const { context, page } = await signedIn("ann");
+  await api("POST", "/api/v1/tasks", { title: "Book the dentist", tags: ["health"] });
+  await api("POST", "/api/v1/tasks", { title: "Renew gym pass", tags: ["health", "money"] });
+  await page.goto("/?view=inbox&q=tag%3Ahealth");
+  await page.getByText("Save as a view").click();
+  await page.getByLabel("View's name").fill("Health");
+  await page.getByRole("button", { name: "Save view" }).click();
+  await page.waitForURL(/view=all/);
+  const saved = page.getByRole("navigation", { name: "Lists" }).getByRole("link", { name: "Health", exact: true });
+  assert.equal(await saved.getAttribute("aria-current"), "page");
+  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Health");
+  await row(page, "Renew gym pass").waitFor();
+  const views = await api("GET", "/api/v1/views");
+  assert.deepEqual(views.map((v) => [v.name, v.query]), [["Health", "status:open tag:health"]]);
+
+  await page.getByRole("link", { name: "Tags and views" }).click();
+  await page.waitForURL(/\/organize$/);
+  const form = page.getByRole("form", { name: "Tag health" });
+  await form.getByLabel("Colour of #health").fill("#c0392b");
+  await form.getByLabel("No colour").uncheck();
+  await form.getByLabel("Name of #health").fill("wellbeing");
+  await form.getByRole("button", { name: "Save #health" }).click();
+  await page.getByRole("form", { name: "Tag wellbeing" }).waitFor();
+  const tags = await api("GET", "/api/v1/tags");
+  const renamed = tags.find((t) => t.name === "wellbeing");
+  assert.deepEqual([renamed.count, renamed.colour], [2, "#c0392b"]);
+  assert.equal(tags.some((t) => t.name === "health"), false);
+  await page.goto("/");
+  const chip = row(page, "Renew gym pass").locator(".tag", { hasText: "#wellbeing" });
+  assert.equal(await chip.locator("circle").getAttribute("fill"), "#c0392b");
+  await context.close();
+});
+
 test("the editor previews a repeat rule as it is typed, and completing a repeating task brings its next one", async () => {
   const { context, page } = await signedIn("ann");
   const task = await api("POST", "/api/v1/tasks", { title: "Stretch", due: "2030-01-07" });
   await page.goto(`/tasks/${task.id}`);
+  // The tags field suggests the user's tags for the word being typed.
+  const tags = page.getByRole("combobox", { name: /Tags/ });
+  await tags.pressSequentially("urgent ho");
+  const suggested = await page.locator("#tag-names option").evaluateAll((os) => os.map((o) => o.value));
+  assert.ok(suggested.includes("urgent home "), JSON.stringify(suggested));
+  assert.ok(suggested.every((v) => v.startsWith("urgent ho")), JSON.stringify(suggested));
+  await tags.fill("");
   await page.getByLabel("Repeats").fill("FREQ=WEEKLY");
   const dates = page.locator("#occurrences li");
   await dates.first().waitFor();
@@ -242,7 +289,7 @@ test("another user sees nothing of the first", async () => {
   await context.close();
 });
 
-test("keyboard only: add, move, complete, edit", async () => {
+test("keyboard only: add, move, set a due and tags, complete, edit", async () => {
   const { context, page } = await signedIn("ann");
   await page.keyboard.press("q");
   await page.keyboard.type("Keyboard task");
@@ -254,6 +301,29 @@ test("keyboard only: add, move, complete, edit", async () => {
   for (let i = 0; i <= index; i++) await page.keyboard.press("j");
   assert.equal(await page.evaluate(() => document.activeElement.textContent), "Keyboard task");
   const id = await page.evaluate(() => document.activeElement.closest(".task").dataset.id);
+  // d sets the due as quick add reads it; # adds tags; a bad due is refused in place.
+  await page.keyboard.press("d");
+  const set = page.getByRole("dialog", { name: "Set the due date" });
+  await set.getByRole("textbox").fill("whenever");
+  await set.getByRole("textbox").press("Enter");
+  await set.getByRole("alert").filter({ hasText: "No date" }).waitFor();
+  await set.getByRole("textbox").fill("tomorrow 5pm");
+  await set.getByRole("textbox").press("Enter");
+  await rowOf(page, id).locator(".due", { hasText: "Tomorrow 17:00" }).waitFor();
+  await page.keyboard.press("#");
+  const add = page.getByRole("dialog", { name: "Add tags" });
+  await add.getByRole("textbox").fill("#keys triage");
+  await add.getByRole("textbox").press("Enter");
+  await add.waitFor({ state: "hidden", timeout: 5000 }).catch(async () => {
+    assert.fail(`the dialog stayed open: ${await add.innerText()}`);
+  });
+  const typed = await api("GET", `/api/v1/tasks/${id}`);
+  assert.deepEqual(typed.tags, ["keys", "triage"]);
+  await rowOf(page, id).locator(".tag", { hasText: "#triage" }).waitFor({ timeout: 5000 }).catch(async () => {
+    assert.fail(`the row did not show the tags: ${await rowOf(page, id).innerHTML()}`);
+  });
+  // Focus is back on the task.
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), "Keyboard task");
   await page.keyboard.press("x");
   await rowOf(page, id).waitFor({ state: "hidden" });
   await page.keyboard.press("?");
@@ -348,6 +418,17 @@ test("settings: a token's secret is shown once and works until revoked; the zone
   await page.getByLabel("Time zone").fill(before);
   assert.equal(await save(), 303);
   assert.equal((await api("GET", "/api/v1/me")).tz, before);
+  // Where reminders go: stored per user, the same through the API.
+  const inApp = page.getByLabel(/in the app/);
+  await inApp.uncheck();
+  const saved = page.waitForResponse((r) => r.url().endsWith("/settings/reminders"));
+  await page.getByRole("button", { name: "Save reminder settings" }).click();
+  assert.equal((await saved).status(), 303);
+  // The page that follows shows the box unticked, and no longer toasts.
+  await page.waitForFunction(() => !document.querySelector("[data-toasts]"));
+  assert.equal(await page.getByLabel(/in the app/).isChecked(), false);
+  assert.deepEqual(await api("GET", "/api/v1/me/reminder-channels"), { in_app: false, email: true, webhook: true });
+  await api("PUT", "/api/v1/me/reminder-channels", { in_app: true, email: true, webhook: true });
   await context.close();
 });
 
@@ -358,7 +439,7 @@ test("every main view and dialog passes axe, and is saved as a screenshot", asyn
   await login.goto("/login");
   await noAxeViolations(login, "the sign-in page");
   await anon.close();
-  const views = ["inbox", "today", "upcoming", "nodate", "completed"];
+  const views = ["inbox", "today", "upcoming", "nodate", "completed", "all"];
   for (const scheme of ["light", "dark"]) {
     for (const [width, height, label] of [[1280, 800, "desktop"], [360, 740, "360px"]]) {
       const { context, page } = await signedIn("ann", { colorScheme: scheme, viewport: { width, height } });
@@ -370,6 +451,9 @@ test("every main view and dialog passes axe, and is saved as a screenshot", asyn
       await page.goto("/notifications");
       await noAxeViolations(page, `notifications (${scheme}, ${label})`);
       await page.screenshot({ path: join(SHOTS, `notifications-${scheme}-${label}.png`), fullPage: true });
+      await page.goto("/organize");
+      await noAxeViolations(page, `tags and views (${scheme}, ${label})`);
+      await page.screenshot({ path: join(SHOTS, `organize-${scheme}-${label}.png`), fullPage: true });
       await page.goto("/settings");
       await noAxeViolations(page, `settings (${scheme}, ${label})`);
       await page.screenshot({ path: join(SHOTS, `settings-${scheme}-${label}.png`), fullPage: true });

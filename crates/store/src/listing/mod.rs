@@ -15,6 +15,7 @@ use dueflow_domain::sort::SortField;
 use dueflow_domain::task::Task;
 
 pub use cursor::{Cursor, KeyValue};
+pub use filter::{TextItem, top_level_text};
 pub(crate) use order::KeyKind;
 pub(crate) use sql::{Builder, Dialect, SqlValue, build};
 

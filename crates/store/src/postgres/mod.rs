@@ -8,6 +8,7 @@ mod leader;
 mod notifications;
 mod reminders;
 mod verification;
+mod views;
 mod webhooks;
 
 use std::collections::BTreeMap;
@@ -521,8 +522,10 @@ impl Store for PgStore {
 
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>> {
         let rows = sqlx::query(
-            "SELECT g.name, COUNT(*) AS count, COUNT(*) FILTER (WHERE t.status = 'open') AS open \
+            "SELECT g.name, COUNT(*) AS count, COUNT(*) FILTER (WHERE t.status = 'open') AS open, \
+             MIN(k.colour) AS colour \
              FROM task_tags g JOIN tasks t ON t.id = g.task_id \
+             LEFT JOIN tag_colours k ON k.user_id = g.user_id AND k.name = g.name \
              WHERE g.user_id = $1 GROUP BY g.name ORDER BY g.name",
         )
         .bind(user_id)
@@ -534,9 +537,24 @@ impl Store for PgStore {
                     name: r.try_get("name")?,
                     count: r.try_get("count")?,
                     open: r.try_get("open")?,
+                    colour: r.try_get("colour")?,
                 })
             })
             .collect()
+    }
+
+    async fn set_tag_colour(&self, user_id: &str, name: &str, colour: Option<&str>) -> Result<()> {
+        let statement = match colour {
+            Some(colour) => sqlx::query(crate::tags::SET_COLOUR)
+                .bind(user_id)
+                .bind(name)
+                .bind(colour),
+            None => sqlx::query(crate::tags::CLEAR_COLOUR)
+                .bind(user_id)
+                .bind(name),
+        };
+        statement.execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {

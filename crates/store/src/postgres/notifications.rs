@@ -9,8 +9,9 @@ use super::{PgStore, insert_events};
 use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
-    Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification,
-    VERIFIED_EMAIL, list_sql, mark_read_sql,
+    Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, REMINDER_CHANNELS,
+    RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL, list_sql,
+    mark_read_sql,
 };
 
 fn raw(row: &PgRow) -> std::result::Result<RawNotification, sqlx::Error> {
@@ -70,6 +71,33 @@ impl Notifications for PgStore {
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(|r| raw(r)?.decode()).collect()
+    }
+
+    async fn reminder_channels(&self, user_id: &str) -> Result<ReminderChannels> {
+        let chosen: Option<(bool, bool, bool)> = sqlx::query_as(REMINDER_CHANNELS)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(
+            chosen.map_or_else(ReminderChannels::default, |(in_app, email, webhook)| {
+                ReminderChannels {
+                    in_app,
+                    email,
+                    webhook,
+                }
+            }),
+        )
+    }
+
+    async fn set_reminder_channels(&self, user_id: &str, c: ReminderChannels) -> Result<()> {
+        sqlx::query(SET_REMINDER_CHANNELS)
+            .bind(user_id)
+            .bind(c.in_app)
+            .bind(c.email)
+            .bind(c.webhook)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn verified_email(&self, user_id: &str) -> Result<Option<String>> {

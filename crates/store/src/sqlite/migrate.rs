@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_search_prefixes.sql"),
     include_str!("../../migrations/sqlite/0008_webhook_secret_rotation.sql"),
     include_str!("../../migrations/sqlite/0009_email_verification.sql"),
+    include_str!("../../migrations/sqlite/0010_tags_views_channels.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -7,7 +7,9 @@
 mod migrate;
 mod notifications;
 mod reminders;
+mod tags;
 mod verification;
+mod views;
 mod webhooks;
 mod writer;
 
@@ -17,13 +19,14 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use chrono_tz::Tz;
 use dueflow_domain::event::Event;
+use dueflow_domain::status::Status;
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use thread_local::ThreadLocal;
 
-use crate::codec::{RawTask, TASK_COLUMNS, encode, ms};
+use crate::codec::{RawTask, TASK_COLUMNS, decode_tags, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::{
     ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenOwner,
@@ -280,6 +283,7 @@ fn insert_task(
         return Ok(None);
     }
     insert_tags(tx, user_id, task)?;
+    tags::recount(tx, user_id, None, Some(counted(task)))?;
     reminders::sync(tx, user_id, task, true, trace).map(Some)
 }
 
@@ -292,6 +296,11 @@ fn insert_tags(tx: &Transaction<'_>, user_id: &str, task: &Task) -> Result<()> {
     Ok(())
 }
 
+/// What a task adds to its user's tag counters.
+fn counted(task: &Task) -> tags::Counted<'_> {
+    (&task.tags, task.status == Status::Open)
+}
+
 /// Replace a task still at `prev_version`, its tags and its reminders;
 /// `None` if the version moved, else the events of reminders scheduled.
 fn replace_task(
@@ -301,12 +310,26 @@ fn replace_task(
     prev_version: i64,
     trace: TraceParent,
 ) -> Result<Option<Vec<Event>>> {
-    if execute_task(tx, UPDATE_TASK, user_id, task, Some(prev_version))? == 0 {
+    let Some((status, raw_tags)) = tx
+        .prepare_cached(
+            "SELECT status, tags FROM tasks WHERE id = ?1 AND user_id = ?2 AND version = ?3",
+        )?
+        .query_row(params![task.id, user_id, prev_version], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?
+    else {
         return Ok(None);
+    };
+    let before = decode_tags(&task.id, &raw_tags)?;
+    execute_task(tx, UPDATE_TASK, user_id, task, Some(prev_version))?;
+    if before != task.tags {
+        tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+            .execute([&task.id])?;
+        insert_tags(tx, user_id, task)?;
     }
-    tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
-        .execute([&task.id])?;
-    insert_tags(tx, user_id, task)?;
+    let was_open = status == Status::Open.as_str();
+    tags::recount(tx, user_id, Some((&before, was_open)), Some(counted(task)))?;
     reminders::sync(tx, user_id, task, false, trace).map(Some)
 }
 
@@ -565,17 +588,26 @@ impl Store for SqliteStore {
     async fn delete_task(&self, user_id: &str, id: &str, event: &Event) -> Result<bool> {
         let (user_id, id, event) = (user_id.to_owned(), id.to_owned(), event.clone());
         self.write(move |tx| {
-            let n = tx
-                .prepare_cached("DELETE FROM tasks WHERE id = ?1 AND user_id = ?2")?
-                .execute([&id, &user_id])?;
-            if n == 1 {
+            let gone = tx
+                .prepare_cached(
+                    "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2 RETURNING status, tags",
+                )?
+                .query_row([&id, &user_id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()?;
+            let existed = gone.is_some();
+            if let Some((status, raw_tags)) = gone {
+                let before = decode_tags(&id, &raw_tags)?;
+                let was_open = status == Status::Open.as_str();
+                tags::recount(tx, &user_id, Some((&before, was_open)), None)?;
                 tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
                     .execute([&id])?;
                 tx.prepare_cached(&sql(crate::reminders::DELETE_FOR_TASK))?
                     .execute([&id])?;
                 insert_events(tx, std::slice::from_ref(&event))?;
             }
-            Ok(n == 1)
+            Ok(existed)
         })
         .await
     }
@@ -613,19 +645,40 @@ impl Store for SqliteStore {
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT g.name, COUNT(*), SUM(CASE WHEN t.status = 'open' THEN 1 ELSE 0 END) \
-                 FROM task_tags g JOIN tasks t ON t.id = g.task_id \
-                 WHERE g.user_id = ?1 GROUP BY g.name ORDER BY g.name",
+                "SELECT c.name, c.count, c.open, k.colour FROM tag_counts c \
+                 LEFT JOIN tag_colours k ON k.user_id = c.user_id AND k.name = c.name \
+                 WHERE c.user_id = ?1 ORDER BY c.name",
             )?;
             let rows = stmt.query_map([user_id], |r| {
                 Ok(TagCount {
                     name: r.get(0)?,
                     count: r.get(1)?,
                     open: r.get(2)?,
+                    colour: r.get(3)?,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
+    }
+
+    async fn set_tag_colour(&self, user_id: &str, name: &str, colour: Option<&str>) -> Result<()> {
+        let (user_id, name, colour) = (
+            user_id.to_owned(),
+            name.to_owned(),
+            colour.map(str::to_owned),
+        );
+        self.write(move |tx| {
+            match colour {
+                Some(colour) => tx
+                    .prepare_cached(&sql(crate::tags::SET_COLOUR))?
+                    .execute([user_id, name, colour])?,
+                None => tx
+                    .prepare_cached(&sql(crate::tags::CLEAR_COLOUR))?
+                    .execute([user_id, name])?,
+            };
+            Ok(())
+        })
+        .await
     }
 
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {

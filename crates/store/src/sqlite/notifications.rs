@@ -9,8 +9,9 @@ use super::{SqliteStore, insert_events, sql};
 use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
-    Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, RawNotification,
-    VERIFIED_EMAIL, list_sql, mark_read_sql,
+    Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, REMINDER_CHANNELS,
+    RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL, list_sql,
+    mark_read_sql,
 };
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
@@ -74,6 +75,31 @@ impl Notifications for SqliteStore {
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         rows.into_iter().map(RawNotification::decode).collect()
+    }
+
+    async fn reminder_channels(&self, user_id: &str) -> Result<ReminderChannels> {
+        let chosen = self.read(|c| {
+            Ok(c.prepare_cached(&sql(REMINDER_CHANNELS))?
+                .query_row([user_id], |r| {
+                    Ok(ReminderChannels {
+                        in_app: r.get(0)?,
+                        email: r.get(1)?,
+                        webhook: r.get(2)?,
+                    })
+                })
+                .optional()?)
+        })?;
+        Ok(chosen.unwrap_or_default())
+    }
+
+    async fn set_reminder_channels(&self, user_id: &str, c: ReminderChannels) -> Result<()> {
+        let user_id = user_id.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached(&sql(SET_REMINDER_CHANNELS))?
+                .execute(params![user_id, c.in_app, c.email, c.webhook])?;
+            Ok(())
+        })
+        .await
     }
 
     async fn verified_email(&self, user_id: &str) -> Result<Option<String>> {

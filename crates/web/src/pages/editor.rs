@@ -92,6 +92,8 @@ struct EditorPage {
     /// The saved notes, as HTML that cannot run or load anything.
     notes_html: String,
     activity: Vec<ActivityLine>,
+    /// The user's tags, suggested in the tags field.
+    tag_names: Vec<String>,
     error: Option<String>,
 }
 
@@ -269,6 +271,13 @@ async fn editor_page(
         notes_html: notes::to_html(&task.notes),
         fields,
         activity,
+        tag_names: state
+            .app
+            .tags(user)
+            .await?
+            .into_iter()
+            .map(|t| t.name)
+            .collect(),
         error,
     })
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod editor;
 pub mod notifications;
+pub mod organize;
 mod row;
 pub mod settings;
 pub mod tasks;

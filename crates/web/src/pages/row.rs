@@ -1,5 +1,6 @@
 //! A task as a row of a list shows it: its due told relative to the user's
-//! today and in their zone, whether it is late, its priority and tags.
+//! today and in their zone, whether it is late, its priority and tags (in
+//! their colours).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -8,9 +9,13 @@ use dueflow_domain::priority::Priority;
 use dueflow_domain::status::Status;
 use dueflow_domain::task::Task;
 
+use crate::highlight::Piece;
+
 pub struct Row {
     pub id: String,
     pub title: String,
+    /// The title with the searched words marked, when the list was searched.
+    pub marked: Option<Vec<Piece>>,
     /// The due as a person reads it ("Today 09:00", "Fri", "3 Mar 2027").
     pub due: Option<String>,
     /// The due's local day, `YYYY-MM-DD`, for grouping and `<time>`.
@@ -18,13 +23,25 @@ pub struct Row {
     pub overdue: bool,
     /// `low` … `urgent`; empty for none.
     pub priority: &'static str,
-    pub tags: Vec<String>,
+    pub tags: Vec<RowTag>,
     pub done: bool,
     pub recurring: bool,
 }
 
+pub struct RowTag {
+    pub name: String,
+    /// `#rrggbb`, as its user coloured it.
+    pub colour: Option<String>,
+}
+
 impl Row {
-    pub fn new(task: &Task, tz: Tz, now: DateTime<Utc>) -> Row {
+    /// `colour` tells a tag's colour.
+    pub fn new(
+        task: &Task,
+        tz: Tz,
+        now: DateTime<Utc>,
+        colour: impl Fn(&str) -> Option<String>,
+    ) -> Row {
         let today = now.with_timezone(&tz).date_naive();
         let (due, day) = match &task.due {
             Some(Due::Date(d)) => (Some(day_label(*d, today)), Some(*d)),
@@ -42,6 +59,7 @@ impl Row {
         Row {
             id: task.id.clone(),
             title: task.title.clone(),
+            marked: None,
             due,
             day,
             overdue: !done
@@ -53,7 +71,14 @@ impl Row {
                 Priority::None => "",
                 p => p.as_str(),
             },
-            tags: task.tags.clone(),
+            tags: task
+                .tags
+                .iter()
+                .map(|t| RowTag {
+                    colour: colour(t),
+                    name: t.clone(),
+                })
+                .collect(),
             done,
             recurring: task.recurrence.is_some(),
         }

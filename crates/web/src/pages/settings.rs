@@ -1,7 +1,8 @@
 //! Settings (`/settings`): the time zone and e-mail address, API tokens and
 //! signed-in sessions (a new token's secret is shown once, on the page that
 //! answers its creation), and webhook endpoints (likewise their signing
-//! secret). Revoking a token or session closes its live streams at once.
+//! secret), and where fired reminders go. Revoking a token or session
+//! closes its live streams at once.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -11,7 +12,7 @@ use dueflow_api::AppState;
 use dueflow_api::auth::revoke;
 use dueflow_app::AppError;
 use dueflow_domain::event::EventType;
-use dueflow_store::TokenKind;
+use dueflow_store::{ReminderChannels, TokenKind};
 use serde::Deserialize;
 
 use crate::page::{Chrome, PageError, chrome_for, render, see_other};
@@ -51,6 +52,7 @@ struct SettingsPage {
     sessions: Vec<TokenLine>,
     hooks: Vec<HookLine>,
     event_names: Vec<&'static str>,
+    channels: ReminderChannels,
     shown: Option<Shown>,
     error: Option<String>,
 }
@@ -107,6 +109,7 @@ async fn settings_page(
         sessions,
         hooks,
         event_names: EventType::ALL.iter().map(|e| e.short()).collect(),
+        channels: state.app.reminder_channels(user).await?,
         shown,
         error,
     })
@@ -165,6 +168,35 @@ pub async fn profile(State(state): State<AppState>, posted: Posted<ProfileForm>)
             state.tokens.forget_user(&user.id);
             see_other("/settings")
         }
+        Err(e) => refused(&state, &viewer, e).await,
+    }
+}
+
+/// Ticked boxes arrive as fields; unticked ones do not.
+#[derive(Deserialize)]
+pub struct ChannelsForm {
+    in_app: Option<String>,
+    email: Option<String>,
+    webhook: Option<String>,
+}
+
+/// `POST /settings/reminders`: where fired reminders go.
+pub async fn reminder_channels(
+    State(state): State<AppState>,
+    posted: Posted<ChannelsForm>,
+) -> Response {
+    let Posted { viewer, form } = posted;
+    let channels = ReminderChannels {
+        in_app: form.in_app.is_some(),
+        email: form.email.is_some(),
+        webhook: form.webhook.is_some(),
+    };
+    match state
+        .app
+        .set_reminder_channels(viewer.user(), channels)
+        .await
+    {
+        Ok(_) => see_other("/settings"),
         Err(e) => refused(&state, &viewer, e).await,
     }
 }

@@ -16,9 +16,10 @@ use dueflow_domain::trace::TraceParent;
 use serde::Deserialize;
 
 use super::row::{Row, day_label};
+use crate::highlight::Highlighter;
 use crate::page::{Chrome, PageError, chrome_for, encode, local_path, render, see_other};
 use crate::session::{Posted, Viewer};
-use crate::views::View;
+use crate::views::{View, list_href};
 
 /// Tasks on one page of the list.
 const PAGE_SIZE: u32 = 100;
@@ -55,6 +56,14 @@ struct ViewLink {
 struct TagLink {
     name: String,
     open: i64,
+    colour: Option<String>,
+    href: String,
+    current: bool,
+}
+
+/// A saved view in the sidebar.
+struct SavedLink {
+    name: String,
     href: String,
     current: bool,
 }
@@ -83,10 +92,15 @@ struct FilterError {
 struct TasksPage {
     chrome: Chrome,
     views: Vec<ViewLink>,
+    saved: Vec<SavedLink>,
     tags: Vec<TagLink>,
-    heading: &'static str,
+    heading: String,
     view: &'static str,
     q: String,
+    /// The sort in the address, for saving the list as a view.
+    sort: String,
+    /// The list's whole query, when it can be saved as a view.
+    savable: Option<String>,
     sorts: Vec<SortOption>,
     filter_error: Option<FilterError>,
     groups: Vec<Group>,
@@ -96,19 +110,6 @@ struct TasksPage {
     here: String,
     add_text: String,
     add_error: Option<String>,
-}
-
-fn list_href(view: View, q: &str, sort: &str) -> String {
-    let mut href = format!("/?view={}", view.slug());
-    if !q.is_empty() {
-        href.push_str("&q=");
-        href.push_str(&encode(q));
-    }
-    if !sort.is_empty() {
-        href.push_str("&sort=");
-        href.push_str(&encode(sort));
-    }
-    href
 }
 
 /// `GET /`
@@ -145,10 +146,9 @@ async fn list_page(
     let (items, next) = if filter_error.is_some() {
         (Vec::new(), None)
     } else {
-        let full = if q.is_empty() {
-            view.query(today)
-        } else {
-            format!("{} ({q})", view.query(today))
+        let full = match view.query(today) {
+            base if q.is_empty() => base,
+            base => format!("{base} ({q})"),
         };
         let listing = TaskListing {
             q: full,
@@ -166,8 +166,24 @@ async fn list_page(
             .map(|c| format!("{}&cursor={}", list_href(view, &q, &sort), encode(&c)));
         (page.items, next)
     };
+    let all_tags = state.app.tags(user).await?;
+    let colour = |name: &str| {
+        all_tags
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.colour.clone())
+    };
     let count = items.len();
-    let rows = items.iter().map(|t| Row::new(t, user.tz, now));
+    let search = query::parse(&q)
+        .map(|filter| Highlighter::new(&filter))
+        .unwrap_or_default();
+    let rows = items.iter().map(|t| {
+        let mut row = Row::new(t, user.tz, now, colour);
+        if search.searched() {
+            row.marked = Some(search.pieces(&row.title));
+        }
+        row
+    });
     let groups = if view.groups_by_day() {
         group_by_day(rows, today)
     } else {
@@ -177,17 +193,33 @@ async fn list_page(
         }]
     };
     let current_tag = q.strip_prefix("tag:").filter(|t| !t.contains(' '));
-    let tags = state
-        .app
-        .tags(user)
-        .await?
+    let tags = all_tags
         .into_iter()
         .filter(|t| t.open > 0 || Some(t.name.as_str()) == current_tag)
         .map(|t| TagLink {
             href: list_href(View::Inbox, &format!("tag:{}", t.name), ""),
             current: Some(t.name.as_str()) == current_tag,
             open: t.open,
+            colour: t.colour,
             name: t.name,
+        })
+        .collect();
+    let mut heading = view.label().to_owned();
+    let saved = state
+        .app
+        .saved_views(user)
+        .await?
+        .into_iter()
+        .map(|v| {
+            let current = view == View::All && v.query == q && v.sort == sort;
+            if current {
+                heading.clone_from(&v.name);
+            }
+            SavedLink {
+                href: list_href(View::All, &v.query, &v.sort),
+                name: v.name,
+                current,
+            }
         })
         .collect();
     let page = TasksPage {
@@ -200,8 +232,9 @@ async fn list_page(
                 current: v == view && q.is_empty(),
             })
             .collect(),
+        saved,
         tags,
-        heading: view.label(),
+        heading,
         view: view.slug(),
         sorts: SORTS
             .into_iter()
@@ -212,7 +245,11 @@ async fn list_page(
             })
             .collect(),
         here: list_href(view, &q, &sort),
+        savable: (!q.is_empty() && filter_error.is_none())
+            .then(|| view.narrowed(&q, today))
+            .flatten(),
         q,
+        sort,
         filter_error,
         groups,
         count,
