@@ -10,6 +10,7 @@
 
 pub mod accounts;
 mod activity;
+mod bulk;
 mod error;
 mod notifications;
 mod paging;
@@ -28,6 +29,7 @@ use crate::accounts::limiter::LoginLimiter;
 
 pub use accounts::{Session, VerificationSent};
 pub use activity::ActivityFilter;
+pub use bulk::{BulkChange, MAX_BULK};
 pub use error::AppError;
 pub use reminders::SnoozeFor;
 pub use tags::TagChange;

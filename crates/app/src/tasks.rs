@@ -1,9 +1,11 @@
 //! Task operations: create, read, list with the query language, change with
 //! the version check, complete (the recurring role then creates a
-//! recurring task's next occurrence), reopen, delete, and preview upcoming
-//! occurrences. Every change is written with its event in one transaction.
+//! recurring task's next occurrence), reopen, move to another day, delete,
+//! and preview upcoming occurrences. Every change is written with its event
+//! in one transaction.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use dueflow_domain::due::Due;
 use dueflow_domain::event::Event;
 use dueflow_domain::query;
 use dueflow_domain::sort::parse_sort;
@@ -148,6 +150,42 @@ impl App {
             Ok(to(task, Utc::now()).map(|next| {
                 let e = event(&user.id, &next).in_trace(trace);
                 (next, e)
+            }))
+        })
+        .await
+    }
+
+    /// Move a task to `day`, keeping its time of day in the task's zone
+    /// (a task due on a date stays due on a date): the calendar's drag.
+    pub async fn reschedule_task(
+        &self,
+        user: &User,
+        id: &str,
+        day: NaiveDate,
+        trace: TraceParent,
+    ) -> Result<Task, AppError> {
+        self.change_task(user, id, None, |task| {
+            let due = match task.due {
+                Some(Due::At(at)) => {
+                    let time = at.with_timezone(&task.tz).time();
+                    let local = task
+                        .tz
+                        .from_local_datetime(&day.and_time(time))
+                        .earliest()
+                        .ok_or_else(|| {
+                            AppError::invalid("day", format!("{day} {time} does not exist there"))
+                        })?;
+                    Due::At(local.fixed_offset())
+                }
+                _ => Due::Date(day),
+            };
+            let patch = TaskPatch {
+                due: Some(Some(due.to_string())),
+                ..TaskPatch::default()
+            };
+            Ok(task.apply(patch, Utc::now())?.map(|next| {
+                let event = Event::task_updated(&user.id, task, &next).in_trace(trace);
+                (next, event)
             }))
         })
         .await

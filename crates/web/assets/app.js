@@ -14,6 +14,12 @@
     setTimeout(() => { el.textContent = text; }, 60);
   }
 
+  // Offline, an installed app (or a tab) says so instead of failing; the
+  // worker is registered once the page is idle, after its first load.
+  if ("serviceWorker" in navigator) {
+    addEventListener("load", () => setTimeout(() => navigator.serviceWorker.register("/sw.js").catch(() => {}), 2000));
+  }
+
   // A new account starts in the browser's zone.
   for (const z of $$("[data-zone]")) {
     z.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
@@ -91,15 +97,17 @@
   // page sends what waits. A redraw meanwhile keeps waiting rows hidden.
   const UNDO_MS = 5000;
   const waiting = new Map(); // task id -> { button, timer }
-  function post(button, leaving) {
-    const body = new URLSearchParams(new FormData(button.form));
-    if (leaving) return navigator.sendBeacon(button.formAction, body);
-    fetch(button.formAction, { method: "POST", body, redirect: "manual" })
+  function sendForm(url, body, leaving) {
+    if (leaving) return navigator.sendBeacon(url, body);
+    fetch(url, { method: "POST", body, redirect: "manual" })
       .then((res) => {
         if (res.type !== "opaqueredirect" && !res.ok) toast("That did not work; the list is shown as it is now.");
         refresh();
       })
       .catch(() => toast("The server could not be reached; nothing was changed."));
+  }
+  function post(button, leaving) {
+    sendForm(button.formAction, new URLSearchParams(new FormData(button.form, button)), leaving);
   }
   function send(id, leaving) {
     const { button, timer } = waiting.get(id);
@@ -108,7 +116,7 @@
     post(button, leaving);
   }
   function hideWaiting() {
-    for (const id of waiting.keys()) {
+    for (const id of [...waiting.keys(), ...(bulkWaiting ? bulkWaiting.ids : [])]) {
       const row = document.getElementById(`task-${id}`);
       if (row) row.hidden = true;
     }
@@ -118,7 +126,7 @@
     const row = button && button.closest(".task");
     if (!row) return;
     e.preventDefault();
-    if (row.classList.contains("done")) return post(button);
+    if (row.classList.contains("done") || button.dataset.act === "move") return post(button);
     const id = row.dataset.id;
     const title = $(".title", row).textContent;
     const verb = button.dataset.act === "delete" ? "Deleted" : "Completed";
@@ -135,6 +143,75 @@
     announce(`${verb}: ${title}. Undo is in the notice.`);
   });
   addEventListener("pagehide", () => { for (const id of [...waiting.keys()]) send(id, true); });
+
+  // ---- Multi-select ------------------------------------------------------------
+  // Ticked rows are changed together by the bar above the list, which the
+  // stylesheet shows once a row is ticked (without this script too).
+  // Completing or deleting them waits for one Undo, as a single row does;
+  // the other changes post at once.
+  let bulkWaiting = null; // { url, body, ids, timer }
+  const picked = () => $$(".pick:checked");
+  function showPicked() {
+    const count = $("#picked");
+    if (count) count.textContent = `${picked().length} selected:`;
+  }
+  function flushBulk(leaving) {
+    const w = bulkWaiting;
+    if (!w) return;
+    clearTimeout(w.timer);
+    bulkWaiting = null;
+    sendForm(w.url, w.body, leaving);
+  }
+  showPicked();
+  document.addEventListener("change", (e) => { if (e.target.matches(".pick")) showPicked(); });
+  document.addEventListener("submit", (e) => {
+    const act = e.target.id === "bulk" && e.submitter && e.submitter.value;
+    if (act !== "complete" && act !== "delete") return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    flushBulk();
+    const body = new URLSearchParams(new FormData(e.target, e.submitter));
+    const ids = picked().map((c) => c.value);
+    for (const c of picked()) { c.checked = false; c.closest(".task").hidden = true; }
+    showPicked();
+    const verb = act === "delete" ? "Deleted" : "Completed";
+    const what = `${verb}: ${ids.length} task${ids.length === 1 ? "" : "s"}`;
+    const notice = toast(what, "Undo", () => {
+      clearTimeout(bulkWaiting.timer);
+      for (const id of bulkWaiting.ids) {
+        const row = document.getElementById(`task-${id}`);
+        if (row) row.hidden = false;
+      }
+      bulkWaiting = null;
+      announce(`Undone: ${what}`);
+    }, UNDO_MS);
+    bulkWaiting = { url: e.target.action, body, ids, timer: setTimeout(() => { notice.remove(); flushBulk(); }, UNDO_MS) };
+    announce(`${what}. Undo is in the notice.`);
+  }, true);
+  addEventListener("pagehide", () => flushBulk(true));
+
+  // ---- Calendar: drag a task to another day ------------------------------------
+  let dragged = null;
+  document.addEventListener("dragstart", (e) => {
+    dragged = e.target.closest && e.target.closest("[data-move]");
+    if (dragged) e.dataTransfer.effectAllowed = "move";
+  });
+  document.addEventListener("dragover", (e) => {
+    if (dragged && e.target.closest && e.target.closest("[data-day]")) e.preventDefault();
+  });
+  document.addEventListener("drop", (e) => {
+    const cell = dragged && e.target.closest && e.target.closest("[data-day]");
+    if (!cell) return;
+    e.preventDefault();
+    const chip = dragged;
+    dragged = null;
+    if (chip.closest("[data-day]") === cell) return;
+    $("ul", cell).append(chip);
+    const body = new URLSearchParams({ _csrf: $("#move input[name=_csrf]").value, day: cell.dataset.day });
+    sendForm(`/tasks/${chip.dataset.move}/move`, body);
+    announce(`Moved to ${cell.dataset.day}: ${chip.textContent}`);
+  });
+  document.addEventListener("dragend", () => { dragged = null; });
 
   // ---- Tag suggestions --------------------------------------------------------
   // The tags field holds several tags; the browser's suggestions complete
@@ -225,7 +302,7 @@
   }
 
   // ---- Shortcuts ------------------------------------------------------------
-  const go = { i: "inbox", t: "today", u: "upcoming", c: "completed", n: "nodate", a: "all" };
+  const go = { i: "?view=inbox", t: "?view=today", u: "?view=upcoming", c: "?view=completed", n: "?view=nodate", a: "?view=all", m: "calendar" };
   let pendingG = false;
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -238,7 +315,7 @@
     if ($("dialog[open]")) return;
     if (pendingG) {
       pendingG = false;
-      if (go[e.key]) { e.preventDefault(); location.assign(`/?view=${go[e.key]}`); }
+      if (go[e.key]) { e.preventDefault(); location.assign(`/${go[e.key]}`); }
       return;
     }
     switch (e.key) {
@@ -275,6 +352,7 @@
   }, true);
   document.addEventListener("htmx:after:swap", () => {
     hideWaiting();
+    showPicked();
     if (addedFromField && !$("#add-error")) {
       addedFromField = false;
       const add = $("#add-text");
@@ -370,7 +448,8 @@
   document.addEventListener("htmx:before:swap", (e) => {
     const ctx = e.detail.ctx;
     const started = ctx.request.headers["X-Redraw"];
-    if (started && (lastOwnRequest > Number(started) || !ctx.target.isConnected || $("#add-error"))) {
+    // Nor over a selection being made.
+    if (started && (lastOwnRequest > Number(started) || !ctx.target.isConnected || $("#add-error") || picked().length)) {
       e.preventDefault();
     }
   });

@@ -24,6 +24,9 @@ use tower_http::compression::CompressionLayer;
 pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::tasks::list))
+        .route("/calendar", get(pages::calendar::show))
+        .route("/offline", get(pages::offline::page))
+        .route("/sw.js", get(pages::offline::worker))
         .route(
             "/login",
             get(pages::auth::login_form).post(pages::auth::log_in),
@@ -34,6 +37,7 @@ pub fn pages() -> Router<AppState> {
         )
         .route("/logout", post(pages::auth::log_out))
         .route("/tasks", post(pages::tasks::add))
+        .route("/tasks/bulk", post(pages::tasks::bulk))
         .route(
             "/tasks/{id}",
             get(pages::editor::edit).post(pages::editor::save),

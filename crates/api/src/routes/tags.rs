@@ -29,11 +29,11 @@ pub struct TagPatch {
     /// A new name: every task carrying the tag gets it instead (a
     /// `task.updated` event each). A name that is a tag already merges the
     /// two.
-    #[schema(max_length = 64)]
+    #[schema(pattern = r"^\s*[\w./-]{1,64}\s*$")]
     name: Option<String>,
     /// `#rrggbb`; `null` takes the colour away.
     #[serde(default, deserialize_with = "crate::json::present")]
-    #[schema(value_type = Option<String>, pattern = r"^\s*#[0-9A-Fa-f]{6}\s*$")]
+    #[schema(value_type = Option<String>, pattern = r"^[ \t\n\r]*#[0-9A-Fa-f]{6}[ \t\n\r]*$")]
     colour: Option<Option<String>>,
 }
 

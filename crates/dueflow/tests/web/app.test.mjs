@@ -197,6 +197,95 @@ test("a filtered list saved as a view is in the sidebar; a tag is coloured, then
   await context.close();
 });
 
+test("multi-select: ticked tasks are completed together with one undo, or given a priority", async () => {
+  const { context, page } = await signedIn("ann");
+  const made = [];
+  for (const title of ["Bulk one", "Bulk two", "Bulk three"]) {
+    made.push(await api("POST", "/api/v1/tasks", { title, tags: ["bulk"] }));
+  }
+  await page.goto("/?view=inbox&q=tag%3Abulk");
+  const bar = page.getByRole("form", { name: "Selected tasks" });
+  assert.equal(await bar.isVisible(), false, "the bar waits for a ticked row");
+  await page.getByRole("checkbox", { name: "Bulk one" }).check();
+  await page.getByRole("checkbox", { name: "Bulk two" }).check();
+  assert.equal(await page.locator("#picked").innerText(), "2 selected:");
+  await bar.getByRole("button", { name: "Complete selected" }).click();
+  await rowOf(page, made[0].id).waitFor({ state: "hidden" });
+  await page.locator(".toast", { hasText: "Completed: 2 tasks" }).getByRole("button", { name: "Undo" }).click();
+  await rowOf(page, made[1].id).waitFor();
+  await page.waitForTimeout(5500);
+  assert.equal((await api("GET", `/api/v1/tasks/${made[0].id}`)).status, "open", "undone: nothing was sent");
+  await page.getByRole("checkbox", { name: "Bulk one" }).check();
+  await page.getByRole("checkbox", { name: "Bulk two" }).check();
+  await bar.getByRole("button", { name: "Complete selected" }).click();
+  const sent = page.waitForResponse((r) => r.url().endsWith("/tasks/bulk"), { timeout: 10000 });
+  assert.equal((await sent).status(), 303);
+  for (const t of made.slice(0, 2)) assert.equal((await api("GET", `/api/v1/tasks/${t.id}`)).status, "done");
+  await page.getByRole("checkbox", { name: "Bulk three" }).check();
+  await bar.getByLabel("Priority for the selected tasks").selectOption("high");
+  await bar.getByRole("button", { name: "Set priority" }).click();
+  await rowOf(page, made[2].id).locator(".prio", { hasText: "high" }).waitFor();
+  assert.equal((await api("GET", `/api/v1/tasks/${made[2].id}`)).priority, "high");
+  await context.close();
+});
+
+test("the calendar shows a month of open tasks on their days; dragging one moves it, keeping its time", async () => {
+  const { context, page } = await signedIn("ann");
+  const now = new Date();
+  const iso = (d) => d.toISOString().slice(0, 10);
+  const today = iso(now);
+  // Another day of this month.
+  const other = new Date(now);
+  other.setUTCDate(now.getUTCDate() === 1 ? 2 : now.getUTCDate() - 1);
+  const target = iso(other);
+  const dated = await api("POST", "/api/v1/tasks", { title: "Calendar dated", due: today });
+  const timed = await api("POST", "/api/v1/tasks", { title: "Calendar timed", due: `${today}T09:30:00Z` });
+  await page.goto("/calendar");
+  const cell = (day) => page.locator(`td[data-day="${day}"]`);
+  await cell(today).getByRole("link", { name: "Calendar dated" }).waitFor();
+  assert.equal(await cell(today).getAttribute("aria-current"), "date");
+  for (const [task, title] of [[dated, "Calendar dated"], [timed, "09:30 Calendar timed"]]) {
+    const moved = page.waitForResponse((r) => r.url().endsWith(`/tasks/${task.id}/move`));
+    await page.locator(`[data-move="${task.id}"]`).dragTo(cell(target));
+    assert.equal((await moved).status(), 303);
+    await cell(target).getByRole("link", { name: title }).waitFor();
+  }
+  assert.equal((await api("GET", `/api/v1/tasks/${dated.id}`)).due, target);
+  const due = new Date((await api("GET", `/api/v1/tasks/${timed.id}`)).due);
+  assert.deepEqual([iso(due), due.getUTCHours(), due.getUTCMinutes()], [target, 9, 30]);
+  await page.getByRole("link", { name: "Week" }).click();
+  await page.waitForURL(/week=/);
+  await page.getByRole("heading", { level: 1, name: /Week of/ }).waitFor();
+  await context.close();
+});
+
+test("a late task moves to today in one click", async () => {
+  const { context, page } = await signedIn("ann");
+  const yesterday = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+  const today = new Date().toISOString().slice(0, 10);
+  const late = await api("POST", "/api/v1/tasks", { title: "Late one", due: yesterday });
+  await page.goto("/?view=today");
+  const moved = page.waitForResponse((r) => r.url().endsWith(`/tasks/${late.id}/move`));
+  await page.getByRole("button", { name: "Move Late one to today" }).click();
+  assert.equal((await moved).status(), 303);
+  assert.equal((await api("GET", `/api/v1/tasks/${late.id}`)).due, today);
+  await rowOf(page, late.id).locator(".due", { hasText: "Today" }).waitFor();
+  await context.close();
+});
+
+test("offline, a page says so instead of the browser's error", async () => {
+  const { context, page } = await signedIn("ann");
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  await context.setOffline(true);
+  await page.goto("/?view=today");
+  await page.getByRole("heading", { level: 1, name: "You are offline" }).waitFor();
+  await noAxeViolations(page, "the offline page");
+  await context.setOffline(false);
+  await page.getByRole("link", { name: "Try again" }).click();
+  await page.getByRole("heading", { level: 1, name: "Today" }).waitFor();
+  await context.close();
+});
+
 test("the editor previews a repeat rule as it is typed, and completing a repeating task brings its next one", async () => {
   const { context, page } = await signedIn("ann");
   const task = await api("POST", "/api/v1/tasks", { title: "Stretch", due: "2030-01-07" });
@@ -451,6 +540,9 @@ test("every main view and dialog passes axe, and is saved as a screenshot", asyn
       await page.goto("/notifications");
       await noAxeViolations(page, `notifications (${scheme}, ${label})`);
       await page.screenshot({ path: join(SHOTS, `notifications-${scheme}-${label}.png`), fullPage: true });
+      await page.goto("/calendar");
+      await noAxeViolations(page, `the calendar (${scheme}, ${label})`);
+      await page.screenshot({ path: join(SHOTS, `calendar-${scheme}-${label}.png`), fullPage: true });
       await page.goto("/organize");
       await noAxeViolations(page, `tags and views (${scheme}, ${label})`);
       await page.screenshot({ path: join(SHOTS, `organize-${scheme}-${label}.png`), fullPage: true });

@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use dueflow_api::AppState;
-use dueflow_app::{AppError, TaskListing};
+use dueflow_app::{AppError, BulkChange, TaskListing};
+use dueflow_domain::priority::Priority;
 use dueflow_domain::query;
 use dueflow_domain::trace::TraceParent;
 use serde::Deserialize;
@@ -101,6 +102,10 @@ struct TasksPage {
     sort: String,
     /// The list's whole query, when it can be saved as a view.
     savable: Option<String>,
+    /// The user's today, `YYYY-MM-DD`, where a late task is moved.
+    today: String,
+    /// The priorities a bulk change offers.
+    priorities: [&'static str; 5],
     sorts: Vec<SortOption>,
     filter_error: Option<FilterError>,
     groups: Vec<Group>,
@@ -245,6 +250,8 @@ async fn list_page(
             })
             .collect(),
         here: list_href(view, &q, &sort),
+        today: today.to_string(),
+        priorities: Priority::ALL.map(Priority::as_str),
         savable: (!q.is_empty() && filter_error.is_none())
             .then(|| view.narrowed(&q, today))
             .flatten(),
@@ -322,10 +329,13 @@ pub async fn add(State(state): State<AppState>, posted: Posted<AddForm>) -> Resp
 pub struct RowForm {
     #[serde(default)]
     back: String,
+    /// Where `move` puts the task: `YYYY-MM-DD`.
+    #[serde(default)]
+    day: String,
 }
 
-/// `POST /tasks/{id}/{act}`: complete, reopen or delete a task from a list,
-/// then return to it.
+/// `POST /tasks/{id}/{act}`: complete, reopen, delete or move (to `day`) a
+/// task from a list or the calendar, then return to it.
 pub async fn act(
     State(state): State<AppState>,
     Path((id, act)): Path<(String, String)>,
@@ -337,10 +347,70 @@ pub async fn act(
         "complete" => state.app.complete_task(user, &id, trace).await.map(drop),
         "reopen" => state.app.reopen_task(user, &id, trace).await.map(drop),
         "delete" => state.app.delete_task(user, &id, trace).await,
+        "move" => match NaiveDate::parse_from_str(&posted.form.day, "%Y-%m-%d") {
+            Ok(day) => state
+                .app
+                .reschedule_task(user, &id, day, trace)
+                .await
+                .map(drop),
+            Err(_) => Err(AppError::invalid("day", "a day is YYYY-MM-DD")),
+        },
         _ => Err(AppError::NotFound),
     };
     match done {
         Ok(()) => see_other(local_path(&posted.form.back)),
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+/// `POST /tasks/bulk`: one change to every selected task (`ids`), then back
+/// to the list. `act` says which: complete, reopen, delete, or priority,
+/// due or tag with the field of that name.
+pub async fn bulk(
+    State(state): State<AppState>,
+    posted: Posted<Vec<(String, String)>>,
+) -> Response {
+    let Posted { viewer, form } = posted;
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.trim())
+    };
+    let ids: Vec<String> = form
+        .iter()
+        .filter(|(k, _)| k == "ids")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let change = match field("act") {
+        "complete" => Ok(BulkChange::Complete),
+        "reopen" => Ok(BulkChange::Reopen),
+        "delete" => Ok(BulkChange::Delete),
+        "priority" => field("priority")
+            .parse::<Priority>()
+            .map(BulkChange::Priority)
+            .map_err(|_| AppError::invalid("priority", "choose a priority")),
+        "due" => Ok(BulkChange::Due(
+            Some(field("due").to_owned()).filter(|d| !d.is_empty()),
+        )),
+        "tag" => Ok(BulkChange::Tag(
+            field("tag").trim_start_matches('#').to_owned(),
+        )),
+        _ => Err(AppError::invalid(
+            "act",
+            "choose what to do to the selected tasks",
+        )),
+    };
+    let done = match change {
+        Ok(change) => {
+            state
+                .app
+                .bulk_change(viewer.user(), &ids, &change, TraceParent::root())
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(_) => see_other(local_path(field("back"))),
         Err(e) => PageError::from(e).into_response(),
     }
 }
