@@ -3,6 +3,8 @@
 //! event and activity entry. A task that is not the caller's (or is gone)
 //! is skipped, exactly as if it did not exist.
 
+use chrono::Utc;
+use dueflow_domain::event::Event;
 use dueflow_domain::priority::Priority;
 use dueflow_domain::task::TaskPatch;
 use dueflow_domain::trace::TraceParent;
@@ -11,7 +13,7 @@ use dueflow_store::User;
 use crate::{App, AppError};
 
 /// Tasks one bulk change may name.
-pub const MAX_BULK: usize = 500;
+const MAX_BULK: usize = 500;
 
 /// What to do to every selected task.
 #[derive(Debug, Clone)]
@@ -20,8 +22,8 @@ pub enum BulkChange {
     Reopen,
     Delete,
     Priority(Priority),
-    /// A due date (`YYYY-MM-DD`) or instant, as `PATCH` takes it; `None` clears it.
-    Due(Option<String>),
+    /// A due date (`YYYY-MM-DD`) or instant, as `PATCH` takes it.
+    Due(String),
     /// Add a tag (kept once on a task that has it).
     Tag(String),
 }
@@ -46,10 +48,11 @@ impl App {
                 format!("at most {MAX_BULK} tasks at once, got {}", ids.len()),
             ));
         }
-        if let BulkChange::Tag(tag) = change {
-            dueflow_domain::tags::normalise("tag", tag)?;
-        }
-        if let BulkChange::Due(Some(due)) = change {
+        let tag = match change {
+            BulkChange::Tag(tag) => dueflow_domain::tags::normalise("tag", tag)?,
+            _ => String::new(),
+        };
+        if let BulkChange::Due(due) = change {
             dueflow_domain::due::Due::parse("due", due)?;
         }
         let mut reached = 0;
@@ -63,19 +66,34 @@ impl App {
                     .await
                     .map(drop),
                 BulkChange::Due(due) => self
-                    .update_task(user, id, patch(|t| t.due = Some(due.clone())), None, trace)
+                    .update_task(
+                        user,
+                        id,
+                        patch(|t| t.due = Some(Some(due.clone()))),
+                        None,
+                        trace,
+                    )
                     .await
                     .map(drop),
-                BulkChange::Tag(tag) => match self.task(user, id).await {
-                    Ok(task) => {
+                // Added to the tags as they are when written, so a
+                // concurrent edit of them is kept.
+                BulkChange::Tag(_) => self
+                    .change_task(user, id, None, |task| {
+                        if task.tags.contains(&tag) {
+                            return Ok(None);
+                        }
                         let mut tags = task.tags.clone();
                         tags.push(tag.clone());
-                        self.update_task(user, id, patch(|t| t.tags = Some(tags)), None, trace)
-                            .await
-                            .map(drop)
-                    }
-                    Err(e) => Err(e),
-                },
+                        Ok(task
+                            .apply(patch(|t| t.tags = Some(tags)), Utc::now())?
+                            .map(|next| {
+                                let event =
+                                    Event::task_updated(&user.id, task, &next).in_trace(trace);
+                                (next, event)
+                            }))
+                    })
+                    .await
+                    .map(drop),
             };
             match done {
                 Ok(()) => reached += 1,

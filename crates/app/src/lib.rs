@@ -29,12 +29,12 @@ use crate::accounts::limiter::LoginLimiter;
 
 pub use accounts::{Session, VerificationSent};
 pub use activity::ActivityFilter;
-pub use bulk::{BulkChange, MAX_BULK};
+pub use bulk::BulkChange;
 pub use error::AppError;
 pub use reminders::SnoozeFor;
 pub use tags::TagChange;
 pub use tasks::{Expected, TaskListing};
-pub use views::{MAX_VIEW_NAME, ViewFields};
+pub use views::ViewFields;
 
 /// Settings that change what the operations accept.
 #[derive(Debug, Clone)]

@@ -184,7 +184,8 @@ impl App {
                     })
                     .await;
                 match moved {
-                    Ok(_) => changed += 1,
+                    Ok(t) if !t.tags.iter().any(|x| x == from) => changed += 1,
+                    Ok(_) => {}
                     // Deleted meanwhile: nothing left to retag.
                     Err(AppError::NotFound) => {}
                     Err(e) => return Err(e),

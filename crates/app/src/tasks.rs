@@ -155,8 +155,9 @@ impl App {
         .await
     }
 
-    /// Move a task to `day`, keeping its time of day in the task's zone
-    /// (a task due on a date stays due on a date): the calendar's drag.
+    /// Move a task to `day` of the user's calendar, keeping its time of day
+    /// there (a task due on a date stays due on a date): the calendar's
+    /// drag and "→ Today".
     pub async fn reschedule_task(
         &self,
         user: &User,
@@ -167,8 +168,8 @@ impl App {
         self.change_task(user, id, None, |task| {
             let due = match task.due {
                 Some(Due::At(at)) => {
-                    let time = at.with_timezone(&task.tz).time();
-                    let local = task
+                    let time = at.with_timezone(&user.tz).time();
+                    let local = user
                         .tz
                         .from_local_datetime(&day.and_time(time))
                         .earliest()

@@ -11,9 +11,9 @@ use dueflow_store::{SavedView, StoreError, User};
 use crate::{App, AppError};
 
 /// Longest view name, in characters.
-pub const MAX_VIEW_NAME: usize = 80;
+const MAX_VIEW_NAME: usize = 80;
 /// Views a user may keep.
-pub const MAX_VIEWS: usize = 100;
+const MAX_VIEWS: usize = 100;
 
 /// A view's fields as a caller gives them; in a change, `None` keeps what
 /// is stored.

@@ -149,7 +149,7 @@
   // stylesheet shows once a row is ticked (without this script too).
   // Completing or deleting them waits for one Undo, as a single row does;
   // the other changes post at once.
-  let bulkWaiting = null; // { url, body, ids, timer }
+  let bulkWaiting = null; // { url, body, ids, timer, notice }
   const picked = () => $$(".pick:checked");
   function showPicked() {
     const count = $("#picked");
@@ -159,6 +159,7 @@
     const w = bulkWaiting;
     if (!w) return;
     clearTimeout(w.timer);
+    w.notice.remove();
     bulkWaiting = null;
     sendForm(w.url, w.body, leaving);
   }
@@ -176,16 +177,20 @@
     showPicked();
     const verb = act === "delete" ? "Deleted" : "Completed";
     const what = `${verb}: ${ids.length} task${ids.length === 1 ? "" : "s"}`;
-    const notice = toast(what, "Undo", () => {
-      clearTimeout(bulkWaiting.timer);
-      for (const id of bulkWaiting.ids) {
+    const batch = { url: e.target.action, body, ids };
+    batch.notice = toast(what, "Undo", () => {
+      // Only this batch, and only while it still waits.
+      if (bulkWaiting !== batch) return;
+      clearTimeout(batch.timer);
+      bulkWaiting = null;
+      for (const id of ids) {
         const row = document.getElementById(`task-${id}`);
         if (row) row.hidden = false;
       }
-      bulkWaiting = null;
       announce(`Undone: ${what}`);
     }, UNDO_MS);
-    bulkWaiting = { url: e.target.action, body, ids, timer: setTimeout(() => { notice.remove(); flushBulk(); }, UNDO_MS) };
+    batch.timer = setTimeout(flushBulk, UNDO_MS);
+    bulkWaiting = batch;
     announce(`${what}. Undo is in the notice.`);
   }, true);
   addEventListener("pagehide", () => flushBulk(true));

@@ -181,12 +181,14 @@ test("a filtered list saved as a view is in the sidebar; a tag is coloured, then
 
   await page.getByRole("link", { name: "Tags and views" }).click();
   await page.waitForURL(/\/organize$/);
-  const form = page.getByRole("form", { name: "Tag health" });
-  await form.getByLabel("Colour of #health").fill("#c0392b");
-  await form.getByLabel("No colour").uncheck();
-  await form.getByLabel("Name of #health").fill("wellbeing");
-  await form.getByRole("button", { name: "Save #health" }).click();
-  await page.getByRole("form", { name: "Tag wellbeing" }).waitFor();
+  const colour = page.getByRole("form", { name: "Colour of #health" });
+  await colour.getByLabel("Colour for #health").fill("#c0392b");
+  await colour.getByRole("button", { name: "Set colour of #health" }).click();
+  await page.getByRole("button", { name: "Remove colour of #health" }).waitFor();
+  const rename = page.getByRole("form", { name: "Rename #health" });
+  await rename.getByLabel("Name of #health").fill("wellbeing");
+  await rename.getByRole("button", { name: "Rename #health" }).click();
+  await page.getByRole("form", { name: "Rename #wellbeing" }).waitFor();
   const tags = await api("GET", "/api/v1/tags");
   const renamed = tags.find((t) => t.name === "wellbeing");
   assert.deepEqual([renamed.count, renamed.colour], [2, "#c0392b"]);
@@ -253,6 +255,10 @@ test("the calendar shows a month of open tasks on their days; dragging one moves
   assert.equal((await api("GET", `/api/v1/tasks/${dated.id}`)).due, target);
   const due = new Date((await api("GET", `/api/v1/tasks/${timed.id}`)).due);
   assert.deepEqual([iso(due), due.getUTCHours(), due.getUTCMinutes()], [target, 9, 30]);
+  // A week or month out of range is refused, not a crash.
+  for (const q of ["week=%2B262143-12-31", "week=9999-12-31", "month=-262144-01", "month=13"]) {
+    assert.equal((await page.request.get(`/calendar?${q}`)).status(), 400, q);
+  }
   await page.getByRole("link", { name: "Week" }).click();
   await page.waitForURL(/week=/);
   await page.getByRole("heading", { level: 1, name: /Week of/ }).waitFor();

@@ -1,4 +1,5 @@
-//! PostgreSQL side of saved views.
+//! PostgreSQL side of saved views: the shared statements of
+//! [`crate::views`], run on the pool.
 
 use async_trait::async_trait;
 use sqlx::Row;

@@ -1,4 +1,5 @@
-//! SQLite side of saved views.
+//! SQLite side of saved views: the shared statements of [`crate::views`],
+//! run on the writer or a reader connection.
 
 use async_trait::async_trait;
 use rusqlite::params;

@@ -68,6 +68,15 @@ fn monday_of(day: NaiveDate) -> NaiveDate {
     day.week(Weekday::Mon).first_day()
 }
 
+/// A day the calendar can show with the periods around it: inside the
+/// years a due may fall in, a week or a month away from their ends.
+fn shown(day: NaiveDate) -> Option<NaiveDate> {
+    let years = dueflow_domain::due::YEARS;
+    ((*years.start() + 1)..=(*years.end() - 1))
+        .contains(&day.year())
+        .then_some(day)
+}
+
 /// `GET /calendar`
 pub async fn show(
     State(state): State<AppState>,
@@ -92,7 +101,10 @@ async fn calendar_page(
         |what: &str| AppError::invalid(what, format!("{what} is not a date this calendar reads"));
     let (first, last, heading, prev, next, other, week_mode, here);
     if let Some(w) = &params.week {
-        let day = NaiveDate::parse_from_str(w, "%Y-%m-%d").map_err(|_| bad("week"))?;
+        let day = NaiveDate::parse_from_str(w, "%Y-%m-%d")
+            .ok()
+            .and_then(shown)
+            .ok_or_else(|| bad("week"))?;
         first = monday_of(day);
         last = first + Days::new(6);
         heading = format!("Week of {}", first.format("%-d %B %Y"));
@@ -104,7 +116,9 @@ async fn calendar_page(
     } else {
         let start = match &params.month {
             Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
-                .map_err(|_| bad("month"))?,
+                .ok()
+                .and_then(shown)
+                .ok_or_else(|| bad("month"))?,
             None => today.with_day(1).unwrap_or(today),
         };
         first = monday_of(start);

@@ -94,32 +94,32 @@ async fn done(state: &AppState, viewer: &Viewer, result: Result<(), AppError>) -
     }
 }
 
+/// Either form of a tag: its new name, or its colour (`#rrggbb` from the
+/// picker, or `plain` for none).
 #[derive(Deserialize)]
 pub struct TagForm {
-    name: String,
-    /// `#rrggbb` from the colour picker; empty with `plain` ticked.
     #[serde(default)]
-    colour: String,
-    /// "No colour".
+    name: Option<String>,
+    #[serde(default)]
+    colour: Option<String>,
     #[serde(default)]
     plain: Option<String>,
 }
 
-/// `POST /tags/{name}`: rename (or merge) and colour a tag.
+/// `POST /tags/{name}`: rename (or merge) a tag, or colour it.
 pub async fn update_tag(
     State(state): State<AppState>,
     Path(name): Path<String>,
     posted: Posted<TagForm>,
 ) -> Response {
     let Posted { viewer, form } = posted;
-    let colour = if form.plain.is_some() || form.colour.is_empty() {
-        None
-    } else {
-        Some(form.colour)
+    let colour = match (form.plain, form.colour) {
+        (Some(_), _) => Some(None),
+        (None, colour) => colour.map(Some),
     };
     let change = TagChange {
-        name: Some(form.name),
-        colour: Some(colour),
+        name: form.name,
+        colour,
     };
     let result = state
         .app

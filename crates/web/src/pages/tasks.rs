@@ -389,9 +389,11 @@ pub async fn bulk(
             .parse::<Priority>()
             .map(BulkChange::Priority)
             .map_err(|_| AppError::invalid("priority", "choose a priority")),
-        "due" => Ok(BulkChange::Due(
-            Some(field("due").to_owned()).filter(|d| !d.is_empty()),
+        "due" if field("due").is_empty() => Err(AppError::invalid(
+            "due",
+            "choose the date to move the selected tasks to",
         )),
+        "due" => Ok(BulkChange::Due(field("due").to_owned())),
         "tag" => Ok(BulkChange::Tag(
             field("tag").trim_start_matches('#').to_owned(),
         )),
