@@ -3,8 +3,6 @@
 //! event and activity entry. A task that is not the caller's (or is gone)
 //! is skipped, exactly as if it did not exist.
 
-use chrono::Utc;
-use dueflow_domain::event::Event;
 use dueflow_domain::priority::Priority;
 use dueflow_domain::task::TaskPatch;
 use dueflow_domain::trace::TraceParent;
@@ -78,19 +76,12 @@ impl App {
                 // Added to the tags as they are when written, so a
                 // concurrent edit of them is kept.
                 BulkChange::Tag(_) => self
-                    .change_task(user, id, None, |task| {
-                        if task.tags.contains(&tag) {
-                            return Ok(None);
-                        }
-                        let mut tags = task.tags.clone();
-                        tags.push(tag.clone());
-                        Ok(task
-                            .apply(patch(|t| t.tags = Some(tags)), Utc::now())?
-                            .map(|next| {
-                                let event =
-                                    Event::task_updated(&user.id, task, &next).in_trace(trace);
-                                (next, event)
-                            }))
+                    .patch_task(user, id, None, trace, |task| {
+                        Ok((!task.tags.contains(&tag)).then(|| {
+                            let mut tags = task.tags.clone();
+                            tags.push(tag.clone());
+                            patch(|t| t.tags = Some(tags))
+                        }))
                     })
                     .await
                     .map(drop),

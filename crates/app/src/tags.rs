@@ -5,7 +5,6 @@
 //! every door and the activity log agree on what happened.
 
 use chrono::Utc;
-use dueflow_domain::event::Event;
 use dueflow_domain::query::{Expr, Term};
 use dueflow_domain::tags;
 use dueflow_domain::task::{Task, TaskPatch};
@@ -169,17 +168,10 @@ impl App {
             let before = changed;
             for task in &page.items {
                 let moved = self
-                    .change_task(user, &task.id, None, |task| {
-                        if !task.tags.iter().any(|t| t == from) {
-                            return Ok(None);
-                        }
-                        let patch = TaskPatch {
+                    .patch_task(user, &task.id, None, trace, |task| {
+                        Ok(task.tags.iter().any(|t| t == from).then(|| TaskPatch {
                             tags: Some(retagged(task, from, to)),
                             ..TaskPatch::default()
-                        };
-                        Ok(task.apply(patch, Utc::now())?.map(|next| {
-                            let event = Event::task_updated(&user.id, task, &next).in_trace(trace);
-                            (next, event)
                         }))
                     })
                     .await;

@@ -105,8 +105,25 @@ impl App {
         expected: Option<Expected>,
         trace: TraceParent,
     ) -> Result<Task, AppError> {
+        self.patch_task(user, id, expected, trace, |_| Ok(Some(patch.clone())))
+            .await
+    }
+
+    /// Change a task by a patch worked out from the task as it is when
+    /// written (`None`: leave it as it is), announced by `task.updated`.
+    pub(crate) async fn patch_task(
+        &self,
+        user: &User,
+        id: &str,
+        expected: Option<Expected>,
+        trace: TraceParent,
+        patch: impl Fn(&Task) -> Result<Option<TaskPatch>, AppError>,
+    ) -> Result<Task, AppError> {
         self.change_task(user, id, expected, |task| {
-            Ok(task.apply(patch.clone(), Utc::now())?.map(|next| {
+            let Some(patch) = patch(task)? else {
+                return Ok(None);
+            };
+            Ok(task.apply(patch, Utc::now())?.map(|next| {
                 let event = Event::task_updated(&user.id, task, &next).in_trace(trace);
                 (next, event)
             }))
@@ -165,7 +182,7 @@ impl App {
         day: NaiveDate,
         trace: TraceParent,
     ) -> Result<Task, AppError> {
-        self.change_task(user, id, None, |task| {
+        self.patch_task(user, id, None, trace, |task| {
             let due = match task.due {
                 Some(Due::At(at)) => {
                     let time = at.with_timezone(&user.tz).time();
@@ -180,13 +197,9 @@ impl App {
                 }
                 _ => Due::Date(day),
             };
-            let patch = TaskPatch {
+            Ok(Some(TaskPatch {
                 due: Some(Some(due.to_string())),
                 ..TaskPatch::default()
-            };
-            Ok(task.apply(patch, Utc::now())?.map(|next| {
-                let event = Event::task_updated(&user.id, task, &next).in_trace(trace);
-                (next, event)
             }))
         })
         .await

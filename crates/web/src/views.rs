@@ -85,18 +85,23 @@ impl View {
         }
     }
 
-    /// The view narrowed by `q`, as one query (`q` must parse); `None` for
-    /// a view whose query names a date, which a saved view would keep.
+    /// The view's query narrowed by the filter `q`.
+    pub fn with_filter(self, q: &str, today: NaiveDate) -> String {
+        match self.query(today) {
+            base if base.is_empty() => q.to_owned(),
+            base if q.is_empty() => base,
+            base => format!("{base} ({q})"),
+        }
+    }
+
+    /// [`View::with_filter`] in normal form, to be saved (`q` must parse);
+    /// `None` for a view whose query names a date, which a saved view
+    /// would keep.
     pub fn narrowed(self, q: &str, today: NaiveDate) -> Option<String> {
         if self == View::Upcoming {
             return None;
         }
-        let full = match self.query(today) {
-            base if base.is_empty() => q.to_owned(),
-            base if q.is_empty() => base,
-            base => format!("{base} ({q})"),
-        };
-        dueflow_domain::query::parse(&full)
+        dueflow_domain::query::parse(&self.with_filter(q, today))
             .ok()
             .map(|e| e.to_string())
     }

@@ -151,12 +151,8 @@ async fn list_page(
     let (items, next) = if filter_error.is_some() {
         (Vec::new(), None)
     } else {
-        let full = match view.query(today) {
-            base if q.is_empty() => base,
-            base => format!("{base} ({q})"),
-        };
         let listing = TaskListing {
-            q: full,
+            q: view.with_filter(&q, today),
             sort: if sort.is_empty() {
                 view.default_sort().to_owned()
             } else {
