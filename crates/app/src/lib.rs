@@ -27,7 +27,7 @@ use dueflow_store::Store;
 
 use crate::accounts::limiter::LoginLimiter;
 
-pub use accounts::{Session, VerificationSent};
+pub use accounts::{ProfileChange, Session, VerificationSent};
 pub use activity::ActivityFilter;
 pub use bulk::BulkChange;
 pub use error::AppError;

@@ -4,7 +4,7 @@
 //! a line (REST, the web app's add box, chat, MCP, the CLI) reads it here.
 
 use chrono::{DateTime, Utc};
-use dueflow_domain::quickadd::{self, Context, DateOrder, Parsed};
+use dueflow_domain::quickadd::{self, Context, Parsed};
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
 use dueflow_domain::zone::parse_zone;
@@ -49,8 +49,7 @@ impl App {
         let ctx = Context {
             now,
             tz,
-            // Numeric dates read day first until a user can choose.
-            date_order: DateOrder::default(),
+            date_order: user.date_order,
         };
         Ok(quickadd::parse(text, &ctx))
     }

@@ -37,6 +37,7 @@ pub async fn user(cmd: UserCmd) -> anyhow::Result<()> {
         name,
         password_stdin,
         tz,
+        date_order,
         server,
     } = cmd;
     let password = if password_stdin {
@@ -52,7 +53,7 @@ pub async fn user(cmd: UserCmd) -> anyhow::Result<()> {
     };
     let app = app(&server).await?;
     let user = app
-        .create_user(&name, password, tz.as_deref())
+        .create_user(&name, password, tz.as_deref(), date_order.as_deref())
         .await
         .map_err(said)?;
     println!("created user {} ({})", user.name, user.id);

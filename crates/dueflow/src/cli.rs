@@ -70,6 +70,9 @@ pub enum UserCmd {
         /// IANA time zone of the user (default UTC).
         #[arg(long)]
         tz: Option<String>,
+        /// How the user writes numeric dates: dmy (default), mdy or ymd.
+        #[arg(long)]
+        date_order: Option<String>,
         #[command(flatten)]
         server: ServerArgs,
     },

@@ -120,7 +120,54 @@ async fn quick_add_creates_the_task_the_line_describes(s: &TestServer) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 
+/// Numeric dates read in the order the user chose; a bad order is refused
+/// and changes nothing.
+async fn numeric_dates_follow_the_users_date_order(s: &TestServer) {
+    let ann = s.user("ann").await;
+    let line = json!({"text": "dentist 3/4/2027", "now": "2026-12-01T10:00:00Z", "tz": "UTC"});
+    let due = |v: &serde_json::Value| v["due"].as_str().unwrap_or_default().to_owned();
+    let (_, me) = s.call(&ann, Method::GET, "/api/v1/me", None).await;
+    assert_eq!(me["date_order"], "dmy", "{me}");
+    let (_, v) = s
+        .call(&ann, Method::POST, "/api/v1/parse", Some(line.clone()))
+        .await;
+    assert_eq!(due(&v), "2027-04-03", "{v}");
+
+    let (st, me) = s
+        .call(
+            &ann,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"date_order": "mdy"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{me}");
+    assert_eq!(me["date_order"], "mdy");
+    let (_, v) = s
+        .call(&ann, Method::POST, "/api/v1/parse", Some(line.clone()))
+        .await;
+    assert_eq!(due(&v), "2027-03-04", "{v}");
+
+    let (st, v) = s
+        .call(
+            &ann,
+            Method::PATCH,
+            "/api/v1/me",
+            Some(json!({"date_order": "dym", "tz": "Europe/Paris"})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "date_order", "{v}");
+    let (_, me) = s.call(&ann, Method::GET, "/api/v1/me", None).await;
+    assert_eq!(
+        (me["date_order"].as_str(), me["tz"].as_str()),
+        (Some("mdy"), Some("UTC")),
+        "{me}"
+    );
+}
+
 both_backends!(
     parse_reads_the_line_in_the_given_context,
     quick_add_creates_the_task_the_line_describes,
+    numeric_dates_follow_the_users_date_order,
 );

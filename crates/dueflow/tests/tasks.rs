@@ -346,7 +346,7 @@ async fn concurrent_creates_fail_alone(s: &TestServer) {
     let user = s
         .state
         .app
-        .create_user("cora", "correct horse".into(), None)
+        .create_user("cora", "correct horse".into(), None, None)
         .await
         .expect("create user");
     let store = common::store_of(s);
@@ -411,6 +411,7 @@ async fn grouped_creates_number_each_users_events() {
             created_at: Utc::now(),
             email: None,
             email_verified: false,
+            date_order: Default::default(),
         })
         .collect();
     for u in &users {

@@ -16,6 +16,7 @@ mod postgres;
 pub mod reminders;
 mod sqlite;
 mod tags;
+mod users;
 pub mod verification;
 pub mod views;
 pub mod webhooks;
@@ -23,7 +24,6 @@ pub mod webhooks;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono_tz::Tz;
 use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
 
@@ -35,6 +35,7 @@ pub use notifications::{
     ReminderChannels,
 };
 pub use reminders::{ReminderQuery, Reminders};
+pub use users::Preferences;
 pub use verification::{EmailVerification, Requested, VerificationMail};
 pub use views::{SavedView, SavedViews};
 pub use webhooks::{Delivery, DeliveryJob, DeliveryState, NewDelivery, Outcome, Webhook, Webhooks};
@@ -59,7 +60,8 @@ pub trait Store:
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<()>;
     /// A user and their password hash, by (lower-case) name.
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>>;
-    async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>>;
+    /// Change what `p` sets; `None` when there is no such user.
+    async fn set_preferences(&self, user_id: &str, p: Preferences) -> Result<Option<User>>;
 
     async fn insert_token(&self, token: &TokenRecord, digest: &[u8; 32]) -> Result<()>;
     /// The user a live token belongs to.

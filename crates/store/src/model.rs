@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use dueflow_domain::quickadd::DateOrder;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -16,6 +17,8 @@ pub struct User {
     /// Whether a secret mailed to `email` came back; only then does
     /// product mail go to it.
     pub email_verified: bool,
+    /// How the user writes numeric dates: quick add reads them so.
+    pub date_order: DateOrder,
 }
 
 /// Whom a live token authenticates, and until when (unix ms; `None`:

@@ -83,13 +83,13 @@ pub(crate) const QUEUE_MAIL: &str = "INSERT INTO emails (event_id, user_id, to_a
      body, state, attempts, next_attempt_at, updated_at, holds_secret) \
      VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, TRUE)";
 pub(crate) const CLEAR: &str = "UPDATE users SET email = NULL, email_verified = FALSE \
-     WHERE id = $1 RETURNING id, name, tz, created_at, email, email_verified";
+     WHERE id = $1 RETURNING id, name, tz, created_at, email, email_verified, date_order";
 /// A live secret's user and address, `$1` digest, `$2` now.
 pub(crate) const LIVE_SECRET: &str = "SELECT user_id, address FROM email_verifications \
      WHERE digest = $1 AND used_at IS NULL AND expires_at > $2";
 /// `$1` user, `$2` address.
 pub(crate) const MARK_VERIFIED: &str = "UPDATE users SET email_verified = TRUE \
-     WHERE id = $1 AND email = $2 RETURNING id, name, tz, created_at, email, email_verified";
+     WHERE id = $1 AND email = $2 RETURNING id, name, tz, created_at, email, email_verified, date_order";
 /// `$1` user, `$2` now.
 pub(crate) const USE_UP: &str =
     "UPDATE email_verifications SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL";

@@ -31,13 +31,15 @@
   let cursor = -1;
   let cursorId = null;
   const rows = () => $$(".task").filter((r) => !r.hidden);
+  // A row is `task-{id}`.
+  const taskId = (row) => row.id.slice(5);
   function moveTo(i) {
     const all = rows();
     if (!all.length) { cursor = -1; cursorId = null; return; }
     cursor = Math.max(0, Math.min(i, all.length - 1));
     for (const r of all) r.classList.remove("cur");
     const row = all[cursor];
-    cursorId = row.dataset.id;
+    cursorId = row.id;
     row.classList.add("cur");
     $(".title", row).focus();
   }
@@ -45,7 +47,7 @@
   // to the one that took its place.
   function restore() {
     const all = rows();
-    const kept = all.findIndex((r) => r.dataset.id === cursorId);
+    const kept = all.findIndex((r) => r.id === cursorId);
     moveTo(kept >= 0 ? kept : cursor);
   }
   function current() {
@@ -53,9 +55,9 @@
     const all = rows();
     if (focused) {
       cursor = all.indexOf(focused);
-      cursorId = focused.dataset.id;
+      cursorId = focused.id;
     } else if (cursorId) {
-      const kept = all.findIndex((r) => r.dataset.id === cursorId);
+      const kept = all.findIndex((r) => r.id === cursorId);
       if (kept >= 0) cursor = kept;
     }
     return cursor >= 0 ? all[cursor] : null;
@@ -127,7 +129,7 @@
     if (!row) return;
     e.preventDefault();
     if (row.classList.contains("done") || button.dataset.act === "move") return post(button);
-    const id = row.dataset.id;
+    const id = taskId(row);
     const title = $(".title", row).textContent;
     const verb = button.dataset.act === "delete" ? "Deleted" : "Completed";
     row.hidden = true;
@@ -289,7 +291,7 @@
       if (e.submitter && e.submitter.value === "cancel") return;
       e.preventDefault();
       try {
-        const path = `/api/v1/tasks/${row.dataset.id}`;
+        const path = `/api/v1/tasks/${taskId(row)}`;
         const task = await api("GET", path);
         const patch = await change(task, input.value.trim());
         const saved = await api("PATCH", path, patch, { "if-match": `"${task.version}"` });
@@ -358,6 +360,7 @@
   document.addEventListener("htmx:after:swap", () => {
     hideWaiting();
     showPicked();
+    watchMore();
     if (addedFromField && !$("#add-error")) {
       addedFromField = false;
       const add = $("#add-text");
@@ -419,6 +422,62 @@
     parsing = setTimeout(preview, 120);
   });
 
+  // ---- Endless list ----------------------------------------------------------
+  // The next page's rows are fetched as its link nears the screen and added
+  // below (a day's rows join that day's group); without JavaScript the link
+  // is a link. A redraw asks for as many rows as are shown.
+  let loadingMore = false;
+  async function more(link) {
+    if (loadingMore) return;
+    loadingMore = true;
+    try {
+      const res = await fetch(link.href);
+      if (!res.ok || !link.isConnected) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const into = $("form.rows");
+      let heading = null;
+      let added = 0;
+      for (const el of $$("form.rows > h2, form.rows > ul", doc)) {
+        if (el.tagName === "H2") { heading = el; continue; }
+        const lists = $$(":scope > ul", into);
+        const last = lists[lists.length - 1];
+        const lastHeading = last && last.previousElementSibling;
+        const sameGroup = last && (heading
+          ? lastHeading && lastHeading.tagName === "H2" && lastHeading.textContent === heading.textContent
+          : !$("h2", into));
+        added += el.children.length;
+        if (sameGroup) last.append(...el.children);
+        else into.append(...(heading ? [heading, el] : [el]));
+        heading = null;
+      }
+      const next = $("a[rel=next]", doc);
+      if (next) link.replaceWith(document.adoptNode(next));
+      else link.parentElement.remove();
+      hideWaiting();
+      announce(`${added} more tasks.`);
+    } finally {
+      loadingMore = false;
+      watchMore();
+    }
+  }
+  const nearing = "IntersectionObserver" in window && new IntersectionObserver((seen) => {
+    for (const s of seen) if (s.isIntersecting) more(s.target);
+  }, { rootMargin: "1200px 0px" });
+  function watchMore() {
+    if (!nearing) return;
+    nearing.disconnect();
+    const link = $("main a[rel=next]");
+    if (link && $("form.rows")) nearing.observe(link);
+  }
+  watchMore();
+  // The address a redraw fetches: the list, with every row now shown.
+  function shownList() {
+    const n = $$(".task").length;
+    const url = new URL(location.href);
+    if (n > 100) url.searchParams.set("rows", String(n));
+    return url.pathname + url.search;
+  }
+
   // ---- Live updates ---------------------------------------------------------
   // Any change to this user's tasks, from any tab, device or client,
   // redraws the list in place (a morph keeps focus, scroll and typing).
@@ -438,7 +497,7 @@
       if (!$("main[data-here]") || !window.htmx) return;
       if (redrawing) { again = true; return; }
       redrawing = true;
-      htmx.ajax("GET", location.pathname + location.search, {
+      htmx.ajax("GET", shownList(), {
         target: "#main", select: "#main", swap: "outerMorph", push: "false",
         headers: { "X-Redraw": String(performance.now()) },
       }).then(() => announce("The list was updated."), () => {}).finally(() => {

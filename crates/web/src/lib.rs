@@ -7,10 +7,12 @@
 
 mod assets;
 mod csrf;
+mod dates;
 mod highlight;
 mod notes;
 mod page;
 mod pages;
+mod plain;
 mod session;
 mod views;
 

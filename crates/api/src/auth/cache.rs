@@ -119,6 +119,7 @@ mod tests {
                 created_at: chrono::DateTime::UNIX_EPOCH,
                 email: None,
                 email_verified: false,
+                date_order: Default::default(),
             },
             expires_at_ms,
         }

@@ -6,6 +6,8 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
+use dueflow_app::ProfileChange;
+use dueflow_domain::quickadd::DateOrder;
 use dueflow_store::User;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -27,6 +29,9 @@ pub struct Profile {
     email: Option<String>,
     /// Whether `email` is verified: only then does mail go to it.
     email_verified: bool,
+    /// How the user writes numeric dates: quick add reads `3/4` as 3 April
+    /// (`dmy`) or 4 March (`mdy`, `ymd`).
+    date_order: DateOrder,
     created_at: chrono::DateTime<Utc>,
 }
 
@@ -38,6 +43,7 @@ impl From<User> for Profile {
             tz: u.tz.name().to_owned(),
             email: u.email,
             email_verified: u.email_verified,
+            date_order: u.date_order,
             created_at: u.created_at,
         }
     }
@@ -55,6 +61,9 @@ pub struct Register {
     /// IANA zone name; UTC when left out.
     #[schema(schema_with = dueflow_domain::zone::zone_schema)]
     tz: Option<String>,
+    /// How the user writes numeric dates; `dmy` when left out.
+    #[schema(value_type = Option<DateOrder>)]
+    date_order: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", operation_id = "register",
@@ -69,7 +78,12 @@ pub async fn register(
 ) -> Result<(StatusCode, axum::Json<Profile>), ApiError> {
     let user = state
         .app
-        .register(&r.name, r.password, r.tz.as_deref())
+        .register(
+            &r.name,
+            r.password,
+            r.tz.as_deref(),
+            r.date_order.as_deref(),
+        )
         .await?;
     Ok((StatusCode::CREATED, axum::Json(user.into())))
 }
@@ -144,6 +158,9 @@ pub struct ProfilePatch {
     /// IANA zone name, e.g. Europe/Berlin.
     #[schema(schema_with = dueflow_domain::zone::zone_schema)]
     tz: Option<String>,
+    /// How the user writes numeric dates: `dmy`, `mdy` or `ymd`.
+    #[schema(value_type = Option<DateOrder>)]
+    date_order: Option<String>,
     /// Address reminders are mailed to, once verified: a new address is
     /// mailed a code and is unverified until the code comes back
     /// (`POST /api/v1/auth/verify-email`); the current one changes
@@ -175,11 +192,12 @@ pub async fn update_me(
     CurrentUser(user): CurrentUser,
     Json(p): Json<ProfilePatch>,
 ) -> Result<axum::Json<Profile>, ApiError> {
-    let email = p.email.as_ref().map(Option::as_deref);
-    let user = state
-        .app
-        .update_profile(&user, p.tz.as_deref(), email)
-        .await?;
+    let change = ProfileChange {
+        tz: p.tz.as_deref(),
+        date_order: p.date_order.as_deref(),
+        email: p.email.as_ref().map(Option::as_deref),
+    };
+    let user = state.app.update_profile(&user, change).await?;
     // After the change, so that no lookup can put the old profile back.
     state.tokens.forget_user(&user.id);
     Ok(axum::Json(user.into()))

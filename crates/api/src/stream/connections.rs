@@ -238,6 +238,7 @@ mod tests {
                 created_at: chrono::DateTime::UNIX_EPOCH,
                 email: None,
                 email_verified: false,
+                date_order: Default::default(),
             },
             token_id: format!("tok_{token}"),
             digest: [token; 32],

@@ -11,5 +11,5 @@ mod users;
 mod verification;
 
 pub use tokens::Session;
-pub use users::user_name;
+pub use users::{ProfileChange, user_name};
 pub use verification::VerificationSent;

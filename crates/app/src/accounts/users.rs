@@ -1,10 +1,12 @@
 //! Users: creating one (by registration or by the operator), finding one
-//! by name, and changing one's profile (time zone and e-mail address).
+//! by name, and changing one's profile (time zone, date order and e-mail
+//! address).
 
 use chrono::Utc;
 use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_domain::quickadd::DateOrder;
 use dueflow_domain::zone::parse_zone;
-use dueflow_store::{StoreError, User};
+use dueflow_store::{Preferences, StoreError, User};
 
 use super::password;
 use crate::{App, AppError};
@@ -25,6 +27,31 @@ pub fn user_name(raw: &str) -> Result<String, AppError> {
             "a user name has 1–64 characters: letters a–z, digits, '.', '_' or '-'",
         ))
     }
+}
+
+/// Read a date order: `dmy`, `mdy` or `ymd`.
+fn date_order(raw: &str) -> Result<DateOrder, AppError> {
+    DateOrder::parse(raw).ok_or_else(|| {
+        AppError::invalid(
+            "date_order",
+            format!(
+                "'{}' is not a date order; use dmy (31/12/2026), mdy (12/31/2026) \
+                 or ymd (2026/12/31)",
+                raw.trim()
+            ),
+        )
+    })
+}
+
+/// What a profile change sets; `None` keeps the current value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProfileChange<'a> {
+    /// An IANA zone name.
+    pub tz: Option<&'a str>,
+    /// `dmy`, `mdy` or `ymd`.
+    pub date_order: Option<&'a str>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<&'a str>>,
 }
 
 /// Check an e-mail address enough to catch typos; the mail server has the
@@ -51,12 +78,14 @@ fn email_address(raw: &str) -> Result<String, AppError> {
 
 impl App {
     /// Create a user (the operator's `dueflow user add`; registration
-    /// goes through [`App::register`]).
+    /// goes through [`App::register`]) in zone `tz` (UTC when left out)
+    /// writing dates in `order` (day first when left out).
     pub async fn create_user(
         &self,
         name: &str,
         pass: String,
         tz: Option<&str>,
+        order: Option<&str>,
     ) -> Result<User, AppError> {
         let name = user_name(name)?;
         password::check_policy(&pass)?;
@@ -64,6 +93,7 @@ impl App {
             .map(|t| parse_zone("tz", t))
             .transpose()?
             .unwrap_or(chrono_tz::UTC);
+        let date_order = order.map(date_order).transpose()?.unwrap_or_default();
         let hash = password::hash(pass).await?;
         let user = User {
             id: new_id(IdKind::User),
@@ -72,6 +102,7 @@ impl App {
             created_at: Utc::now(),
             email: None,
             email_verified: false,
+            date_order,
         };
         match self.store.create_user(&user, &hash).await {
             Err(StoreError::Conflict(_)) => Err(AppError::Conflict(format!(
@@ -88,13 +119,14 @@ impl App {
         name: &str,
         pass: String,
         tz: Option<&str>,
+        order: Option<&str>,
     ) -> Result<User, AppError> {
         if !self.config.open_registration {
             return Err(AppError::Forbidden(
                 "registration is closed on this server; ask its operator for an account".into(),
             ));
         }
-        self.create_user(name, pass, tz).await
+        self.create_user(name, pass, tz, order).await
     }
 
     /// The user of a name (any case).
@@ -107,17 +139,20 @@ impl App {
             .ok_or(AppError::NotFound)
     }
 
-    /// Change the time zone and the e-mail address (`Some(None)` removes
-    /// it; a new one is stored unverified and mailed a code). Everything
-    /// is checked before anything changes.
+    /// Change the time zone, the date order and the e-mail address (a new
+    /// one is stored unverified and mailed a code). Everything is checked
+    /// before anything changes.
     pub async fn update_profile(
         &self,
         user: &User,
-        tz: Option<&str>,
-        email: Option<Option<&str>>,
+        change: ProfileChange<'_>,
     ) -> Result<User, AppError> {
-        let tz = tz.map(|t| parse_zone("tz", t)).transpose()?;
-        let email = email
+        let preferences = Preferences {
+            tz: change.tz.map(|t| parse_zone("tz", t)).transpose()?,
+            date_order: change.date_order.map(date_order).transpose()?,
+        };
+        let email = change
+            .email
             .map(|e| e.map(email_address).transpose())
             .transpose()?;
         let mut user = user.clone();
@@ -133,10 +168,10 @@ impl App {
             }
             None => {}
         }
-        if let Some(tz) = tz {
+        if preferences != Preferences::default() {
             user = self
                 .store
-                .set_user_tz(&user.id, tz)
+                .set_preferences(&user.id, preferences)
                 .await?
                 .ok_or(AppError::NotFound)?;
         }

@@ -42,6 +42,24 @@ pub enum DateOrder {
 }
 
 impl DateOrder {
+    pub const ALL: [DateOrder; 3] = [DateOrder::Dmy, DateOrder::Mdy, DateOrder::Ymd];
+
+    /// `dmy`, `mdy` or `ymd`, as stored and as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+            DateOrder::Ymd => "ymd",
+        }
+    }
+
+    /// The order [`DateOrder::as_str`] names, in any case.
+    pub fn parse(s: &str) -> Option<DateOrder> {
+        DateOrder::ALL
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+
     /// The order a BCP 47 locale writes dates in (`en-US` month first,
     /// `ja-JP` year first, most others day first).
     pub fn for_locale(tag: &str) -> DateOrder {

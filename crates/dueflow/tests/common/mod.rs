@@ -125,7 +125,7 @@ impl TestServer {
         let user = self
             .state
             .app
-            .create_user(name, "correct horse".into(), None)
+            .create_user(name, "correct horse".into(), None, None)
             .await
             .expect("create user");
         let (_, token) = self

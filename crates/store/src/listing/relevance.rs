@@ -99,7 +99,7 @@ pub fn tiers(
         let filter = compile_filter(&mut b, &q.filter, ctx, user_id, true);
         let m = b.bind(SqlValue::Text(tier_match(dialect, user_id, text, tier)));
         let base = tier * TIER;
-        let (page, column, id_dir) = match dialect {
+        let (page, on, id_dir) = match dialect {
             Dialect::Sqlite => {
                 // The key is unique, so "after the cursor" is a row bound
                 // that FTS5 seeks to.
@@ -119,7 +119,7 @@ pub fn tiers(
                      ORDER BY tasks_fts.rowid DESC LIMIT {limit}"
                 );
                 // Whole rows are found by row number, one lookup fewer.
-                (page, "seq", "ASC")
+                (page, "t.seq = p.pid", "ASC")
             }
             // Newest first is the order of the (user_id, created_at, id)
             // index (migration 0007), so the planner may walk it backwards
@@ -143,11 +143,11 @@ pub fn tiers(
                      AND t.search @@ to_tsquery('dueflow', {m}) \
                      AND {filter}{after} ORDER BY t.created_at DESC, t.id DESC LIMIT {limit}"
                 );
-                (page, "id", "DESC")
+                (page, "t.id = p.pid", "DESC")
             }
         };
         parts.push(Part {
-            sql: whole_rows(&page, column, 1, "p.k0 ASC, ", id_dir),
+            sql: whole_rows(&page, on, 1, "p.k0 ASC, ", id_dir),
             params: b.params,
         });
     }

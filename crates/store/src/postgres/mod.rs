@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use chrono_tz::Tz;
 use dueflow_domain::event::Event;
+use dueflow_domain::quickadd::DateOrder;
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
 use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
@@ -27,9 +27,10 @@ use create::Create;
 
 use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
+use crate::users::{INSERT_USER, SET_PREFERENCES};
 use crate::{
-    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenOwner,
-    TokenRecord, User,
+    ActivityQuery, OutboxMessage, Preferences, Result, Store, StoreError, TagCount, TokenKind,
+    TokenOwner, TokenRecord, User,
 };
 
 pub struct PgStore {
@@ -79,6 +80,8 @@ fn user(row: &PgRow) -> Result<User> {
         name: row.try_get("name")?,
         email: row.try_get("email")?,
         email_verified: row.try_get("email_verified")?,
+        date_order: DateOrder::parse(row.try_get("date_order")?)
+            .ok_or_else(|| StoreError::Corrupt(format!("user {id}: date order")))?,
         id,
     })
 }
@@ -322,12 +325,13 @@ impl Store for PgStore {
     }
 
     async fn create_user(&self, u: &User, password_hash: &str) -> Result<()> {
-        sqlx::query("INSERT INTO users (id, name, password_hash, tz, created_at) VALUES ($1, $2, $3, $4, $5)")
+        sqlx::query(INSERT_USER)
             .bind(&u.id)
             .bind(&u.name)
             .bind(password_hash)
             .bind(u.tz.name())
             .bind(u.created_at.timestamp_millis())
+            .bind(u.date_order.as_str())
             .execute(&self.pool)
             .await?;
         Ok(())
@@ -335,7 +339,7 @@ impl Store for PgStore {
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
-            "SELECT id, name, tz, created_at, email, email_verified, password_hash FROM users \
+            "SELECT id, name, tz, created_at, email, email_verified, date_order, password_hash FROM users \
              WHERE name = $1",
         )
         .bind(name)
@@ -345,15 +349,13 @@ impl Store for PgStore {
             .transpose()
     }
 
-    async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "UPDATE users SET tz = $2 WHERE id = $1 \
-             RETURNING id, name, tz, created_at, email, email_verified",
-        )
-        .bind(user_id)
-        .bind(tz.name())
-        .fetch_optional(&self.pool)
-        .await?;
+    async fn set_preferences(&self, user_id: &str, p: Preferences) -> Result<Option<User>> {
+        let row = sqlx::query(SET_PREFERENCES)
+            .bind(user_id)
+            .bind(p.tz.map(|t| t.name()))
+            .bind(p.date_order.map(DateOrder::as_str))
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user).transpose()
     }
 
@@ -376,7 +378,7 @@ impl Store for PgStore {
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = sqlx::query(
-            "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at, \
+            "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, u.date_order, k.expires_at, \
              k.id AS token_id \
              FROM tokens k JOIN users u ON u.id = k.user_id \
              WHERE k.digest = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",

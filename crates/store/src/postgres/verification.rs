@@ -16,7 +16,7 @@ use crate::verification::{
 use crate::{Result, User};
 
 const USER: &str =
-    "SELECT id, name, tz, created_at, email, email_verified FROM users WHERE id = $1";
+    "SELECT id, name, tz, created_at, email, email_verified, date_order FROM users WHERE id = $1";
 
 async fn stored_user(tx: &mut Tx<'_>, user_id: &str) -> Result<User> {
     let row = sqlx::query(USER).bind(user_id).fetch_one(&mut **tx).await?;

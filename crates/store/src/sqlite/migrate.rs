@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_webhook_secret_rotation.sql"),
     include_str!("../../migrations/sqlite/0009_email_verification.sql"),
     include_str!("../../migrations/sqlite/0010_tags_views_channels.sql"),
+    include_str!("../../migrations/sqlite/0011_date_order.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -17,8 +17,8 @@ use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
-use chrono_tz::Tz;
 use dueflow_domain::event::Event;
+use dueflow_domain::quickadd::DateOrder;
 use dueflow_domain::status::Status;
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
@@ -28,9 +28,10 @@ use thread_local::ThreadLocal;
 
 use crate::codec::{RawTask, TASK_COLUMNS, decode_tags, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
+use crate::users::{INSERT_USER, SET_PREFERENCES};
 use crate::{
-    ActivityQuery, OutboxMessage, Result, Store, StoreError, TagCount, TokenKind, TokenOwner,
-    TokenRecord, User,
+    ActivityQuery, OutboxMessage, Preferences, Result, Store, StoreError, TagCount, TokenKind,
+    TokenOwner, TokenRecord, User,
 };
 
 pub struct SqliteStore {
@@ -158,9 +159,9 @@ fn sql(s: &str) -> String {
     s.replace('$', "?")
 }
 
-type RawUser = (String, String, String, i64, Option<String>, bool);
+type RawUser = (String, String, String, i64, Option<String>, bool, String);
 
-/// Reads `id, name, tz, created_at, email, email_verified`.
+/// Reads `id, name, tz, created_at, email, email_verified, date_order`.
 fn user_row(row: &Row<'_>) -> rusqlite::Result<RawUser> {
     Ok((
         row.get(0)?,
@@ -169,12 +170,15 @@ fn user_row(row: &Row<'_>) -> rusqlite::Result<RawUser> {
         row.get(3)?,
         row.get(4)?,
         row.get(5)?,
+        row.get(6)?,
     ))
 }
 
 fn user(raw: RawUser) -> Result<User> {
-    let (id, name, tz, created_at, email, email_verified) = raw;
+    let (id, name, tz, created_at, email, email_verified, date_order) = raw;
     Ok(User {
+        date_order: DateOrder::parse(&date_order)
+            .ok_or_else(|| StoreError::Corrupt(format!("user {id}: date order {date_order}")))?,
         tz: tz
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("user {id}: zone {tz}")))?,
@@ -392,35 +396,47 @@ impl Store for SqliteStore {
         let (user, password_hash) = (user.clone(), password_hash.to_owned());
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO users (id, name, password_hash, tz, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![user.id, user.name, password_hash, user.tz.name(), user.created_at.timestamp_millis()],
+                &sql(INSERT_USER),
+                params![
+                    user.id,
+                    user.name,
+                    password_hash,
+                    user.tz.name(),
+                    user.created_at.timestamp_millis(),
+                    user.date_order.as_str()
+                ],
             )?;
             Ok(())
-        }).await
+        })
+        .await
     }
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT id, name, tz, created_at, email, email_verified, password_hash FROM users \
+                "SELECT id, name, tz, created_at, email, email_verified, date_order, password_hash FROM users \
                  WHERE name = ?1",
             )?
-            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(6)?)))
+            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(7)?)))
             .optional()?)
         })?;
         row.map(|(u, h)| Ok((user(u)?, h))).transpose()
     }
 
-    async fn set_user_tz(&self, user_id: &str, tz: Tz) -> Result<Option<User>> {
+    async fn set_preferences(&self, user_id: &str, p: Preferences) -> Result<Option<User>> {
         let user_id = user_id.to_owned();
         let row = self
             .write(move |tx| {
                 Ok(tx
-                    .prepare_cached(
-                        "UPDATE users SET tz = ?2 WHERE id = ?1 \
-                         RETURNING id, name, tz, created_at, email, email_verified",
-                    )?
-                    .query_row(params![user_id, tz.name()], user_row)
+                    .prepare_cached(&sql(SET_PREFERENCES))?
+                    .query_row(
+                        params![
+                            user_id,
+                            p.tz.map(|t| t.name()),
+                            p.date_order.map(DateOrder::as_str)
+                        ],
+                        user_row,
+                    )
                     .optional()?)
             })
             .await?;
@@ -451,12 +467,12 @@ impl Store for SqliteStore {
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = self.read(|c| {
             Ok(c.prepare_cached(
-                "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, k.expires_at, k.id \
+                "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, u.date_order, k.expires_at, k.id \
                  FROM tokens k JOIN users u ON u.id = k.user_id \
                  WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
             )?
             .query_row(params![&digest[..], now_ms], |r| {
-                Ok((user_row(r)?, r.get(6)?, r.get(7)?))
+                Ok((user_row(r)?, r.get(7)?, r.get(8)?))
             })
             .optional()?)
         })?;

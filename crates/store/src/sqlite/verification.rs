@@ -15,7 +15,7 @@ use crate::verification::{
 use crate::{Result, User};
 
 const USER: &str =
-    "SELECT id, name, tz, created_at, email, email_verified FROM users WHERE id = ?1";
+    "SELECT id, name, tz, created_at, email, email_verified, date_order FROM users WHERE id = ?1";
 
 fn stored_user(tx: &Transaction<'_>, user_id: &str) -> Result<User> {
     user(tx.prepare_cached(USER)?.query_row([user_id], user_row)?)

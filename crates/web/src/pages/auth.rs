@@ -4,12 +4,13 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use dueflow_api::AppState;
 use dueflow_api::auth::client_address::ClientAddress;
 use dueflow_api::auth::{revoke, session_cookie};
 use dueflow_app::AppError;
+use dueflow_domain::quickadd::DateOrder;
 use serde::Deserialize;
 
 use crate::page::{Chrome, PageError, local_path, render, see_other};
@@ -151,6 +152,7 @@ pub struct RegisterForm {
 pub async fn register(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     SameOrigin(form): SameOrigin<RegisterForm>,
 ) -> Response {
     if !state.config.app.open_registration {
@@ -159,9 +161,17 @@ pub async fn register(
     // A zone the server does not know is left out rather than refused: the
     // visitor did not type it, and can set it later.
     let tz = Some(form.tz.as_str()).filter(|tz| tz.parse::<chrono_tz::Tz>().is_ok());
+    // Dates are read in the order of the browser's first language.
+    let order = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split([',', ';']).next())
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && *l != "*")
+        .map(|l| DateOrder::for_locale(l).as_str());
     let created = state
         .app
-        .register(&form.name, form.password.clone(), tz)
+        .register(&form.name, form.password.clone(), tz, order)
         .await;
     let session = match created {
         Ok(_) => state.app.log_in(&form.name, form.password, address).await,

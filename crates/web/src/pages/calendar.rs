@@ -14,6 +14,7 @@ use dueflow_domain::due::Due;
 use dueflow_store::listing::MAX_LIMIT;
 use serde::Deserialize;
 
+use crate::dates::{Dates, clock};
 use crate::page::{Chrome, PageError, chrome_for, render};
 use crate::session::Viewer;
 
@@ -107,7 +108,7 @@ async fn calendar_page(
             .ok_or_else(|| bad("week"))?;
         first = monday_of(day);
         last = first + Days::new(6);
-        heading = format!("Week of {}", first.format("%-d %B %Y"));
+        heading = format!("Week of {}", Dates::of(user).day(first));
         prev = format!("/calendar?week={}", first - Days::new(7));
         next = format!("/calendar?week={}", first + Days::new(7));
         other = format!("/calendar?month={}", first.format("%Y-%m"));
@@ -176,7 +177,7 @@ async fn calendar_page(
             Some(Due::Date(d)) => (*d, None),
             Some(Due::At(at)) => {
                 let local = at.with_timezone(&user.tz);
-                (local.date_naive(), Some(local.format("%H:%M").to_string()))
+                (local.date_naive(), Some(clock(local.time())))
             }
             None => continue,
         };

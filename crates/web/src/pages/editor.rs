@@ -17,8 +17,10 @@ use dueflow_domain::priority::Priority;
 use dueflow_domain::recurrence::{Anchor, Recurrence};
 use dueflow_domain::task::{Task, TaskPatch};
 use dueflow_domain::trace::TraceParent;
+use dueflow_store::User;
 use serde::Deserialize;
 
+use crate::dates::{Dates, clock};
 use crate::notes;
 use crate::page::{Chrome, PageError, chrome_for, local_path, render, see_other};
 use crate::session::{Posted, Viewer};
@@ -105,10 +107,7 @@ impl Fields {
             Some(Due::Date(d)) => (d.to_string(), String::new()),
             Some(Due::At(at)) => {
                 let local = at.with_timezone(&tz);
-                (
-                    local.date_naive().to_string(),
-                    local.format("%H:%M").to_string(),
-                )
+                (local.date_naive().to_string(), clock(local.time()))
             }
             None => (String::new(), String::new()),
         };
@@ -171,7 +170,14 @@ impl Fields {
     }
 }
 
-fn preview(fields: &Fields, tz: Tz, anchor: Anchor) -> Occurrences {
+/// The next occurrences, read in the task's zone and written in the
+/// user's date order.
+fn preview(fields: &Fields, task: &Task, user: &User, anchor: Anchor) -> Occurrences {
+    let dates = Dates {
+        order: user.date_order,
+        tz: task.tz,
+    };
+    let tz = task.tz;
     let found = fields.due(tz).and_then(|due| {
         let rule = fields.recurrence(anchor)?;
         Ok((due, rule))
@@ -189,7 +195,7 @@ fn preview(fields: &Fields, tz: Tz, anchor: Anchor) -> Occurrences {
             dates: rule
                 .upcoming(&due, tz, 1, PREVIEW)
                 .iter()
-                .map(|d| shown(d, tz))
+                .map(|d| shown(d, dates))
                 .collect(),
             error: None,
         },
@@ -201,13 +207,17 @@ fn preview(fields: &Fields, tz: Tz, anchor: Anchor) -> Occurrences {
 }
 
 /// A due as the preview lists it.
-fn shown(due: &Due, tz: Tz) -> String {
+fn shown(due: &Due, dates: Dates) -> String {
     match due {
-        Due::Date(d) => d.format("%a %-d %b %Y").to_string(),
-        Due::At(at) => at
-            .with_timezone(&tz)
-            .format("%a %-d %b %Y %H:%M")
-            .to_string(),
+        Due::Date(d) => dates.weekday(*d),
+        Due::At(at) => {
+            let local = at.with_timezone(&dates.tz);
+            format!(
+                "{} {}",
+                dates.weekday(local.date_naive()),
+                clock(local.time())
+            )
+        }
     }
 }
 
@@ -247,11 +257,7 @@ async fn editor_page(
             when: e["time"]
                 .as_str()
                 .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| {
-                    t.with_timezone(&user.tz)
-                        .format("%-d %b %Y %H:%M")
-                        .to_string()
-                })
+                .map(|t| Dates::of(user).stamp(t.to_utc()))
                 .unwrap_or_default(),
         })
         .collect();
@@ -267,7 +273,7 @@ async fn editor_page(
             })
             .collect(),
         presets: PRESETS,
-        occurrences: preview(&fields, task.tz, anchor),
+        occurrences: preview(&fields, task, user, anchor),
         notes_html: notes::to_html(&task.notes),
         fields,
         activity,
@@ -314,7 +320,10 @@ pub async fn occurrences(
                 .as_ref()
                 .map(|r| r.anchor)
                 .unwrap_or_default();
-            render(StatusCode::OK, &preview(&fields, task.tz, anchor))
+            render(
+                StatusCode::OK,
+                &preview(&fields, &task, viewer.user(), anchor),
+            )
         }
         Err(e) => PageError::from(e).into_response(),
     }

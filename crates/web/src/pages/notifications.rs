@@ -13,6 +13,7 @@ use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
 use serde::Deserialize;
 
+use crate::dates::Dates;
 use crate::page::{Chrome, PageError, chrome_for, encode, render, see_other};
 use crate::session::{Posted, Viewer};
 
@@ -75,11 +76,7 @@ pub async fn centre(
                 .into_iter()
                 .map(|n| Line {
                     unread: n.read_at.is_none(),
-                    when: n
-                        .created_at
-                        .with_timezone(&user.tz)
-                        .format("%-d %b %Y %H:%M")
-                        .to_string(),
+                    when: Dates::of(user).stamp(n.created_at),
                     id: n.id,
                     task_id: n.task_id,
                     title: n.title,

@@ -2,17 +2,18 @@
 //! today and in their zone, whether it is late, its priority and tags (in
 //! their colours).
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, NaiveDate, Utc};
 use dueflow_domain::due::Due;
 use dueflow_domain::priority::Priority;
 use dueflow_domain::status::Status;
 use dueflow_domain::task::Task;
 
+use crate::dates::{Dates, clock};
 use crate::highlight::Piece;
+use crate::plain::Plain;
 
 pub struct Row {
-    pub id: String,
+    pub id: Plain,
     pub title: String,
     /// The title with the searched words marked, when the list was searched.
     pub marked: Option<Vec<Piece>>,
@@ -38,18 +39,18 @@ impl Row {
     /// `colour` tells a tag's colour.
     pub fn new(
         task: &Task,
-        tz: Tz,
+        dates: Dates,
         now: DateTime<Utc>,
         colour: impl Fn(&str) -> Option<String>,
     ) -> Row {
-        let today = now.with_timezone(&tz).date_naive();
+        let today = now.with_timezone(&dates.tz).date_naive();
         let (due, day) = match &task.due {
-            Some(Due::Date(d)) => (Some(day_label(*d, today)), Some(*d)),
+            Some(Due::Date(d)) => (Some(dates.near(*d, today)), Some(*d)),
             Some(Due::At(at)) => {
-                let local = at.with_timezone(&tz);
+                let local = at.with_timezone(&dates.tz);
                 let d = local.date_naive();
                 (
-                    Some(format!("{} {}", day_label(d, today), local.format("%H:%M"))),
+                    Some(format!("{} {}", dates.near(d, today), clock(local.time()))),
                     Some(d),
                 )
             }
@@ -57,7 +58,7 @@ impl Row {
         };
         let done = task.status == Status::Done;
         Row {
-            id: task.id.clone(),
+            id: Plain::from(task.id.as_str()),
             title: task.title.clone(),
             marked: None,
             due,
@@ -82,37 +83,5 @@ impl Row {
             done,
             recurring: task.recurrence.is_some(),
         }
-    }
-}
-
-/// A day as a person reads it next to `today`.
-pub fn day_label(day: NaiveDate, today: NaiveDate) -> String {
-    match (day - today).num_days() {
-        0 => "Today".into(),
-        1 => "Tomorrow".into(),
-        -1 => "Yesterday".into(),
-        2..=6 => day.format("%a").to_string(),
-        _ if day.year() == today.year() => day.format("%-d %b").to_string(),
-        _ => day.format("%-d %b %Y").to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn days_read_relative_to_today() {
-        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
-        let d = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
-        assert_eq!(day_label(today, today), "Today");
-        assert_eq!(day_label(d(12, 7), today), "Tomorrow");
-        assert_eq!(day_label(d(12, 5), today), "Yesterday");
-        assert_eq!(day_label(d(12, 11), today), "Fri");
-        assert_eq!(day_label(d(12, 25), today), "25 Dec");
-        assert_eq!(
-            day_label(NaiveDate::from_ymd_opt(2027, 3, 3).unwrap(), today),
-            "3 Mar 2027"
-        );
     }
 }

@@ -10,11 +10,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dueflow_api::AppState;
 use dueflow_api::auth::revoke;
-use dueflow_app::AppError;
+use dueflow_app::{AppError, ProfileChange};
 use dueflow_domain::event::EventType;
+use dueflow_domain::quickadd::DateOrder;
 use dueflow_store::{ReminderChannels, TokenKind};
 use serde::Deserialize;
 
+use crate::dates::Dates;
 use crate::page::{Chrome, PageError, chrome_for, render, see_other};
 use crate::session::{NoFields, Posted, Viewer};
 
@@ -25,6 +27,13 @@ struct TokenLine {
     expires: String,
     /// The session this page is seen with.
     current: bool,
+}
+
+/// A date order the profile offers, with how it writes a date.
+struct OrderOption {
+    value: &'static str,
+    label: String,
+    selected: bool,
 }
 
 struct HookLine {
@@ -46,6 +55,7 @@ struct SettingsPage {
     chrome: Chrome,
     tz: String,
     zones: Vec<&'static str>,
+    orders: Vec<OrderOption>,
     email: String,
     email_verified: bool,
     tokens: Vec<TokenLine>,
@@ -64,11 +74,7 @@ async fn settings_page(
     error: Option<String>,
 ) -> Result<SettingsPage, PageError> {
     let user = viewer.user();
-    let day = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&user.tz)
-            .format("%-d %b %Y %H:%M")
-            .to_string()
-    };
+    let day = |t: chrono::DateTime<chrono::Utc>| Dates::of(user).stamp(t);
     let (mut tokens, mut sessions) = (Vec::new(), Vec::new());
     for t in state.app.tokens(user).await? {
         let line = TokenLine {
@@ -103,6 +109,25 @@ async fn settings_page(
         chrome: chrome_for(state, viewer, "Settings").await?,
         tz: user.tz.name().to_owned(),
         zones: chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect(),
+        orders: DateOrder::ALL
+            .into_iter()
+            .map(|order| {
+                let example = chrono::NaiveDate::from_ymd_opt(2027, 3, 31).expect("a date");
+                let numeric = match order {
+                    DateOrder::Dmy => "31/3/2027",
+                    DateOrder::Mdy => "3/31/2027",
+                    DateOrder::Ymd => "2027/3/31",
+                };
+                OrderOption {
+                    value: order.as_str(),
+                    label: format!(
+                        "{numeric}, shown as {}",
+                        Dates { order, tz: user.tz }.day(example)
+                    ),
+                    selected: order == user.date_order,
+                }
+            })
+            .collect(),
         email: user.email.clone().unwrap_or_default(),
         email_verified: user.email_verified,
         tokens,
@@ -142,6 +167,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Response {
 #[derive(Deserialize)]
 pub struct ProfileForm {
     tz: String,
+    date_order: String,
     #[serde(default)]
     email: String,
 }
@@ -158,11 +184,12 @@ pub async fn profile(State(state): State<AppState>, posted: Posted<ProfileForm>)
         (false, current) if current == Some(email) => None,
         (false, _) => Some(Some(email)),
     };
-    match state
-        .app
-        .update_profile(user, Some(form.tz.trim()), email)
-        .await
-    {
+    let change = ProfileChange {
+        tz: Some(form.tz.trim()),
+        date_order: Some(&form.date_order),
+        email,
+    };
+    match state.app.update_profile(user, change).await {
         Ok(_) => {
             // The cached user carries the old profile.
             state.tokens.forget_user(&user.id);

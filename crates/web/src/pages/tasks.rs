@@ -14,9 +14,11 @@ use dueflow_app::{AppError, BulkChange, TaskListing};
 use dueflow_domain::priority::Priority;
 use dueflow_domain::query;
 use dueflow_domain::trace::TraceParent;
+use dueflow_store::listing::MAX_LIMIT;
 use serde::Deserialize;
 
-use super::row::{Row, day_label};
+use super::row::Row;
+use crate::dates::Dates;
 use crate::highlight::Highlighter;
 use crate::page::{Chrome, PageError, chrome_for, encode, local_path, render, see_other};
 use crate::session::{Posted, Viewer};
@@ -24,6 +26,10 @@ use crate::views::{View, list_href};
 
 /// Tasks on one page of the list.
 const PAGE_SIZE: u32 = 100;
+
+/// Most tasks one page shows when asked for more (`rows`), as a list
+/// scrolled far is redrawn.
+const ROWS_MAX: u32 = 2_000;
 
 /// The sorts the picker offers (any other can be typed into the address).
 const SORTS: [(&str, &str); 6] = [
@@ -46,6 +52,10 @@ pub struct ListParams {
     sort: String,
     #[serde(default)]
     cursor: Option<String>,
+    /// How many tasks to show from the cursor on (100 when left out; at
+    /// most [`ROWS_MAX`]): a page that scrolled further is redrawn whole.
+    #[serde(default)]
+    rows: Option<u32>,
 }
 
 struct ViewLink {
@@ -137,6 +147,7 @@ async fn list_page(
     let user = viewer.user();
     let now = Utc::now();
     let today = now.with_timezone(&user.tz).date_naive();
+    let dates = Dates::of(user);
     let view = View::from_slug(params.view.as_deref());
     let q = params.q.trim().to_owned();
     let sort = params.sort.trim().to_owned();
@@ -151,21 +162,30 @@ async fn list_page(
     let (items, next) = if filter_error.is_some() {
         (Vec::new(), None)
     } else {
-        let listing = TaskListing {
+        let mut listing = TaskListing {
             q: view.with_filter(&q, today),
             sort: if sort.is_empty() {
                 view.default_sort().to_owned()
             } else {
                 sort.clone()
             },
-            limit: Some(PAGE_SIZE),
+            limit: None,
             cursor: params.cursor.clone(),
         };
-        let page = state.app.list_tasks(user, &listing).await?;
-        let next = page
-            .next_cursor
-            .map(|c| format!("{}&cursor={}", list_href(view, &q, &sort), encode(&c)));
-        (page.items, next)
+        let wanted = params.rows.unwrap_or(PAGE_SIZE).clamp(1, ROWS_MAX) as usize;
+        let mut items = Vec::new();
+        // The store hands out at most MAX_LIMIT at once.
+        let next = loop {
+            listing.limit = Some((wanted - items.len()).min(MAX_LIMIT as usize) as u32);
+            let page = state.app.list_tasks(user, &listing).await?;
+            items.extend(page.items);
+            match page.next_cursor {
+                Some(c) if items.len() < wanted => listing.cursor = Some(c),
+                c => break c,
+            }
+        };
+        let next = next.map(|c| format!("{}&cursor={}", list_href(view, &q, &sort), encode(&c)));
+        (items, next)
     };
     let all_tags = state.app.tags(user).await?;
     let colour = |name: &str| {
@@ -179,14 +199,14 @@ async fn list_page(
         .map(|filter| Highlighter::new(&filter))
         .unwrap_or_default();
     let rows = items.iter().map(|t| {
-        let mut row = Row::new(t, user.tz, now, colour);
+        let mut row = Row::new(t, dates, now, colour);
         if search.searched() {
             row.marked = Some(search.pieces(&row.title));
         }
         row
     });
     let groups = if view.groups_by_day() {
-        group_by_day(rows, today)
+        group_by_day(rows, today, dates)
     } else {
         vec![Group {
             heading: None,
@@ -268,12 +288,12 @@ async fn list_page(
     Ok((status, page))
 }
 
-fn group_by_day(rows: impl Iterator<Item = Row>, today: NaiveDate) -> Vec<Group> {
+fn group_by_day(rows: impl Iterator<Item = Row>, today: NaiveDate, dates: Dates) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for row in rows {
         let heading = row
             .day
-            .map(|d| format!("{} · {}", day_label(d, today), d.format("%A %-d %B")));
+            .map(|d| format!("{} · {}", dates.near(d, today), dates.heading(d)));
         match groups.last_mut() {
             Some(g) if g.heading == heading => g.rows.push(row),
             _ => groups.push(Group {
