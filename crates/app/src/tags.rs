@@ -98,9 +98,9 @@ impl App {
         }
     }
 
-    /// Rename a tag on every task that carries it; renaming it to a tag
-    /// that exists merges the two. The colour goes along unless the other
-    /// tag has one.
+    /// Rename a tag on every task that carries it, and in the saved views
+    /// that name it; renaming it to a tag that exists merges the two. The
+    /// colour goes along unless the other tag has one.
     async fn rename_tag(
         &self,
         user: &User,
@@ -115,6 +115,7 @@ impl App {
             .find(|t| t.name == to)
             .and_then(|t| t.colour);
         self.retag(user, &from.name, Some(to), trace).await?;
+        self.rename_tag_in_views(user, &from.name, to).await?;
         if let (Some(colour), None) = (&from.colour, &target_colour) {
             self.store
                 .set_tag_colour(&user.id, to, Some(colour))

@@ -131,6 +131,29 @@ impl App {
         }
     }
 
+    /// After a tag's rename, the views that name it name the new tag.
+    pub(crate) async fn rename_tag_in_views(
+        &self,
+        user: &User,
+        from: &str,
+        to: &str,
+    ) -> Result<(), AppError> {
+        for view in self.saved_views(user).await? {
+            let Ok(before) = query::parse(&view.query) else {
+                continue;
+            };
+            let after = before.clone().renaming_tag(from, to);
+            if after != before {
+                let fields = ViewFields {
+                    query: Some(after.to_string()),
+                    ..ViewFields::default()
+                };
+                self.update_saved_view(user, &view.id, fields).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn delete_saved_view(&self, user: &User, id: &str) -> Result<(), AppError> {
         if self.store.delete_saved_view(&user.id, id).await? {
             Ok(())

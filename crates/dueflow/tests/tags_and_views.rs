@@ -244,7 +244,19 @@ async fn rename_merge_colour_delete(s: &TestServer) {
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(tags(s, &ann).await["home"].2, json!("#2f6fde"));
 
-    // A rename: every task carrying the tag, one event each; the colour goes along.
+    // A rename: every task carrying the tag, one event each; the colour goes
+    // along, and views that name the tag name the new one.
+    let view = |who, query: &str| {
+        s.call(
+            who,
+            Method::POST,
+            "/api/v1/views",
+            Some(json!({"name": "At home", "query": query})),
+        )
+    };
+    let (st, ann_view) = view(&ann, "tag:home -tag:garden OR tag:homely").await;
+    assert_eq!(st, StatusCode::CREATED, "{ann_view}");
+    let (_, bob_view) = view(&bob, "tag:home").await;
     let (st, v) = s
         .call(
             &ann,
@@ -279,6 +291,19 @@ async fn rename_merge_colour_delete(s: &TestServer) {
     assert!(
         tags(s, &bob).await.contains_key("home"),
         "bob's tasks are untouched"
+    );
+    let query_of = |who, v: &Value| {
+        let path = format!("/api/v1/views/{}", v["id"].as_str().unwrap());
+        async move { s.call(who, Method::GET, &path, None).await.1["query"].clone() }
+    };
+    assert_eq!(
+        query_of(&ann, &ann_view).await,
+        "tag:household -tag:garden OR tag:homely"
+    );
+    assert_eq!(
+        query_of(&bob, &bob_view).await,
+        "tag:home",
+        "bob's view is his"
     );
 
     // Renaming onto an existing tag merges: a task with both keeps one.

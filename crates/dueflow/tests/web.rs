@@ -60,7 +60,7 @@ fn the_web_app_works_in_a_real_browser() {
     println!("{report}");
     assert!(out.status.success(), "the browser tests failed:\n{report}");
     assert!(
-        report.contains("pass 20") && report.contains("fail 0"),
+        report.contains("pass 21") && report.contains("fail 0"),
         "every browser test ran and passed:\n{report}"
     );
 }

@@ -314,7 +314,8 @@
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
-    const typing = t.closest && t.closest("input, textarea, select, [contenteditable]");
+    // A ticked box keeps the list's keys (Space ticks it).
+    const typing = t.closest && t.closest("input:not([type=checkbox]), textarea, select, [contenteditable]");
     if (typing) {
       if (e.key === "Escape") t.blur();
       return;
@@ -335,6 +336,7 @@
       case "j": e.preventDefault(); moveTo(current() ? cursor + 1 : 0); break;
       case "k": e.preventDefault(); moveTo(current() ? cursor - 1 : 0); break;
       case "x": e.preventDefault(); act("toggle"); break;
+      case "s": { const pick = current() && $(".pick", current()); if (pick) { e.preventDefault(); pick.click(); } break; }
       case "Delete": e.preventDefault(); act("delete"); break;
       case "d": if (current()) { e.preventDefault(); ask("due"); } break;
       case "#": if (current()) { e.preventDefault(); ask("tags"); } break;
@@ -421,6 +423,93 @@
     clearTimeout(parsing);
     parsing = setTimeout(preview, 120);
   });
+
+  // ---- Filter suggestions --------------------------------------------------
+  // As a filter is typed, the server (which knows the language) offers
+  // filter names, then their values; arrows choose, Enter or Tab takes,
+  // Escape closes. A name taken asks at once for its values.
+  let offer = null;
+  let chosen = -1;
+  let suggestTimer = null;
+  function closeSuggestions() {
+    const list = $("#q-list");
+    const field = $("#q");
+    if (!list || !field) return;
+    list.hidden = true;
+    list.replaceChildren();
+    field.setAttribute("aria-expanded", "false");
+    field.removeAttribute("aria-activedescendant");
+    offer = null;
+    chosen = -1;
+  }
+  async function suggest() {
+    const field = $("#q");
+    const list = $("#q-list");
+    if (!field || !list) return;
+    const at = [...field.value.slice(0, field.selectionStart ?? field.value.length)].length;
+    const asked = field.value;
+    const res = await fetch(`/filter/suggest?q=${encodeURIComponent(asked)}&at=${at}`).catch(() => null);
+    if (!res || !res.ok || field.value !== asked) return;
+    const got = await res.json();
+    if (!got.items.length || document.activeElement !== field) { closeSuggestions(); return; }
+    offer = got;
+    chosen = -1;
+    list.replaceChildren(...got.items.map((s, i) => {
+      const li = document.createElement("li");
+      li.id = `q-opt-${i}`;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", "false");
+      const code = document.createElement("code");
+      code.textContent = s.text;
+      li.append(code);
+      if (s.hint) {
+        const hint = document.createElement("span");
+        hint.className = "hint";
+        hint.textContent = ` ${s.hint}`;
+        li.append(hint);
+      }
+      // Before the field loses focus.
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); take(i); });
+      return li;
+    }));
+    list.hidden = false;
+    field.setAttribute("aria-expanded", "true");
+  }
+  function choose(i) {
+    const items = $$("#q-list [role=option]");
+    chosen = (i + items.length) % items.length;
+    items.forEach((li, n) => li.setAttribute("aria-selected", String(n === chosen)));
+    $("#q").setAttribute("aria-activedescendant", items[chosen].id);
+  }
+  function take(i) {
+    const field = $("#q");
+    const chars = [...field.value];
+    const text = offer.items[i].text;
+    // The word ends at the caret, also when typed on since it was offered.
+    const caret = [...field.value.slice(0, field.selectionStart ?? field.value.length)].length;
+    const before = chars.slice(0, offer.from).join("");
+    field.value = before + text + chars.slice(caret >= offer.from ? caret : offer.to).join("");
+    field.setSelectionRange(before.length + text.length, before.length + text.length);
+    closeSuggestions();
+    if (/[:<>=]$/.test(text)) suggest();
+  }
+  document.addEventListener("input", (e) => {
+    if (e.target.id !== "q") return;
+    clearTimeout(suggestTimer);
+    suggestTimer = setTimeout(suggest, 120);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.target.id !== "q" || !offer) return;
+    const n = offer.items.length;
+    if (e.key === "ArrowDown") choose(chosen + 1);
+    else if (e.key === "ArrowUp") choose(chosen < 0 ? n - 1 : chosen - 1);
+    else if ((e.key === "Enter" || e.key === "Tab") && chosen >= 0) take(chosen);
+    else if (e.key === "Escape") closeSuggestions();
+    else return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }, true);
+  document.addEventListener("focusout", (e) => { if (e.target.id === "q") closeSuggestions(); });
 
   // ---- Endless list ----------------------------------------------------------
   // The next page's rows are fetched as its link nears the screen and added

@@ -27,6 +27,7 @@ pub fn pages() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::tasks::list))
         .route("/calendar", get(pages::calendar::show))
+        .route("/filter/suggest", get(pages::suggest::filter))
         .route("/offline", get(pages::offline::page))
         .route("/sw.js", get(pages::offline::worker))
         .route(
@@ -60,6 +61,15 @@ pub fn pages() -> Router<AppState> {
             post(pages::settings::revoke_token),
         )
         .route("/settings/webhooks", post(pages::settings::create_webhook))
+        .route("/settings/webhooks/{id}", get(pages::webhook::show))
+        .route(
+            "/settings/webhooks/{id}/rotate",
+            post(pages::webhook::rotate),
+        )
+        .route(
+            "/settings/webhooks/{id}/deliveries/{delivery}/redeliver",
+            post(pages::webhook::redeliver),
+        )
         .route(
             "/settings/webhooks/{id}/delete",
             post(pages::settings::delete_webhook),

@@ -88,6 +88,18 @@ impl Expr {
         Expr::And(Vec::new())
     }
 
+    /// The same query with the tag `from` named `to`, as after a rename.
+    pub fn renaming_tag(self, from: &str, to: &str) -> Expr {
+        let each = |v: Vec<Expr>| v.into_iter().map(|e| e.renaming_tag(from, to)).collect();
+        match self {
+            Expr::And(v) => Expr::And(each(v)),
+            Expr::Or(v) => Expr::Or(each(v)),
+            Expr::Not(e) => Expr::Not(Box::new(e.renaming_tag(from, to))),
+            Expr::Term(Term::Tag(t)) if t == from => Expr::Term(Term::Tag(to.to_owned())),
+            term => term,
+        }
+    }
+
     /// Whether this is the empty query (matches every task).
     pub fn matches_everything(&self) -> bool {
         matches!(self, Expr::And(v) if v.is_empty())

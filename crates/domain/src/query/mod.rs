@@ -10,11 +10,13 @@ mod lexer;
 mod parser;
 mod print;
 mod resolve;
+mod suggest;
 
 pub use ast::*;
 pub use lexer::{FILTERS, MAX_TERMS};
 pub use parser::{MAX_DEPTH, MAX_QUERY_CHARS, QueryError};
 pub use resolve::{Bound, Context, resolve};
+pub use suggest::{MAX_SUGGESTIONS, Suggestion, Suggestions, suggest};
 
 /// Parse query text into an [`Expr`] in normal form. An empty or
 /// whitespace-only query is `Expr::And(vec![])`, which matches everything.

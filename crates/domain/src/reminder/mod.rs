@@ -6,6 +6,7 @@
 
 mod offset;
 pub mod schedule;
+pub mod words;
 
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Utc};
 use chrono_tz::Tz;

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { readFileSync, mkdirSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { join } from "node:path";
 
 const env = (name) => {
@@ -142,7 +143,7 @@ test("a filter narrows the list, stays in the address, and a bad one is shown wh
   const { context, page } = await signedIn("ann");
   await api("POST", "/api/v1/tasks", { title: "Water the plants", tags: ["home"] });
   await page.reload();
-  const filter = page.getByRole("searchbox", { name: "Filter" });
+  const filter = page.getByRole("combobox", { name: "Filter" });
   await filter.fill("tag:home");
   await filter.press("Enter");
   await page.waitForURL(/q=tag%3Ahome/);
@@ -160,6 +161,26 @@ test("a filter narrows the list, stays in the address, and a bad one is shown wh
   await error.waitFor();
   assert.match(await error.innerText(), /position|expected|at/i);
   assert.equal(await filter.getAttribute("aria-invalid"), "true");
+  // Suggestions: a filter's name, then its values (the user's tags), taken
+  // by keyboard or by a click.
+  await filter.fill("");
+  await filter.pressSequentially("ta");
+  const option = (name) => page.getByRole("option", { name, exact: true });
+  await option(/^tag:/).waitFor();
+  assert.equal(await filter.getAttribute("aria-expanded"), "true");
+  await noAxeViolations(page, "filter suggestions");
+  await filter.press("ArrowDown");
+  assert.equal(await filter.getAttribute("aria-activedescendant"), "q-opt-0");
+  await filter.press("Enter");
+  assert.equal(await filter.inputValue(), "tag:");
+  await option("tag:home").waitFor();
+  await filter.pressSequentially("ho");
+  await option("tag:home").click();
+  assert.equal(await filter.inputValue(), "tag:home");
+  await page.getByRole("listbox", { name: "Filter suggestions" }).waitFor({ state: "hidden" });
+  await filter.press("Enter");
+  await page.waitForURL(/q=tag%3Ahome&/);
+  await row(page, "Water the plants").waitFor();
   await context.close();
 });
 
@@ -209,7 +230,10 @@ test("multi-select: ticked tasks are completed together with one undo, or given 
   const bar = page.getByRole("form", { name: "Selected tasks" });
   assert.equal(await bar.isVisible(), false, "the bar waits for a ticked row");
   await page.getByRole("checkbox", { name: "Bulk one" }).check();
-  await page.getByRole("checkbox", { name: "Bulk two" }).check();
+  // The keyboard ticks too: from the ticked box, j to the next task, s.
+  await page.keyboard.press("j");
+  await page.keyboard.press("s");
+  assert.equal(await page.getByRole("checkbox", { name: "Bulk two" }).isChecked(), true);
   assert.equal(await page.locator("#picked").innerText(), "2 selected:");
   await bar.getByRole("button", { name: "Complete selected" }).click();
   await rowOf(page, made[0].id).waitFor({ state: "hidden" });
@@ -312,8 +336,20 @@ test("the editor previews a repeat rule as it is typed, and completing a repeati
   await page.locator("#occurrences .error").waitFor();
   await page.getByLabel("Repeats").fill("FREQ=WEEKLY");
   await dates.first().waitFor();
+  // Reminders are written in words; one that is not is refused, saying how.
+  await page.getByLabel(/^Reminders/).fill("1 day before, whenever");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("alert").filter({ hasText: "30 minutes before" }).waitFor();
+  assert.deepEqual((await api("GET", `/api/v1/tasks/${task.id}`)).reminders, []);
+  await page.getByLabel(/^Reminders/).fill("1 day before, 2030-01-06 20:00");
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL(`${BASE}/`);
+  const saved = await api("GET", `/api/v1/tasks/${task.id}`);
+  assert.equal(saved.reminders.length, 2);
+  assert.deepEqual(saved.reminders[0], { before: "P1D" });
+  await page.goto(`/tasks/${task.id}`);
+  assert.equal(await page.getByLabel(/^Reminders/).inputValue(), "1 day before, 2030-01-06 20:00");
+  await page.goto("/");
   await live(page);
   const before = row(page, "Stretch");
   await before.locator(".rep").waitFor();
@@ -537,6 +573,54 @@ test("settings: a token's secret is shown once and works until revoked; the zone
   assert.equal(await page.getByLabel(/in the app/).isChecked(), false);
   assert.deepEqual(await api("GET", "/api/v1/me/reminder-channels"), { in_app: false, email: true, webhook: true });
   await api("PUT", "/api/v1/me/reminder-channels", { in_app: true, email: true, webhook: true });
+  await context.close();
+});
+
+test("a webhook's deliveries are listed and sent again on request; a new secret signs beside the old", { timeout: 90000 }, async (t) => {
+  // A receiver on loopback that refuses until told otherwise.
+  const received = [];
+  let answer = 500;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => { received.push(req.headers); res.writeHead(answer).end(); });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+  t.after(() => { receiver.closeAllConnections(); receiver.close(); });
+  const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const until = async (what, ok) => {
+    for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(ok(), what);
+  };
+  await api("POST", "/api/v1/webhooks", { url, events: ["task.created"] });
+  await api("POST", "/api/v1/tasks", { title: "Tell the hook" });
+  await until("the first attempt", () => received.length >= 1);
+
+  const { context, page } = await signedIn("ann");
+  await page.goto("/settings");
+  await page.getByRole("link", { name: url }).click();
+  await page.getByRole("heading", { level: 1, name: "Webhook" }).waitFor();
+  const delivery = page.locator("li", { hasText: "task.created" });
+  for (let i = 0; i < 50 && !(await delivery.filter({ hasText: "HTTP 500" }).count()); i++) {
+    await page.waitForTimeout(100);
+    await page.reload();
+  }
+  await delivery.filter({ hasText: "HTTP 500" }).waitFor({ timeout: 1000 });
+  await noAxeViolations(page, "a webhook's page");
+  answer = 204;
+  const before = received.length;
+  await delivery.getByRole("button", { name: /^Send again: task\.created of / }).click();
+  await until("the redelivery", () => received.length > before);
+  assert.equal(received.at(-1)["webhook-signature"].split(" ").length, 1);
+
+  const itsPage = page.url();
+  await page.getByRole("button", { name: "New signing secret" }).click();
+  assert.match(await page.locator("#secret").innerText(), /^whsec_/);
+  await page.goto(itsPage);
+  assert.equal(await page.locator("#secret").count(), 0, "the secret is shown once");
+  const sent = received.length;
+  await delivery.first().getByRole("button", { name: /^Send again/ }).click();
+  await until("the redelivery after the rotation", () => received.length > sent);
+  assert.equal(received.at(-1)["webhook-signature"].split(" ").length, 2, "signed with the new secret and the old");
   await context.close();
 });
 

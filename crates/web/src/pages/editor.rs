@@ -15,6 +15,7 @@ use dueflow_app::{ActivityFilter, AppError, Expected};
 use dueflow_domain::due::Due;
 use dueflow_domain::priority::Priority;
 use dueflow_domain::recurrence::{Anchor, Recurrence};
+use dueflow_domain::reminder::words;
 use dueflow_domain::task::{Task, TaskPatch};
 use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
@@ -57,6 +58,9 @@ pub struct Fields {
     tags: String,
     #[serde(default)]
     rrule: String,
+    /// Written reminders, comma-separated ("1 day before, 2026-12-08 09:00").
+    #[serde(default)]
+    reminders: String,
     #[serde(default)]
     version: i64,
     #[serde(default)]
@@ -123,6 +127,12 @@ impl Fields {
                 .as_ref()
                 .map(|r| r.rrule.clone())
                 .unwrap_or_default(),
+            reminders: task
+                .reminders
+                .iter()
+                .map(|r| words::written(r, tz))
+                .collect::<Vec<_>>()
+                .join(", "),
             version: task.version,
             back: String::new(),
         }
@@ -354,6 +364,10 @@ fn patch(fields: &Fields, task: &Task) -> Result<TaskPatch, AppError> {
                 .collect(),
         ),
         recurrence: Some(fields.recurrence(anchor)?),
+        reminders: Some(
+            words::read_list(&fields.reminders, task.tz)
+                .map_err(|e| AppError::invalid("reminders", e))?,
+        ),
         ..TaskPatch::default()
     })
 }

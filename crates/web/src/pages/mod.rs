@@ -8,4 +8,6 @@ pub mod offline;
 pub mod organize;
 mod row;
 pub mod settings;
+pub mod suggest;
 pub mod tasks;
+pub mod webhook;
