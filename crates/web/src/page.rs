@@ -65,10 +65,16 @@ pub async fn chrome_for(
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Bytes a page's buffer starts with.
+const PAGE_CAPACITY: usize = 96 * 1024;
+
 /// `template` as an HTML page with `status`.
 pub fn render(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
-        Ok(html) => {
+    // Room for a list of a hundred tasks at once, rather than growing to it
+    // by copying.
+    let mut html = String::with_capacity(PAGE_CAPACITY);
+    match template.render_into(&mut html) {
+        Ok(()) => {
             let mut res = (status, html).into_response();
             let h = res.headers_mut();
             h.insert(
