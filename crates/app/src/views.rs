@@ -131,7 +131,9 @@ impl App {
         }
     }
 
-    /// After a tag's rename, the views that name it name the new tag.
+    /// After a tag's rename, the views that name it name the new tag. The
+    /// tasks are renamed already: a view that cannot take the new name
+    /// (its query would grow too long) keeps its query, and is logged.
     pub(crate) async fn rename_tag_in_views(
         &self,
         user: &User,
@@ -148,7 +150,14 @@ impl App {
                     query: Some(after.to_string()),
                     ..ViewFields::default()
                 };
-                self.update_saved_view(user, &view.id, fields).await?;
+                match self.update_saved_view(user, &view.id, fields).await {
+                    Err(e @ AppError::Invalid { .. }) => {
+                        tracing::warn!(view = %view.id, error = %e.detail(), "a saved view kept the tag's old name");
+                    }
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
         Ok(())

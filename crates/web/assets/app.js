@@ -363,6 +363,8 @@
     hideWaiting();
     showPicked();
     watchMore();
+    // A redraw empties the suggestion list; what it offered is gone too.
+    if (offer && $("#q-list") && $("#q-list").hidden) closeSuggestions();
     if (addedFromField && !$("#add-error")) {
       addedFromField = false;
       const add = $("#add-text");
@@ -449,8 +451,8 @@
     const at = [...field.value.slice(0, field.selectionStart ?? field.value.length)].length;
     const asked = field.value;
     const res = await fetch(`/filter/suggest?q=${encodeURIComponent(asked)}&at=${at}`).catch(() => null);
-    if (!res || !res.ok || field.value !== asked) return;
-    const got = await res.json();
+    const got = res && res.ok && !res.redirected ? await res.json().catch(() => null) : null;
+    if (!got || field.value !== asked) return;
     if (!got.items.length || document.activeElement !== field) { closeSuggestions(); return; }
     offer = got;
     chosen = -1;
@@ -477,6 +479,7 @@
   }
   function choose(i) {
     const items = $$("#q-list [role=option]");
+    if (!items.length) { closeSuggestions(); return; }
     chosen = (i + items.length) % items.length;
     items.forEach((li, n) => li.setAttribute("aria-selected", String(n === chosen)));
     $("#q").setAttribute("aria-activedescendant", items[chosen].id);
@@ -516,13 +519,18 @@
   // below (a day's rows join that day's group); without JavaScript the link
   // is a link. A redraw asks for as many rows as are shown.
   let loadingMore = false;
+  // Pages that failed once are left to their links.
+  const gaveUp = new Set();
   async function more(link) {
-    if (loadingMore) return;
+    if (loadingMore || gaveUp.has(link.href)) return;
     loadingMore = true;
     try {
       const res = await fetch(link.href);
-      if (!res.ok || !link.isConnected) return;
-      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const doc = res.ok && !res.redirected
+        ? new DOMParser().parseFromString(await res.text(), "text/html") : null;
+      // Signed out, or the server refused: the link stays a link.
+      if (!doc || !$("form.rows", doc)) { gaveUp.add(link.href); return; }
+      if (!link.isConnected) return;
       const into = $("form.rows");
       let heading = null;
       let added = 0;
@@ -544,6 +552,8 @@
       else link.parentElement.remove();
       hideWaiting();
       announce(`${added} more tasks.`);
+    } catch (_) {
+      gaveUp.add(link.href);
     } finally {
       loadingMore = false;
       watchMore();
@@ -556,7 +566,7 @@
     if (!nearing) return;
     nearing.disconnect();
     const link = $("main a[rel=next]");
-    if (link && $("form.rows")) nearing.observe(link);
+    if (link && $("form.rows") && !gaveUp.has(link.href)) nearing.observe(link);
   }
   watchMore();
   // The address a redraw fetches: the list, with every row now shown.

@@ -71,26 +71,41 @@ pub fn read(text: &str, tz: Tz) -> Result<Reminder, String> {
         if words.is_empty() || !words.len().is_multiple_of(2) {
             return Err(refused());
         }
-        let (mut days, mut secs) = (0u64, 0u64);
+        let too_long = || format!("'{text}' is too long before: at most {OFFSET_MAX_DAYS} days");
+        // All in seconds, checked: no amount may wrap around.
+        let mut seconds = 0u64;
+        let mut days = 0u64;
         for pair in words.chunks(2) {
-            let n: u64 = pair[0].parse().map_err(|_| refused())?;
-            match pair[1].trim_end_matches('s') {
-                "week" | "w" => days += n * 7,
-                "day" | "d" => days += n,
-                "hour" | "h" | "hr" => secs += n * 3600,
-                "minute" | "min" | "m" => secs += n * 60,
-                "second" | "sec" => secs += n,
+            let n: u64 = match pair[0].parse() {
+                Ok(n) => n,
+                // Digits beyond what a number holds.
+                Err(_) if pair[0].bytes().all(|b| b.is_ascii_digit()) => return Err(too_long()),
+                Err(_) => return Err(refused()),
+            };
+            let (unit_days, unit_seconds) = match pair[1].trim_end_matches('s') {
+                "week" | "w" => (7, 0),
+                "day" | "d" => (1, 0),
+                "hour" | "h" | "hr" => (0, 3600),
+                "minute" | "min" | "m" => (0, 60),
+                "second" | "sec" => (0, 1),
                 _ => return Err(refused()),
-            }
+            };
+            days = n
+                .checked_mul(unit_days)
+                .and_then(|d| d.checked_add(days))
+                .ok_or_else(too_long)?;
+            seconds = n
+                .checked_mul(unit_seconds)
+                .and_then(|s| s.checked_add(seconds))
+                .ok_or_else(too_long)?;
         }
-        days += secs / u64::from(DAY);
-        secs %= u64::from(DAY);
+        let days = (seconds / u64::from(DAY))
+            .checked_add(days)
+            .ok_or_else(too_long)?;
         let offset = u32::try_from(days)
             .ok()
-            .and_then(|d| Offset::new(d, secs as u32))
-            .ok_or_else(|| {
-                format!("'{text}' is too long before: at most {OFFSET_MAX_DAYS} days")
-            })?;
+            .and_then(|d| Offset::new(d, (seconds % u64::from(DAY)) as u32))
+            .ok_or_else(too_long)?;
         return Ok(Reminder::Before(offset));
     }
     for pattern in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M"] {
@@ -167,10 +182,13 @@ mod tests {
             let e = read(bad, PARIS).unwrap_err();
             assert!(e.contains("30 minutes before"), "{bad}: {e}");
         }
-        assert!(
-            read("99999 days before", PARIS)
-                .unwrap_err()
-                .contains("too long")
-        );
+        for far in [
+            "99999 days before",
+            "99999999999999999999 weeks before",
+            "2635249153387078803 weeks before",
+            "18446744073709551615 days 18446744073709551615 hours before",
+        ] {
+            assert!(read(far, PARIS).unwrap_err().contains("too long"), "{far}");
+        }
     }
 }

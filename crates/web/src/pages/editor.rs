@@ -15,7 +15,7 @@ use dueflow_app::{ActivityFilter, AppError, Expected};
 use dueflow_domain::due::Due;
 use dueflow_domain::priority::Priority;
 use dueflow_domain::recurrence::{Anchor, Recurrence};
-use dueflow_domain::reminder::words;
+use dueflow_domain::reminder::{Reminder, words};
 use dueflow_domain::task::{Task, TaskPatch};
 use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
@@ -58,9 +58,10 @@ pub struct Fields {
     tags: String,
     #[serde(default)]
     rrule: String,
-    /// Written reminders, comma-separated ("1 day before, 2026-12-08 09:00").
+    /// Written reminders, comma-separated ("1 day before, 2026-12-08 09:00");
+    /// left out, the task's stay as they are.
     #[serde(default)]
-    reminders: String,
+    reminders: Option<String>,
     #[serde(default)]
     version: i64,
     #[serde(default)]
@@ -127,12 +128,13 @@ impl Fields {
                 .as_ref()
                 .map(|r| r.rrule.clone())
                 .unwrap_or_default(),
-            reminders: task
-                .reminders
-                .iter()
-                .map(|r| words::written(r, tz))
-                .collect::<Vec<_>>()
-                .join(", "),
+            reminders: Some(
+                task.reminders
+                    .iter()
+                    .map(|r| words::written(r, tz))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
             version: task.version,
             back: String::new(),
         }
@@ -339,6 +341,24 @@ pub async fn occurrences(
     }
 }
 
+/// The reminders `text` writes. One written as the form showed a stored
+/// reminder is that reminder, exactly (the written form drops seconds'
+/// fractions and which of a repeated hour was meant).
+fn reminders(text: &str, task: &Task) -> Result<Vec<Reminder>, AppError> {
+    let read = words::read_list(text, task.tz).map_err(|e| AppError::invalid("reminders", e))?;
+    Ok(read
+        .into_iter()
+        .map(|r| {
+            let written = words::written(&r, task.tz);
+            task.reminders
+                .iter()
+                .find(|stored| words::written(stored, task.tz) == written)
+                .cloned()
+                .unwrap_or(r)
+        })
+        .collect())
+}
+
 fn patch(fields: &Fields, task: &Task) -> Result<TaskPatch, AppError> {
     let anchor = task
         .recurrence
@@ -364,10 +384,11 @@ fn patch(fields: &Fields, task: &Task) -> Result<TaskPatch, AppError> {
                 .collect(),
         ),
         recurrence: Some(fields.recurrence(anchor)?),
-        reminders: Some(
-            words::read_list(&fields.reminders, task.tz)
-                .map_err(|e| AppError::invalid("reminders", e))?,
-        ),
+        reminders: fields
+            .reminders
+            .as_deref()
+            .map(|text| reminders(text, task))
+            .transpose()?,
         ..TaskPatch::default()
     })
 }
