@@ -1,7 +1,7 @@
 //! Administrative commands that work on the database directly: `migrate`,
 //! `user add`, `token create`. They share the server's configuration.
 
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Context, anyhow, bail};
 use dueflow_app::{App, AppError};
@@ -45,6 +45,12 @@ pub async fn user(cmd: UserCmd) -> anyhow::Result<()> {
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     } else {
+        if !std::io::stdin().is_terminal() {
+            bail!(
+                "there is no terminal to ask for {name}'s password on; \
+                 pipe it in instead: echo \"$PASSWORD\" | dueflow user add {name} --password-stdin"
+            );
+        }
         let p = rpassword::prompt_password(format!("password for {name}: "))?;
         if rpassword::prompt_password("again: ")? != p {
             bail!("the passwords differ");

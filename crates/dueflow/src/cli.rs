@@ -136,9 +136,11 @@ pub enum TaskCmd {
     },
     /// List tasks matching a query (see docs/query-language.md).
     List {
-        /// Query, e.g. 'priority>=high tag:work due<=7d'.
+        /// Query, e.g. 'priority>=high tag:work due<=7d'; after `--`, a
+        /// word may start with '-' to negate it (-- -tag:home).
         query: Vec<String>,
-        #[arg(long)]
+        /// Sort keys, e.g. 'due' or '-priority,due' ('-' for descending).
+        #[arg(long, allow_hyphen_values = true)]
         sort: Option<String>,
         #[arg(long, default_value_t = 50)]
         limit: u32,

@@ -100,6 +100,22 @@ fn cli_end_to_end() {
     ])))
     .unwrap();
     assert_eq!(listed[0]["id"], id.as_str());
+    // A sort may start with '-' (descending); after `--`, so may a word.
+    ok(client(&["task", "add", "Water plants", "--tag", "garden"]));
+    for args in [
+        &["--sort", "-priority", "--json", "--", "-tag:garden"][..],
+        &["--json", "--sort", "-priority,due", "--", "-tag:garden"][..],
+    ] {
+        let listed: Value =
+            serde_json::from_str(&ok(client(&[&["task", "list"][..], args].concat()))).unwrap();
+        let titles: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["Pay rent"], "{args:?}");
+    }
     let text = ok(client(&["task", "list"]));
     assert!(
         text.contains("Pay rent") && text.contains("#home"),
@@ -149,6 +165,21 @@ fn cli_end_to_end() {
     let listed: Value =
         serde_json::from_str(&ok(client(&["task", "list", "survive", "--json"]))).unwrap();
     assert_eq!(listed[0]["id"], kept["id"]);
+}
+
+#[test]
+fn a_password_is_not_asked_for_without_a_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = dueflow(tmp.path(), &["user", "add", "ann"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("no terminal") && err.contains("--password-stdin"),
+        "{err}"
+    );
 }
 
 #[test]
