@@ -389,9 +389,9 @@ test("a reminder shows as a toast at its time", async () => {
   await page.getByRole("link", { name: /Notifications/ }).click();
   await page.getByRole("heading", { level: 1, name: "Notifications" }).waitFor();
   const note = page.locator(".note", { hasText: "Call the dentist" });
-  assert.equal(await note.locator(".dot").count(), 1);
+  assert.equal(await note.locator(".unread-dot").count(), 1);
   await note.getByRole("button", { name: "Complete: “Call the dentist”" }).click();
-  await page.locator(".note", { hasText: "Call the dentist" }).locator(".dot").waitFor({ state: "detached" });
+  await page.locator(".note", { hasText: "Call the dentist" }).locator(".unread-dot").waitFor({ state: "detached" });
   assert.equal(await page.locator("#unread").count(), 0);
   const tasks = await api("GET", "/api/v1/tasks?q=dentist%20status:done");
   assert.equal(tasks.items.length, 1);

@@ -74,7 +74,8 @@ async fn settings_page(
     error: Option<String>,
 ) -> Result<SettingsPage, PageError> {
     let user = viewer.user();
-    let day = |t: chrono::DateTime<chrono::Utc>| Dates::of(user).stamp(t);
+    let dates = Dates::of(user);
+    let day = |t: chrono::DateTime<chrono::Utc>| dates.stamp(t);
     let (mut tokens, mut sessions) = (Vec::new(), Vec::new());
     for t in state.app.tokens(user).await? {
         let line = TokenLine {

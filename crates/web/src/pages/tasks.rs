@@ -151,7 +151,8 @@ async fn list_page(
     let view = View::from_slug(params.view.as_deref());
     let q = params.q.trim().to_owned();
     let sort = params.sort.trim().to_owned();
-    let filter_error = query::parse(&q).err().map(|e| {
+    let parsed = query::parse(&q);
+    let filter_error = parsed.as_ref().err().map(|e| {
         let at = q.char_indices().nth(e.position).map_or(q.len(), |(i, _)| i);
         FilterError {
             message: e.to_string(),
@@ -195,9 +196,7 @@ async fn list_page(
             .and_then(|t| t.colour.clone())
     };
     let count = items.len();
-    let search = query::parse(&q)
-        .map(|filter| Highlighter::new(&filter))
-        .unwrap_or_default();
+    let search = parsed.as_ref().map(Highlighter::new).unwrap_or_default();
     let rows = items.iter().map(|t| {
         let mut row = Row::new(t, dates, now, colour);
         if search.searched() {

@@ -41,7 +41,6 @@ struct WebhookPage {
     hook: Webhook,
     deliveries: Vec<DeliveryLine>,
     rotated: Option<Rotated>,
-    error: Option<String>,
 }
 
 async fn webhook_page(
@@ -49,7 +48,6 @@ async fn webhook_page(
     viewer: &Viewer,
     id: &str,
     rotated: Option<Rotated>,
-    error: Option<String>,
 ) -> Result<WebhookPage, PageError> {
     let user = viewer.user();
     let hook = state
@@ -83,7 +81,6 @@ async fn webhook_page(
         hook,
         deliveries,
         rotated,
-        error,
     })
 }
 
@@ -100,7 +97,7 @@ pub async fn show(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> Response {
-    answer(webhook_page(&state, &viewer, &id, None, None).await)
+    answer(webhook_page(&state, &viewer, &id, None).await)
 }
 
 /// `POST /settings/webhooks/{id}/rotate`: a new secret, shown once.
@@ -120,7 +117,7 @@ pub async fn rotate(
                 secret,
                 until: Dates::of(viewer.user()).stamp(until),
             };
-            answer(webhook_page(&state, &viewer, &id, Some(rotated), None).await)
+            answer(webhook_page(&state, &viewer, &id, Some(rotated)).await)
         }
         Err(e) => PageError::from(e).into_response(),
     }
@@ -136,10 +133,6 @@ pub async fn redeliver(
     let viewer = posted.viewer;
     match state.app.redeliver(viewer.user(), &id, &delivery).await {
         Ok(()) => see_other(&format!("/settings/webhooks/{id}")),
-        Err(AppError::NotFound) => PageError::from(AppError::NotFound).into_response(),
-        Err(e) => {
-            let detail = PageError::from(e).detail().to_owned();
-            answer(webhook_page(&state, &viewer, &id, None, Some(detail)).await)
-        }
+        Err(e) => PageError::from(e).into_response(),
     }
 }
