@@ -36,6 +36,7 @@ pub fn app(state: AppState, pages: Router<AppState>) -> Router {
     let doc = std::sync::Arc::new(doc);
     Router::new()
         .merge(api)
+        .merge(routes::mcp::routes(&state, BODY_LIMIT))
         .merge(pages)
         .merge(routes::probes())
         .route("/metrics", get(metrics::render))

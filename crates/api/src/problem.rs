@@ -318,10 +318,13 @@ const STRAY_TEXT_MAX: usize = 1024;
 /// other error, keeping their headers (`Allow`) and their text as detail.
 pub async fn stray_errors(res: Response) -> Response {
     let status = res.status();
-    // Problems are answered already; pages answer their errors as pages.
+    // Problems are answered already; pages answer their errors as pages,
+    // and MCP as JSON-RPC errors.
     let answered = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
-        v.as_bytes().starts_with(b"application/problem+json")
-            || v.as_bytes().starts_with(b"text/html")
+        let v = v.as_bytes();
+        v.starts_with(b"application/problem+json")
+            || v.starts_with(b"text/html")
+            || v.starts_with(b"application/json")
     });
     if !(status.is_client_error() || status.is_server_error()) || answered {
         return res;

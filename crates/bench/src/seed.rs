@@ -164,8 +164,10 @@ impl Cli<'_> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
-    /// Create a user and return a fresh API token for them.
+    /// Create a user (and the database, the first time) and return a
+    /// fresh API token for them.
     pub fn user_with_token(&self, name: &str) -> anyhow::Result<String> {
+        self.run(&["migrate"], None)?;
         self.run(
             &["user", "add", name, "--password-stdin"],
             Some("bench-password-1\n"),

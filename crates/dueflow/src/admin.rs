@@ -10,10 +10,20 @@ use crate::cli::{ServerArgs, TokenCmd, UserCmd};
 use crate::config::Config;
 use crate::server::init_logging;
 
+/// Whether a command may create the database it is pointed at.
+#[derive(PartialEq)]
+enum Database {
+    Create,
+    Existing,
+}
+
 /// The application over the configured database, migrated.
-async fn app(args: &ServerArgs) -> anyhow::Result<App> {
+async fn app(args: &ServerArgs, database: Database) -> anyhow::Result<App> {
     let config = Config::load(args)?;
     init_logging(&format!("warn,{}", config.log));
+    if database == Database::Existing {
+        config.require_existing_database()?;
+    }
     let store = config.open_store().await?;
     store
         .migrate()
@@ -27,7 +37,7 @@ fn said(e: AppError) -> anyhow::Error {
 }
 
 pub async fn migrate(args: ServerArgs) -> anyhow::Result<()> {
-    app(&args).await?;
+    app(&args, Database::Create).await?;
     println!("database is up to date");
     Ok(())
 }
@@ -57,7 +67,7 @@ pub async fn user(cmd: UserCmd) -> anyhow::Result<()> {
         }
         p
     };
-    let app = app(&server).await?;
+    let app = app(&server, Database::Existing).await?;
     let user = app
         .create_user(&name, password, tz.as_deref(), date_order.as_deref())
         .await
@@ -72,7 +82,7 @@ pub async fn token(cmd: TokenCmd) -> anyhow::Result<()> {
         label,
         server,
     } = cmd;
-    let app = app(&server).await?;
+    let app = app(&server, Database::Existing).await?;
     let found = app.user_by_name(&user).await.map_err(|e| match e {
         AppError::NotFound => anyhow!("no user named '{}'", user.trim().to_lowercase()),
         other => said(other),

@@ -562,6 +562,29 @@ impl Config {
         }
     }
 
+    /// The SQLite file this configuration names, if it names one.
+    fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(path))
+    }
+
+    /// Refuse a SQLite database that is not there: opening it would create
+    /// a new, empty one, most likely in the wrong directory. Only `serve`
+    /// and `migrate` create a database.
+    pub fn require_existing_database(&self) -> anyhow::Result<()> {
+        match self.sqlite_file() {
+            Some(file) if !file.exists() => bail!(
+                "no database at {}: point to yours with --data-dir or DUEFLOW_DATA_DIR \
+                 (or --database / DUEFLOW_DATABASE_URL), or create this one with `dueflow migrate`",
+                file.display()
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Open the configured store, creating the data directory for SQLite
     /// (readable by this user only: the database holds secrets).
     pub async fn open_store(&self) -> anyhow::Result<std::sync::Arc<dyn dueflow_store::Store>> {

@@ -1,6 +1,6 @@
 //! The `dueflow` binary: runs the server, administers it (`migrate`,
 //! `user add`, `token create`) and talks to a running server as a client
-//! (`task …`). Configuration is layered in `config`; each command lives in
+//! (`task …`, `mcp`). Configuration is layered in `config`; each command lives in
 //! its own module.
 
 mod admin;
@@ -24,7 +24,7 @@ use crate::cli::{Cli, Command};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(cli::with_negations_as_words(std::env::args_os().collect()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,6 +42,7 @@ fn main() -> ExitCode {
             Command::User(cmd) => admin::user(cmd).await,
             Command::Token(cmd) => admin::token(cmd).await,
             Command::Task(cmd) => client::task(cmd).await,
+            Command::Mcp(args) => client::mcp_stdio::serve(args).await,
         }
     });
     match result {

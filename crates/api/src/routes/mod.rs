@@ -5,6 +5,7 @@ pub mod account;
 mod activity;
 mod email_verification;
 mod health;
+pub mod mcp;
 mod notifications;
 mod parse;
 mod reminders;

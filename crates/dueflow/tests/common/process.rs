@@ -114,8 +114,11 @@ pub fn user_with_token(env: &[(&str, String)]) -> String {
     named_user_with_token(env, "ann")
 }
 
-/// Create the user `name` (password "correct horse") and a new API token.
+/// Create the user `name` (password "correct horse"; the database too,
+/// the first time) and a new API token.
 pub fn named_user_with_token(env: &[(&str, String)], name: &str) -> String {
+    let out = dueflow(env, &["migrate"]).output().unwrap();
+    assert!(out.status.success(), "migrate");
     let mut add = dueflow(env, &["user", "add", name, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())

@@ -1,0 +1,7 @@
+//! The assistant's doors to dueflow: [`tools`], the task operations a model
+//! may call as the user it acts for, and [`mcp`], the MCP server that offers
+//! them to AI clients. Both stand on the application layer, as the REST API
+//! and the web app do.
+
+pub mod mcp;
+pub mod tools;

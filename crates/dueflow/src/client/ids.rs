@@ -1,0 +1,62 @@
+//! Task ids as people type them: the whole `tsk_…` id, or a unique start
+//! of one (with or without `tsk_`), as git and Taskwarrior take them.
+
+use anyhow::bail;
+use reqwest::Method;
+
+use super::PAGE_MAX;
+use super::connection::Client;
+
+/// Hex digits after `tsk_` in a whole id.
+const ID_DIGITS: usize = 32;
+
+/// The id of the one task `given` names. A start of an id is looked up
+/// among all the user's tasks, open and done.
+pub async fn task_id(c: &Client, given: &str) -> anyhow::Result<String> {
+    let given = given.trim();
+    let digits = given.strip_prefix("tsk_").unwrap_or(given).to_lowercase();
+    if digits.is_empty()
+        || digits.len() > ID_DIGITS
+        || !digits.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        bail!(
+            "'{given}' is not a task id: ids look like tsk_0194c1d2… (a unique start of one is enough)"
+        );
+    }
+    let wanted = format!("tsk_{digits}");
+    if digits.len() == ID_DIGITS {
+        return Ok(wanted);
+    }
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut q = vec![("limit", PAGE_MAX.to_string())];
+        q.extend(cursor.map(|cur| ("cursor", cur)));
+        let page = c
+            .call(Method::GET, "/api/v1/tasks", None, &q)
+            .await?
+            .unwrap_or_default();
+        found.extend(
+            page["items"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|t| t["id"].as_str())
+                .filter(|id| id.starts_with(&wanted))
+                .map(str::to_owned),
+        );
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    match found.as_slice() {
+        [] => bail!("no task's id starts with {wanted}"),
+        [one] => Ok(one.clone()),
+        [a, b, ..] => bail!(
+            "{wanted} starts {} task ids ({a}, {b}{}); give more of the id",
+            found.len(),
+            if found.len() > 2 { ", …" } else { "" }
+        ),
+    }
+}
