@@ -11,6 +11,7 @@
 pub mod accounts;
 mod activity;
 mod bulk;
+mod conversations;
 mod error;
 mod notifications;
 mod paging;

@@ -64,6 +64,20 @@ pub fn post_json(path: &str, token: &str, body: &[u8]) -> Vec<u8> {
     req
 }
 
+/// An MCP message (JSON-RPC) posted to `/mcp` with a bearer token, as a
+/// streamable HTTP client sends it.
+pub fn post_mcp(token: &str, body: &[u8]) -> Vec<u8> {
+    let mut req = format!(
+        "POST /mcp HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+         MCP-Protocol-Version: 2025-06-18\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
 impl Conn {
     pub async fn connect(addr: SocketAddr) -> io::Result<Conn> {
         let stream = TcpStream::connect(addr).await?;

@@ -75,7 +75,8 @@ struct RunArgs {
     /// Connections used for seeding.
     #[arg(long, default_value_t = 32)]
     seed_connections: usize,
-    /// Scenarios to run, comma-separated: get, list, search, create, page
+    /// Scenarios to run, comma-separated: get, list, search, create, page,
+    /// mcp (get_task over MCP), chat (an offline chat turn)
     /// (the web app's task list, rendered on the server).
     #[arg(
         long,
@@ -209,7 +210,7 @@ async fn probe(addr: SocketAddr, request: &[u8]) -> anyhow::Result<serde_json::V
     res.json()
 }
 
-const SCENARIOS: [&str; 5] = ["get", "list", "search", "create", "page"];
+const SCENARIOS: [&str; 7] = ["get", "list", "search", "create", "page", "mcp", "chat"];
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(k) = args.only.iter().find(|k| !SCENARIOS.contains(&k.as_str())) {
@@ -316,6 +317,26 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
             Arc::new(move |rng| http::post_json("/api/v1/tasks", &token, &seed::task_body(rng)))
         }),
         ("GET / (task list page)", Arc::new(move |_| page.clone())),
+        ("MCP tools/call get_task", {
+            let (ids, token) = (ids.clone(), token.clone());
+            Arc::new(move |rng| {
+                let call = serde_json::json!({
+                    "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                    "params": { "name": "get_task", "arguments": { "id": ids[rng.below(ids.len())] } },
+                });
+                http::post_mcp(&token, call.to_string().as_bytes())
+            })
+        }),
+        ("POST /chat \"what's due this week?\"", {
+            let token = token.clone();
+            Arc::new(move |_| {
+                http::post_json(
+                    "/api/v1/chat",
+                    &token,
+                    br#"{"message": "what's due this week?"}"#,
+                )
+            })
+        }),
     ];
     let plan = Arc::new(Plan {
         addr,

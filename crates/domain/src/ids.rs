@@ -20,6 +20,8 @@ pub enum IdKind {
     Verification,
     /// A saved view: a named query and sort.
     View,
+    /// A chat conversation with the assistant.
+    Conversation,
 }
 
 impl IdKind {
@@ -36,6 +38,7 @@ impl IdKind {
             IdKind::Delivery => "msg_",
             IdKind::Verification => "vfy_",
             IdKind::View => "viw_",
+            IdKind::Conversation => "cnv_",
         }
     }
 }

@@ -54,6 +54,10 @@ const ROUTES: &[&str] = &[
     "POST /api/v1/tasks/{id}/reopen",
     "POST /api/v1/tokens",
     "POST /api/v1/views",
+    "POST /api/v1/chat",
+    "GET /api/v1/chat/conversations",
+    "GET /api/v1/chat/conversations/{id}",
+    "DELETE /api/v1/chat/conversations/{id}",
 ];
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 
 mod activity;
 mod codec;
+pub mod conversations;
 mod error;
 pub mod listing;
 mod model;
@@ -27,6 +28,7 @@ use async_trait::async_trait;
 use dueflow_domain::event::Event;
 use dueflow_domain::task::Task;
 
+pub use conversations::{Conversation, ConversationHead, Conversations};
 pub use error::StoreError;
 pub use listing::{ListQuery, Page};
 pub use model::{ActivityQuery, OutboxMessage, TagCount, TokenKind, TokenOwner, TokenRecord, User};
@@ -47,7 +49,15 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// trait.
 #[async_trait]
 pub trait Store:
-    Reminders + Notifications + Webhooks + EmailVerification + SavedViews + Send + Sync + 'static
+    Reminders
+    + Notifications
+    + Webhooks
+    + EmailVerification
+    + SavedViews
+    + Conversations
+    + Send
+    + Sync
+    + 'static
 {
     /// Bring the schema up to date (idempotent).
     async fn migrate(&self) -> Result<()>;

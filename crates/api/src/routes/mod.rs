@@ -3,6 +3,7 @@
 
 pub mod account;
 mod activity;
+mod chat;
 mod email_verification;
 mod health;
 pub mod mcp;
@@ -27,7 +28,7 @@ use crate::state::AppState;
 #[openapi(
     info(title = "dueflow", description = "Self-hosted, event-driven task manager."),
     tags((name = "tasks"), (name = "reminders"), (name = "notifications"), (name = "webhooks"),
-        (name = "activity"), (name = "accounts"), (name = "tokens"))
+        (name = "activity"), (name = "accounts"), (name = "tokens"), (name = "assistant"))
 )]
 struct ApiDoc;
 
@@ -45,6 +46,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tags::update, tags::delete))
         .routes(routes!(views::create, views::list))
         .routes(routes!(views::get, views::update, views::delete))
+        .routes(routes!(chat::chat))
+        .routes(routes!(chat::list))
+        .routes(routes!(chat::get, chat::delete))
         .routes(routes!(reminders::list))
         .routes(routes!(reminders::snooze))
         .routes(routes!(reminders::dismiss))

@@ -2,6 +2,7 @@
 //! a sqlx pool, migrations embedded from `migrations/postgres`, full-text
 //! search over a generated `tsvector` column with a GIN index.
 
+mod conversations;
 mod create;
 mod group;
 mod leader;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_email_verification.sql"),
     include_str!("../../migrations/sqlite/0010_tags_views_channels.sql"),
     include_str!("../../migrations/sqlite/0011_date_order.sql"),
+    include_str!("../../migrations/sqlite/0012_conversations.sql"),
 ];
 
 pub fn run(conn: &mut Connection) -> Result<()> {

@@ -4,6 +4,7 @@
 //! handler) and one read connection per thread with cached statements keeps
 //! the hot read path lock-free under WAL.
 
+mod conversations;
 mod migrate;
 mod notifications;
 mod reminders;

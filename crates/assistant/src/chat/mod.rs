@@ -1,0 +1,166 @@
+//! Chat: a conversation in plain language with the assistant. It acts only
+//! through the [`tools`](crate::tools), as the user who writes, and keeps
+//! each conversation for that user: the turns, and an action that waits
+//! for the user's "yes" (deleting, or changing many tasks at once, is only
+//! done on the next message's yes). The [`offline`] engine answers with
+//! rules over the quick-add parser and needs no network.
+
+mod offline;
+
+use chrono::{DateTime, Utc};
+use dueflow_app::{App, AppError};
+use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_store::{Conversation, ConversationHead, User};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::tools::Tools;
+
+/// Longest message, in characters.
+pub const MESSAGE_MAX_CHARS: usize = 2_000;
+/// Turns a conversation keeps; older ones give way.
+const TURNS_KEPT: usize = 200;
+/// Characters of the first message that name a conversation.
+const TITLE_CHARS: usize = 80;
+
+/// One tool call the assistant made for a message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Action {
+    pub tool: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub arguments: Map<String, Value>,
+    /// What the tool answered, as the REST API would.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result: Option<Value>,
+    /// Why the tool refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A message and what the assistant answered and did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Turn {
+    pub at: DateTime<Utc>,
+    pub message: String,
+    pub reply: String,
+    pub actions: Vec<Action>,
+}
+
+/// The answer to one message.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChatAnswer {
+    pub conversation_id: String,
+    pub reply: String,
+    pub actions: Vec<Action>,
+}
+
+/// Tool calls that wait for the user's yes, and how to ask for it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    /// What will be done, as in "delete 'Groceries'".
+    what: String,
+    calls: Vec<(String, Map<String, Value>)>,
+}
+
+/// The assistant's side of chat, for one application.
+#[derive(Clone)]
+pub struct Chat {
+    app: App,
+    tools: Tools,
+}
+
+impl Chat {
+    pub fn new(app: App) -> Chat {
+        Chat {
+            tools: Tools::new(app.clone()),
+            app,
+        }
+    }
+
+    /// Answer `message` in the conversation `conversation_id` (a new one
+    /// when `None`), and keep the turn.
+    pub async fn turn(
+        &self,
+        user: &User,
+        message: &str,
+        conversation_id: Option<&str>,
+    ) -> Result<ChatAnswer, AppError> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(AppError::invalid(
+                "message",
+                "say something: the message is empty",
+            ));
+        }
+        if message.chars().count() > MESSAGE_MAX_CHARS {
+            return Err(AppError::invalid(
+                "message",
+                format!("a message has at most {MESSAGE_MAX_CHARS} characters"),
+            ));
+        }
+        let now = Utc::now();
+        let mut conversation = match conversation_id {
+            Some(id) => self.app.conversation(user, id).await?,
+            None => Conversation {
+                head: ConversationHead {
+                    id: new_id(IdKind::Conversation),
+                    title: message.chars().take(TITLE_CHARS).collect(),
+                    created_at: now,
+                    updated_at: now,
+                },
+                turns: "[]".into(),
+                pending: None,
+                version: 0,
+            },
+        };
+        let mut turns: Vec<Turn> = serde_json::from_str(&conversation.turns).map_err(|e| {
+            tracing::error!(error = %e, conversation = %conversation.head.id, "unreadable turns");
+            AppError::Internal
+        })?;
+        let pending = conversation
+            .pending
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Pending>(p).ok());
+        let outcome = offline::answer(&self.tools, &self.app, user, message, pending).await;
+        turns.push(Turn {
+            at: now,
+            message: message.to_owned(),
+            reply: outcome.reply.clone(),
+            actions: outcome.actions.clone(),
+        });
+        let excess = turns.len().saturating_sub(TURNS_KEPT);
+        turns.drain(..excess);
+        conversation.turns = serde_json::to_string(&turns).map_err(|_| AppError::Internal)?;
+        conversation.pending = outcome
+            .pending
+            .map(|p| serde_json::to_string(&p))
+            .transpose()
+            .map_err(|_| AppError::Internal)?;
+        conversation.head.updated_at = now;
+        conversation.version += 1;
+        self.app.save_conversation(user, &conversation).await?;
+        Ok(ChatAnswer {
+            conversation_id: conversation.head.id,
+            reply: outcome.reply,
+            actions: outcome.actions,
+        })
+    }
+
+    /// A conversation of the user's with its turns, oldest first.
+    pub async fn conversation(
+        &self,
+        user: &User,
+        id: &str,
+    ) -> Result<(ConversationHead, Vec<Turn>), AppError> {
+        let c = self.app.conversation(user, id).await?;
+        let turns = serde_json::from_str(&c.turns).map_err(|e| {
+            tracing::error!(error = %e, conversation = %id, "unreadable turns");
+            AppError::Internal
+        })?;
+        Ok((c.head, turns))
+    }
+}
