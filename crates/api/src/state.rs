@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use dueflow_app::{App, AppConfig};
+use dueflow_assistant::chat::{Chat, LlmConfig};
 use dueflow_bus::health::BusHealth;
 use dueflow_store::Store;
 
@@ -31,6 +32,8 @@ pub struct ApiConfig {
     pub api_role: bool,
     /// Proxies whose `X-Forwarded-For` / `Forwarded` name the client.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The model chat asks; `None`: chat answers offline.
+    pub assistant: Option<LlmConfig>,
 }
 
 impl ApiConfig {
@@ -54,6 +57,7 @@ impl Default for ApiConfig {
             max_streams: 512,
             api_role: true,
             trusted_proxies: Vec::new(),
+            assistant: None,
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct AppState {
     pub streams: Arc<Connections>,
     /// Whether this process's relay and consumers reach the event bus.
     pub bus: Arc<BusHealth>,
+    /// The assistant's conversations.
+    pub chat: Chat,
 }
 
 impl AppState {
@@ -79,8 +85,17 @@ impl AppState {
     /// from before the first role starts.
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
         crate::metrics::handle();
+        let app = App::new(store.clone(), config.app.clone());
+        let chat = match config.assistant.clone() {
+            Some(model) => Chat::with_model(app.clone(), model).unwrap_or_else(|e| {
+                tracing::error!(error = %e, "chat answers offline");
+                Chat::offline(app.clone())
+            }),
+            None => Chat::offline(app.clone()),
+        };
         Self {
-            app: App::new(store.clone(), config.app.clone()),
+            app,
+            chat,
             store,
             tokens: Arc::new(TokenCache::default()),
             hub: Arc::new(StreamHub::default()),

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use dueflow_api::HttpLimits;
 use dueflow_api::auth::client_address::{IpNet, parse_trusted_proxies};
+use dueflow_assistant::chat::LlmConfig;
 use dueflow_bus::TopicNames;
 use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
 use dueflow_workers::email::{SmtpConfig, SmtpTls};
@@ -101,6 +102,15 @@ pub struct Config {
     pub http_body_timeout_secs: u64,
     /// Connections open at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// An OpenAI-compatible Chat Completions API for chat
+    /// (`https://api.openai.com/v1`); empty: chat answers offline.
+    pub assistant_url: String,
+    /// The model chat asks there.
+    pub assistant_model: String,
+    /// Its API key; empty: none is sent.
+    pub assistant_api_key: String,
+    /// Seconds one request to the model may take.
+    pub assistant_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -143,6 +153,10 @@ impl Default for Config {
             http_header_timeout_secs: http.header_timeout.as_secs(),
             http_body_timeout_secs: http.body_timeout.as_secs(),
             max_connections: http.max_connections,
+            assistant_url: String::new(),
+            assistant_model: String::new(),
+            assistant_api_key: String::new(),
+            assistant_timeout_secs: 20,
         }
     }
 }
@@ -163,7 +177,7 @@ struct Flags {
     kafka_brokers: Option<String>,
 }
 
-const ENV_KEYS: [&str; 35] = [
+const ENV_KEYS: [&str; 39] = [
     "data_dir",
     "database_url",
     "listen",
@@ -199,14 +213,19 @@ const ENV_KEYS: [&str; 35] = [
     "http_header_timeout_secs",
     "http_body_timeout_secs",
     "max_connections",
+    "assistant_url",
+    "assistant_model",
+    "assistant_api_key",
+    "assistant_timeout_secs",
 ];
 
 /// Settings that may be read from the file `DUEFLOW_<KEY>_FILE` names.
-const SECRET_KEYS: [&str; 4] = [
+const SECRET_KEYS: [&str; 5] = [
     "database_url",
     "smtp_password",
     "dapr_api_token",
     "dapr_app_token",
+    "assistant_api_key",
 ];
 
 /// The secrets given as files: key → the file's text without its final
@@ -449,6 +468,38 @@ impl Config {
             password: opt(&self.smtp_password),
             from: self.smtp_from.clone(),
             ca_pem,
+        }))
+    }
+
+    /// The model chat asks, if one is set.
+    pub fn assistant(&self) -> anyhow::Result<Option<LlmConfig>> {
+        let url = self.assistant_url.trim();
+        if url.is_empty() {
+            return Ok(None);
+        }
+        let parsed = url::Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if parsed.is_none() {
+            bail!(
+                "invalid configuration: assistant_url = '{url}' must be an http:// or https:// URL \
+                 such as https://api.openai.com/v1"
+            );
+        }
+        if self.assistant_model.trim().is_empty() {
+            bail!(
+                "invalid configuration: assistant_url is set, so assistant_model \
+                 (DUEFLOW_ASSISTANT_MODEL) is needed"
+            );
+        }
+        if self.assistant_timeout_secs == 0 {
+            bail!("invalid configuration: assistant_timeout_secs must be at least 1");
+        }
+        Ok(Some(LlmConfig {
+            url: url.to_owned(),
+            model: self.assistant_model.trim().to_owned(),
+            api_key: (!self.assistant_api_key.is_empty()).then(|| self.assistant_api_key.clone()),
+            timeout: Duration::from_secs(self.assistant_timeout_secs),
         }))
     }
 
@@ -806,5 +857,32 @@ mod tests {
         };
         let c = Config::load(&args).unwrap();
         assert_eq!(c.database_url(), "sqlite:/tmp/x/dueflow.db");
+    }
+
+    #[test]
+    fn a_model_for_chat_needs_a_url_and_a_name() {
+        assert!(Config::default().assistant().unwrap().is_none());
+        let with = |url: &str, model: &str| Config {
+            assistant_url: url.into(),
+            assistant_model: model.into(),
+            assistant_api_key: "sk-secret".into(),
+            ..Config::default()
+        };
+        let e = with("https://api.openai.com/v1", "")
+            .assistant()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("assistant_model"), "{e}");
+        let e = with("api.openai.com", "gpt")
+            .assistant()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("assistant_url"), "{e}");
+        let ok = with("http://127.0.0.1:11434/v1", "llama3")
+            .assistant()
+            .unwrap()
+            .unwrap();
+        assert_eq!(ok.model, "llama3");
+        assert!(!format!("{ok:?}").contains("sk-secret"));
     }
 }

@@ -247,6 +247,7 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             max_streams: config.max_streams,
             api_role: roles.contains(&Role::Api),
             trusted_proxies: config.trusted_proxies()?,
+            assistant: config.assistant()?,
         },
     );
     let shutdown = CancellationToken::new();

@@ -195,3 +195,123 @@ async fn another_user_reaches_nothing(s: &TestServer) {
 }
 
 both_backends!(a_conversation_manages_tasks, another_user_reaches_nothing);
+
+/// Chat through a model: the stand-in plays an OpenAI-compatible API whose
+/// answers are scripted per message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_acts_through_the_tools_within_bounds() {
+    use common::llm::{StandIn, Step, after_tool, last_tool_result, last_user_message};
+    use dueflow_api::ApiConfig;
+    use dueflow_assistant::chat::LlmConfig;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let model = StandIn::start(Arc::new(|body: &Value| {
+        let said = last_user_message(body);
+        match said.as_str() {
+            "buy milk tomorrow please" if !after_tool(body) => {
+                Step::Call(vec![("quick_add", json!({ "text": "buy milk tomorrow" }))])
+            }
+            "buy milk tomorrow please" => Step::Say("Added buy milk for tomorrow."),
+            "throw away the milk" if !after_tool(body) => {
+                Step::Call(vec![("search_tasks", json!({ "query": "milk" }))])
+            }
+            "throw away the milk" => {
+                let id = last_tool_result(body)["items"][0]["id"].clone();
+                Step::Call(vec![("delete_task", json!({ "id": id }))])
+            }
+            "add bread and eggs" => Step::Call(vec![
+                ("add_task", json!({ "title": "bread" })),
+                ("add_task", json!({ "title": "eggs" })),
+            ]),
+            "keep going" => Step::Call(vec![("list_tags", json!({}))]),
+            "use magic" if !after_tool(body) => Step::Call(vec![("frobnicate", json!({}))]),
+            "use magic" => Step::Say("Sorry, I cannot do magic."),
+            "be slow" => Step::Stall(Duration::from_secs(3)),
+            _ => Step::Fail(503),
+        }
+    }))
+    .await;
+    let s = TestServer::start_with(
+        common::Backend::Sqlite,
+        ApiConfig {
+            assistant: Some(LlmConfig {
+                url: model.url.clone(),
+                model: "test-model".into(),
+                api_key: Some("sk-test".into()),
+                timeout: Duration::from_secs(1),
+            }),
+            ..ApiConfig::default()
+        },
+    )
+    .await;
+    let ann = s.user("ann").await;
+
+    let added = say(&s, &ann, None, "buy milk tomorrow please").await;
+    assert_eq!(reply(&added), "Added buy milk for tomorrow.");
+    assert_eq!(tools(&added), ["quick_add"]);
+    let c = added["conversation_id"].as_str().unwrap().to_owned();
+    assert_eq!(tasks(&s, &ann, "milk").await.len(), 1);
+    let (headers, first) = &model.requests()[0];
+    assert_eq!(headers["authorization"], "Bearer sk-test");
+    assert_eq!(first["model"], "test-model");
+    assert_eq!(first["tools"].as_array().unwrap().len(), 11);
+    assert_eq!(
+        first["tools"][0]["function"]["parameters"]["type"],
+        "object"
+    );
+    assert!(
+        first["messages"][0]["content"]
+            .as_str()
+            .unwrap()
+            .contains("UTC")
+    );
+
+    // A delete the model asks for waits for the user's yes.
+    let ask = say(&s, &ann, Some(&c), "throw away the milk").await;
+    assert!(reply(&ask).contains("Shall I delete \"buy milk\""), "{ask}");
+    assert_eq!(tools(&ask), ["search_tasks"]);
+    assert_eq!(tasks(&s, &ann, "milk").await.len(), 1);
+    let yes = say(&s, &ann, Some(&c), "yes").await;
+    assert_eq!(tools(&yes), ["delete_task"]);
+    assert!(tasks(&s, &ann, "milk").await.is_empty());
+
+    // Several changes in one step wait too; no cancels them.
+    let ask = say(&s, &ann, Some(&c), "add bread and eggs").await;
+    assert!(
+        reply(&ask).contains("Shall I add \"bread\", add \"eggs\"?"),
+        "{ask}"
+    );
+    say(&s, &ann, Some(&c), "no").await;
+    assert!(tasks(&s, &ann, "").await.is_empty());
+
+    // A model that keeps calling tools is stopped.
+    let looped = say(&s, &ann, Some(&c), "keep going").await;
+    assert!(reply(&looped).contains("stopped after 6 steps"), "{looped}");
+    assert_eq!(tools(&looped).len(), 6);
+    // An unknown tool is an error the model reads, not a failure.
+    let magic = say(&s, &ann, Some(&c), "use magic").await;
+    assert_eq!(reply(&magic), "Sorry, I cannot do magic.");
+    let told = model
+        .requests()
+        .iter()
+        .rev()
+        .find_map(|(_, b)| {
+            b["messages"]
+                .as_array()
+                .and_then(|m| m.last())
+                .filter(|m| m["role"] == "tool")
+                .map(|m| m["content"].as_str().unwrap_or("").to_owned())
+        })
+        .unwrap();
+    assert!(told.contains("no tool named 'frobnicate'"), "{told}");
+    // A model that is slow or failing: the offline engine answers.
+    let slow = say(&s, &ann, Some(&c), "be slow").await;
+    assert!(reply(&slow).contains("no answer within 1 s"), "{slow}");
+    let failing = say(&s, &ann, Some(&c), "add pay rent friday").await;
+    assert!(
+        reply(&failing).contains("503") && reply(&failing).contains("Added"),
+        "{failing}"
+    );
+    assert_eq!(tools(&failing), ["quick_add"]);
+}

@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use dueflow_assistant::chat::{Chat, ChatAnswer, Turn};
+use dueflow_assistant::chat::{ChatAnswer, Turn};
 use dueflow_store::ConversationHead;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -67,9 +67,10 @@ pub async fn chat(
     CurrentUser(user): CurrentUser,
     Json(b): Json<ChatMessage>,
 ) -> Result<axum::Json<ChatAnswer>, ApiError> {
-    let chat = Chat::new(state.app.clone());
     Ok(axum::Json(
-        chat.turn(&user, &b.message, b.conversation_id.as_deref())
+        state
+            .chat
+            .turn(&user, &b.message, b.conversation_id.as_deref())
             .await?,
     ))
 }
@@ -96,9 +97,7 @@ pub async fn get(
     CurrentUser(user): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<axum::Json<ConversationDetail>, ApiError> {
-    let (head, turns) = Chat::new(state.app.clone())
-        .conversation(&user, &id)
-        .await?;
+    let (head, turns) = state.chat.conversation(&user, &id).await?;
     Ok(axum::Json(ConversationDetail {
         head: head.into(),
         turns,

@@ -3,9 +3,14 @@
 //! each conversation for that user: the turns, and an action that waits
 //! for the user's "yes" (deleting, or changing many tasks at once, is only
 //! done on the next message's yes). The [`offline`] engine answers with
-//! rules over the quick-add parser and needs no network.
+//! rules over the quick-add parser and needs no network; with a model
+//! configured, the [`llm`] engine answers instead, and the offline one
+//! whenever the model fails.
 
+mod llm;
 mod offline;
+
+pub use llm::LlmConfig;
 
 use chrono::{DateTime, Utc};
 use dueflow_app::{App, AppError};
@@ -15,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::tools::Tools;
+use llm::Llm;
 
 /// Longest message, in characters.
 pub const MESSAGE_MAX_CHARS: usize = 2_000;
@@ -66,19 +72,71 @@ struct Pending {
     calls: Vec<(String, Map<String, Value>)>,
 }
 
+/// What an engine made of a message.
+struct Outcome {
+    reply: String,
+    actions: Vec<Action>,
+    pending: Option<Pending>,
+}
+
+/// The tool calls made for one message, in order, as the user who wrote it.
+struct Calls<'a> {
+    tools: &'a Tools,
+    user: &'a User,
+    actions: Vec<Action>,
+}
+
+impl<'a> Calls<'a> {
+    fn new(tools: &'a Tools, user: &'a User) -> Self {
+        Calls {
+            tools,
+            user,
+            actions: Vec::new(),
+        }
+    }
+
+    /// Call `tool`, keeping the call and its answer among the actions.
+    async fn call(&mut self, tool: &str, arguments: Value) -> Result<Value, String> {
+        let arguments = arguments.as_object().cloned().unwrap_or_default();
+        let answer = self.tools.call(self.user, tool, arguments.clone()).await;
+        let (result, error) = match &answer {
+            Ok(v) => (Some(v.clone()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        self.actions.push(Action {
+            tool: tool.to_owned(),
+            arguments,
+            result,
+            error,
+        });
+        answer.map_err(|e| e.to_string())
+    }
+}
+
 /// The assistant's side of chat, for one application.
 #[derive(Clone)]
 pub struct Chat {
     app: App,
     tools: Tools,
+    llm: Option<Llm>,
 }
 
 impl Chat {
-    pub fn new(app: App) -> Chat {
+    /// Chat answered by the offline engine alone.
+    pub fn offline(app: App) -> Chat {
         Chat {
             tools: Tools::new(app.clone()),
+            llm: None,
             app,
         }
+    }
+
+    /// Chat answered by the model `llm` names (offline when it fails).
+    pub fn with_model(app: App, llm: LlmConfig) -> Result<Chat, String> {
+        Ok(Chat {
+            llm: Some(Llm::new(llm)?),
+            ..Chat::offline(app)
+        })
     }
 
     /// Answer `message` in the conversation `conversation_id` (a new one
@@ -125,7 +183,25 @@ impl Chat {
             .pending
             .as_deref()
             .and_then(|p| serde_json::from_str::<Pending>(p).ok());
-        let outcome = offline::answer(&self.tools, &self.app, user, message, pending).await;
+        let outcome = match &self.llm {
+            // A yes or no to a question is the offline engine's to act on.
+            Some(llm) if !(pending.is_some() && offline::is_confirmation(message)) => {
+                match llm.answer(&self.tools, user, &turns, message).await {
+                    Ok(outcome) => outcome,
+                    Err(why) => {
+                        tracing::warn!(error = %why, "the assistant model failed; answering offline");
+                        let mut o =
+                            offline::answer(&self.tools, &self.app, user, message, None).await;
+                        o.reply = format!(
+                            "(The assistant model did not answer: {why}. Answered without it.) {}",
+                            o.reply
+                        );
+                        o
+                    }
+                }
+            }
+            _ => offline::answer(&self.tools, &self.app, user, message, pending).await,
+        };
         turns.push(Turn {
             at: now,
             message: message.to_owned(),

@@ -18,18 +18,12 @@ use dueflow_domain::reminder::Reminder;
 use dueflow_store::User;
 use serde_json::{Map, Value, json};
 
-use super::{Action, Pending};
+use super::{Calls, Outcome, Pending};
 use crate::tools::Tools;
 
 /// Tasks a summary lists, and a bulk change touches, at most.
 const LISTED: u32 = 20;
 const BULK_MAX: u32 = 100;
-
-pub(super) struct Outcome {
-    pub reply: String,
-    pub actions: Vec<Action>,
-    pub pending: Option<Pending>,
-}
 
 const HELP: &str = "I can add, list, find, complete, reopen, move, prioritise and delete your \
     tasks. Try: \"add call mom friday 5pm #family\", \"what's due this week?\", \"find dentist\", \
@@ -42,30 +36,7 @@ const FILLER: &[&str] = &[
     "please", "one",
 ];
 
-/// The engine's work on one message: the tool calls it made, in order.
-struct Turn<'a> {
-    tools: &'a Tools,
-    user: &'a User,
-    actions: Vec<Action>,
-}
-
-impl Turn<'_> {
-    async fn call(&mut self, tool: &str, arguments: Value) -> Result<Value, String> {
-        let arguments = arguments.as_object().cloned().unwrap_or_default();
-        let answer = self.tools.call(self.user, tool, arguments.clone()).await;
-        let (result, error) = match &answer {
-            Ok(v) => (Some(v.clone()), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        self.actions.push(Action {
-            tool: tool.to_owned(),
-            arguments,
-            result,
-            error,
-        });
-        answer.map_err(|e| e.to_string())
-    }
-
+impl Calls<'_> {
     /// The tasks `query` finds, at most `limit`.
     async fn find(&mut self, query: &str, limit: u32) -> Result<Vec<Value>, String> {
         let page = self
@@ -192,6 +163,11 @@ fn split_last<'t>(text: &'t str, words: &[&str]) -> Option<(&'t str, &'t str)> {
         .filter(|(a, b)| !a.is_empty() && !b.is_empty())
 }
 
+/// Whether `text` answers a question: yes or no.
+pub(super) fn is_confirmation(text: &str) -> bool {
+    is_yes(text) || is_no(text)
+}
+
 fn is_yes(text: &str) -> bool {
     matches!(
         text.to_ascii_lowercase()
@@ -236,11 +212,7 @@ pub(super) async fn answer(
     message: &str,
     pending: Option<Pending>,
 ) -> Outcome {
-    let mut turn = Turn {
-        tools,
-        user,
-        actions: Vec::new(),
-    };
+    let mut turn = Calls::new(tools, user);
     let text = message.trim().trim_end_matches(['?', '.', '!']).trim();
     let mut pending_out = None;
     let reply = if let Some(p) = pending.filter(|_| is_yes(text) || is_no(text)) {
@@ -276,7 +248,7 @@ enum Said {
     Ask(Pending),
 }
 
-async fn confirmed(turn: &mut Turn<'_>, p: Pending) -> String {
+async fn confirmed(turn: &mut Calls<'_>, p: Pending) -> String {
     let mut failed = Vec::new();
     for (tool, arguments) in &p.calls {
         if let Err(e) = turn.call(tool, Value::Object(arguments.clone())).await {
@@ -297,7 +269,7 @@ async fn confirmed(turn: &mut Turn<'_>, p: Pending) -> String {
     }
 }
 
-async fn act(turn: &mut Turn<'_>, app: &App, text: &str) -> Result<Said, String> {
+async fn act(turn: &mut Calls<'_>, app: &App, text: &str) -> Result<Said, String> {
     let lower = text.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
@@ -510,7 +482,7 @@ fn summary_query(lower: &str) -> Option<(String, String)> {
     Some((q.join(" "), what.join(", ")))
 }
 
-async fn add(turn: &mut Turn<'_>, text: &str, reminded: bool) -> Result<String, String> {
+async fn add(turn: &mut Calls<'_>, text: &str, reminded: bool) -> Result<String, String> {
     let text = after(text, &["to"]).unwrap_or(text);
     if text.is_empty() {
         return Err("Add what? Say it like \"add call mom friday 5pm #family\".".into());
@@ -577,7 +549,7 @@ fn bulk_filter(rest: &str, default_status: &str) -> Option<(String, String)> {
     Some((q.join(" "), what.join(" ")))
 }
 
-async fn many(turn: &mut Turn<'_>, query: &str) -> Result<Vec<Value>, String> {
+async fn many(turn: &mut Calls<'_>, query: &str) -> Result<Vec<Value>, String> {
     turn.find(query, BULK_MAX).await
 }
 
@@ -601,7 +573,7 @@ fn calls(tool: &str, tasks: &[Value]) -> Vec<(String, Map<String, Value>)> {
         .collect()
 }
 
-async fn delete(turn: &mut Turn<'_>, rest: &str) -> Result<Pending, String> {
+async fn delete(turn: &mut Calls<'_>, rest: &str) -> Result<Pending, String> {
     if let Some((query, what)) = bulk_filter(rest, "") {
         let tasks = many(turn, &query).await?;
         if tasks.is_empty() {
@@ -619,7 +591,7 @@ async fn delete(turn: &mut Turn<'_>, rest: &str) -> Result<Pending, String> {
     })
 }
 
-async fn complete(turn: &mut Turn<'_>, name: &str) -> Result<Said, String> {
+async fn complete(turn: &mut Calls<'_>, name: &str) -> Result<Said, String> {
     if let Some((query, _)) = bulk_filter(name, "status:open") {
         let tasks = many(turn, &query).await?;
         if tasks.is_empty() {
@@ -642,7 +614,7 @@ async fn complete(turn: &mut Turn<'_>, name: &str) -> Result<Said, String> {
     Ok(Said::Done(format!("Completed {}.{next}", describe(&done))))
 }
 
-async fn prioritise(turn: &mut Turn<'_>, name: &str, priority: &str) -> Result<String, String> {
+async fn prioritise(turn: &mut Calls<'_>, name: &str, priority: &str) -> Result<String, String> {
     let task = turn.one(name, "status:open").await?;
     let t = turn
         .call(
@@ -654,7 +626,7 @@ async fn prioritise(turn: &mut Turn<'_>, name: &str, priority: &str) -> Result<S
 }
 
 async fn reschedule(
-    turn: &mut Turn<'_>,
+    turn: &mut Calls<'_>,
     app: &App,
     name: &str,
     when: &str,
@@ -698,7 +670,7 @@ fn reminder_in(app: &App, user: &User, phrase: &str) -> Option<Reminder> {
 
 /// "remind me about the dentist 1 day before": the task's name, then a
 /// reminder.
-async fn remind(turn: &mut Turn<'_>, app: &App, rest: &str) -> Result<String, String> {
+async fn remind(turn: &mut Calls<'_>, app: &App, rest: &str) -> Result<String, String> {
     let words: Vec<&str> = rest.split_whitespace().collect();
     for cut in 1..words.len() {
         if let Some(reminder) = reminder_in(app, turn.user, &words[cut..].join(" ")) {

@@ -8,6 +8,7 @@
 pub mod hooks;
 pub mod kafka;
 pub mod live;
+pub mod llm;
 pub mod process;
 pub mod reminder_load;
 
