@@ -87,6 +87,18 @@ async fn a_conversation_manages_tasks(s: &TestServer) {
         json!([{ "before": "P1D" }])
     );
 
+    let snoozed = say(s, &ann, Some(&c), "snooze call mom for 2 hours").await;
+    assert_eq!(
+        tools(&snoozed),
+        ["search_tasks", "snooze_reminder"],
+        "{snoozed}"
+    );
+    assert!(reply(&snoozed).starts_with("Snoozed"), "{snoozed}");
+    let until = snoozed["actions"][1]["result"]["fire_at"].as_str().unwrap();
+    let until = chrono::DateTime::parse_from_rfc3339(until).unwrap();
+    let ahead = until.signed_duration_since(chrono::Utc::now());
+    assert!((110..=120).contains(&ahead.num_minutes()), "{ahead}");
+
     // A delete waits for yes; no, or any other message, cancels it.
     let ask = say(s, &ann, Some(&c), "delete the old call mom task").await;
     assert!(reply(&ask).contains("Shall I delete"), "{ask}");
@@ -255,7 +267,7 @@ async fn a_model_acts_through_the_tools_within_bounds() {
     let (headers, first) = &model.requests()[0];
     assert_eq!(headers["authorization"], "Bearer sk-test");
     assert_eq!(first["model"], "test-model");
-    assert_eq!(first["tools"].as_array().unwrap().len(), 11);
+    assert_eq!(first["tools"].as_array().unwrap().len(), 12);
     assert_eq!(
         first["tools"][0]["function"]["parameters"]["type"],
         "object"

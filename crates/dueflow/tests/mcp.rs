@@ -58,7 +58,7 @@ async fn refusal(c: &McpClient, tool: &'static str, arguments: Value) -> String 
         .collect()
 }
 
-const TOOLS: [&str; 11] = [
+const TOOLS: [&str; 12] = [
     "add_task",
     "quick_add",
     "list_tasks",
@@ -69,6 +69,7 @@ const TOOLS: [&str; 11] = [
     "reopen_task",
     "delete_task",
     "set_reminder",
+    "snooze_reminder",
     "list_tags",
 ];
 
@@ -153,6 +154,20 @@ async fn every_tool_over_http(s: &TestServer) {
         2,
         "{reminded}"
     );
+    let snoozed = answer(&c, "snooze_reminder", json!({ "id": id, "for": "PT1H" })).await;
+    assert_eq!(snoozed["task_id"], id.as_str());
+    assert_eq!(snoozed["state"], "pending");
+    checked(
+        "snooze_reminder",
+        &json!({ "id": id, "until": "2027-03-01T08:00:00Z" }),
+    );
+    let none = refusal(
+        &c,
+        "snooze_reminder",
+        json!({ "id": rent_id, "for": "PT1H", "until": "x" }),
+    )
+    .await;
+    assert!(none.contains("exactly one"), "{none}");
     let cleared = answer(
         &c,
         "update_task",
@@ -209,6 +224,7 @@ async fn every_tool_over_http(s: &TestServer) {
         ("complete_task", json!({ "id": id })),
         ("reopen_task", json!({ "id": id })),
         ("set_reminder", json!({ "id": id, "before": "PT1M" })),
+        ("snooze_reminder", json!({ "id": id, "for": "PT1M" })),
         ("delete_task", json!({ "id": id })),
     ] {
         let text = refusal(&b, tool, a).await;

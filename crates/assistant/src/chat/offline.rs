@@ -8,12 +8,14 @@
 //! - move: "move the dentist to friday", "postpone taxes until next month"
 //! - priority: "make taxes urgent"
 //! - remind: "remind me about the dentist 1 day before"
+//! - snooze: "snooze the dentist for 1 hour", "… until tomorrow 9am"
 //! - delete: "delete the old groceries task", "delete all done tasks"
 //!
 //! A task is named by words of its title; when several match, the engine
 //! asks which. Deleting, and changing many tasks at once, wait for "yes".
 
 use dueflow_app::App;
+use dueflow_domain::due::Due;
 use dueflow_domain::reminder::Reminder;
 use dueflow_store::User;
 use serde_json::{Map, Value, json};
@@ -28,7 +30,8 @@ const BULK_MAX: u32 = 100;
 const HELP: &str = "I can add, list, find, complete, reopen, move, prioritise and delete your \
     tasks. Try: \"add call mom friday 5pm #family\", \"what's due this week?\", \"find dentist\", \
     \"done with groceries\", \"move the dentist to friday\", \"make taxes urgent\", \
-    \"remind me about the dentist 1 day before\" or \"delete the old groceries task\".";
+    \"remind me about the dentist 1 day before\", \"snooze the dentist for 1 hour\" or \
+    \"delete the old groceries task\".";
 
 /// Words that name no task ("delete *the old* groceries *task*").
 const FILLER: &[&str] = &[
@@ -303,6 +306,11 @@ async fn act(turn: &mut Calls<'_>, app: &App, text: &str) -> Result<Said, String
     ) {
         let found = turn.find(rest, LISTED).await?;
         return Ok(Said::Done(listing(&found, &format!("matching \"{rest}\""))));
+    }
+    if let Some(rest) = after(text, &["snooze"]) {
+        let (name, when) = split_last(rest, &["for", "until", "till", "to", "by"])
+            .ok_or_else(|| format!("For how long? Say it like \"snooze {rest} for 1 hour\"."))?;
+        return snooze(turn, app, name, when).await.map(Said::Done);
     }
     if let Some(rest) = after(text, &["delete", "remove", "drop", "get rid of", "trash"]) {
         return delete(turn, rest).await.map(Said::Ask);
@@ -647,6 +655,36 @@ async fn reschedule(
         )
         .await?;
     Ok(format!("Moved {}.", describe(&t)))
+}
+
+/// "snooze the dentist for 1 hour" / "… until tomorrow 9am": the
+/// reminder of the task, to the instant the words name.
+async fn snooze(turn: &mut Calls<'_>, app: &App, name: &str, when: &str) -> Result<String, String> {
+    let instant = [format!("in {when}"), when.to_owned()]
+        .iter()
+        .find_map(|w| {
+            let parsed = app.parse_quick_add(turn.user, w, None, None).ok()?;
+            match parsed.due {
+                Some(Due::At(at)) if parsed.title.is_empty() => Some(at),
+                _ => None,
+            }
+        });
+    let Some(until) = instant else {
+        return Err(format!(
+            "I could not read \"{when}\" as a time; say it like \"for 1 hour\" or \"until tomorrow 9am\"."
+        ));
+    };
+    let task = turn.one(name, "status:open").await?;
+    turn.call(
+        "snooze_reminder",
+        json!({ "id": task["id"], "until": until.to_rfc3339() }),
+    )
+    .await?;
+    Ok(format!(
+        "Snoozed the reminder of {} until {}.",
+        describe(&task),
+        until.format("%Y-%m-%d %H:%M")
+    ))
 }
 
 /// The one reminder `phrase` ("1 day before", "at 8am tomorrow") is, read

@@ -144,6 +144,18 @@ pub struct SetReminder {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct SnoozeReminder {
+    /// The task's id.
+    pub id: String,
+    /// For how long, as an ISO 8601 duration: PT10M, PT1H, P1D.
+    #[serde(rename = "for")]
+    pub for_: Option<String>,
+    /// Until an instant, RFC 3339 with offset.
+    pub until: Option<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NoArguments {}
 
 /// A field that may be sent as null: absent is `None`, null `Some(None)`.

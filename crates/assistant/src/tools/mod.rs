@@ -8,7 +8,7 @@ pub mod args;
 
 use std::sync::{Arc, LazyLock};
 
-use dueflow_app::{App, AppError, Expected, TaskListing};
+use dueflow_app::{App, AppError, Expected, SnoozeFor, TaskListing};
 use dueflow_domain::task::{NewTask, TaskPatch};
 use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
@@ -18,8 +18,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use args::{
-    AddTask, ListTasks, NoArguments, QuickAdd, SearchTasks, SetReminder, StatusArg, TaskId,
-    UpdateTask,
+    AddTask, ListTasks, NoArguments, QuickAdd, SearchTasks, SetReminder, SnoozeReminder, StatusArg,
+    TaskId, UpdateTask,
 };
 
 /// Tasks a list or search returns when the model does not say, and at most.
@@ -161,6 +161,15 @@ const ENTRIES: &[Entry] = &[
             ISO 8601 duration such as PT30M or P1D) or `at` an instant (RFC 3339). \
             Returns the task.",
         schema: schema::<SetReminder>,
+        reads: false,
+        destroys: false,
+    },
+    Entry {
+        name: "snooze_reminder",
+        description: "Snooze a task's reminder: the one that fired last, or else the next one \
+            to fire, `for` a while (PT10M, PT1H, P1D) or `until` an instant (RFC 3339). \
+            Returns the reminder with its new fire_at.",
+        schema: schema::<SnoozeReminder>,
         reads: false,
         destroys: false,
     },
@@ -328,6 +337,39 @@ impl Tools {
                 let patch: TaskPatch = as_api(json!({ "reminders": reminders }))?;
                 let expected = Some(Expected(current.version));
                 task(app.update_task(user, &a.id, patch, expected, trace).await?)
+            }
+            "snooze_reminder" => {
+                let a: SnoozeReminder = read(args)?;
+                let snooze = match (a.for_, a.until) {
+                    (Some(d), None) => SnoozeFor::For(d),
+                    (None, Some(t)) => SnoozeFor::Until(t),
+                    _ => {
+                        return Err(ToolError::Refused(
+                            "give exactly one of for (PT10M) and until (an RFC 3339 instant)"
+                                .into(),
+                        ));
+                    }
+                };
+                app.task(user, &a.id).await?;
+                let task = Some(a.id.clone());
+                let fired = app
+                    .reminders(user, task.clone(), Some("fired"), Some(200))
+                    .await?;
+                let target = match fired.last() {
+                    Some(r) => r.clone(),
+                    None => app
+                        .reminders(user, task, Some("pending"), Some(1))
+                        .await?
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| {
+                            ToolError::Refused(
+                                "the task has no reminder to snooze; add one with set_reminder"
+                                    .into(),
+                            )
+                        })?,
+                };
+                json!(app.snooze_reminder(user, &target.id, &snooze).await?)
             }
             "list_tags" => {
                 read::<NoArguments>(args)?;
