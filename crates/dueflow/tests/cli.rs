@@ -27,6 +27,25 @@ fn start(dir: &Path, port: u16) -> process::Proc {
     process::serve(&env(dir), port, &[])
 }
 
+/// `dueflow user add ARGS --password-stdin`, the password piped in.
+fn add_user(dir: &Path, args: &[&str]) -> Output {
+    let mut add = dueflow(
+        dir,
+        &[&["user", "add"][..], args, &["--password-stdin"]].concat(),
+    )
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    add.wait_with_output().unwrap()
+}
+
 fn ok(out: Output) -> String {
     assert!(
         out.status.success(),
@@ -41,28 +60,8 @@ fn cli_end_to_end() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     ok(dueflow(dir, &["migrate"]).output().unwrap());
-    let mut add = dueflow(
-        dir,
-        &[
-            "user",
-            "add",
-            "Ann",
-            "--password-stdin",
-            "--tz",
-            "Europe/Berlin",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    assert!(ok(add.wait_with_output().unwrap()).contains("created user ann"));
+    let added = add_user(dir, &["Ann", "--tz", "Europe/Berlin"]);
+    assert!(ok(added).contains("created user ann"));
     let out = ok(dueflow(dir, &["token", "create", "ann"]).output().unwrap());
     let token = out.lines().last().unwrap().to_owned();
     assert!(token.starts_with("dft_"), "{out}");
@@ -277,17 +276,7 @@ fn admin_commands_refuse_a_database_that_is_not_there() {
         err.contains("no database at") && err.contains("dueflow.db") && err.contains("--data-dir"),
         "{err}"
     );
-    let mut add = dueflow(tmp.path(), &["user", "add", "ann", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    let err = failed(add.wait_with_output().unwrap());
+    let err = failed(add_user(tmp.path(), &["ann"]));
     assert!(err.contains("no database at"), "{err}");
     assert!(
         !tmp.path().join("data").exists(),
@@ -441,11 +430,19 @@ fn task_list_says_what_a_page_left_out_and_pages_for_scripts() {
     assert_eq!(text.lines().count(), 5);
 
     // A unique start of an id names its task, with or without `tsk_`.
-    let (a, b) = (ids[0].as_str().unwrap(), ids[1].as_str().unwrap());
+    let ids: Vec<&str> = ids.iter().map(|i| i.as_str().unwrap()).collect();
+    let unique = |id: &str| {
+        (5..=id.len())
+            .map(|n| &id[..n])
+            .find(|p| ids.iter().filter(|i| i.starts_with(p)).count() == 1)
+            .unwrap()
+            .len()
+    };
+    let (a, b) = (ids[0], ids[1]);
     let shared = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-    let done = ok(s.run(&["task", "done", &a[..=shared]]));
+    let done = ok(s.run(&["task", "done", &a[..unique(a)]]));
     assert!(done.contains(a) && done.contains("[x]"), "{done}");
-    let edited = s.json(&["task", "edit", &b[4..=shared], "--title", "Renamed"]);
+    let edited = s.json(&["task", "edit", &b[4..unique(b)], "--title", "Renamed"]);
     assert_eq!(edited["id"], b);
     let err = failed(s.run(&["task", "rm", &a[..shared]]));
     assert!(err.contains("give more of the id"), "{err}");
