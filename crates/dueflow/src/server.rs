@@ -25,10 +25,17 @@ use crate::roles::Role;
 
 /// Log to stderr under `filter` (checked with the configuration), in
 /// colour only on a terminal and without `NO_COLOR`: files and pipes get
-/// plain text.
+/// plain text. The MCP library's own lines ("Service initialized", "serve
+/// finished") come twice for every stateless MCP request, so they are kept
+/// to warnings unless a directive names `rmcp`.
 pub fn init_logging(filter: &str) {
     use std::io::IsTerminal;
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let filter = if filter.contains("rmcp") {
+        filter.to_owned()
+    } else {
+        format!("{filter},rmcp=warn")
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
         .with_writer(std::io::stderr)

@@ -29,7 +29,8 @@ const TURNS_KEPT: usize = 200;
 /// Characters of the first message that name a conversation.
 const TITLE_CHARS: usize = 80;
 
-/// One tool call the assistant made for a message.
+/// One tool call the assistant made for a message (its `result` is in the
+/// answer to the message, not in the conversation as kept).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Action {
@@ -202,11 +203,20 @@ impl Chat {
             }
             _ => offline::answer(&self.tools, &self.app, user, message, pending).await,
         };
+        // A kept turn says what was done, not what the tools answered: the
+        // tasks themselves hold that, and a summary's answer is many times
+        // the size of the rest of the turn.
+        let done = outcome.actions.iter().map(|a| Action {
+            tool: a.tool.clone(),
+            arguments: a.arguments.clone(),
+            result: None,
+            error: a.error.clone(),
+        });
         turns.push(Turn {
             at: now,
             message: message.to_owned(),
             reply: outcome.reply.clone(),
-            actions: outcome.actions.clone(),
+            actions: done.collect(),
         });
         let excess = turns.len().saturating_sub(TURNS_KEPT);
         turns.drain(..excess);

@@ -45,7 +45,7 @@ impl Calls<'_> {
         let page = self
             .call("search_tasks", json!({ "query": query, "limit": limit }))
             .await?;
-        Ok(page["items"].as_array().cloned().unwrap_or_default())
+        Ok(items(page))
     }
 
     /// The one task `name` (words of its title) means among `status`
@@ -81,6 +81,17 @@ impl Calls<'_> {
                 many.iter().map(describe).collect::<Vec<_>>().join("; ")
             )),
         }
+    }
+}
+
+/// The tasks of a page a list or search answered, taken out of it.
+fn items(page: Value) -> Vec<Value> {
+    match page {
+        Value::Object(mut m) => match m.remove("items") {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     }
 }
 
@@ -389,8 +400,7 @@ async fn act(turn: &mut Calls<'_>, app: &App, text: &str) -> Result<Said, String
                 json!({ "query": q, "sort": "due", "limit": LISTED }),
             )
             .await?;
-        let items = found["items"].as_array().cloned().unwrap_or_default();
-        return Ok(Said::Done(listing(&items, &what)));
+        return Ok(Said::Done(listing(&items(found), &what)));
     }
     Ok(Said::Done(format!(
         "I did not understand \"{text}\". {HELP}"
