@@ -1,0 +1,249 @@
+//! The deployment files, checked as far as a machine without a cluster can:
+//! the Helm chart lints strictly and renders, for each values file and both
+//! buses, manifests that Kubernetes' own schemas accept (1.25, 1.30 and
+//! 1.37, unknown fields refused); what renders keeps the security settings
+//! operators rely on and no secret in a ConfigMap; the values schema
+//! refuses bad values naming them; the Dockerfile passes hadolint. Each
+//! checker is also shown a broken input, so a checker that passes anything
+//! fails here. The tools come from `scripts/ensure-deploy-tools.sh`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn tool(var: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
+        panic!(
+            "{var} is not set: run the tests through scripts/test, which installs helm, \
+             kubernetes-validate and hadolint (scripts/ensure-deploy-tools.sh)"
+        )
+    })
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chart() -> PathBuf {
+    repo().join("deploy/helm/dueflow")
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn helm(args: &[&str], values: &[&str]) -> Output {
+    run(Command::new(tool("DUEFLOW_TEST_HELM"))
+        .args(args)
+        .arg(chart())
+        .args(values))
+}
+
+/// The rendered manifests, as JSON documents.
+fn render(values: &[&str]) -> (String, Vec<Value>) {
+    let out = helm(&["template", "dueflow"], values);
+    assert!(
+        out.status.success(),
+        "helm template {values:?}: {}",
+        text(&out)
+    );
+    let yaml = String::from_utf8(out.stdout).unwrap();
+    let mut py = Command::new(tool("DUEFLOW_TEST_DEPLOY_PYTHON"));
+    py.args([
+        "-c",
+        "import json, sys, yaml; print(json.dumps([d for d in yaml.safe_load_all(sys.stdin) if d]))",
+    ]);
+    let out = run_with_stdin(&mut py, &yaml);
+    assert!(out.status.success(), "{}", text(&out));
+    (yaml, serde_json::from_slice(&out.stdout).unwrap())
+}
+
+fn run_with_stdin(cmd: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Whether Kubernetes `version`'s schemas accept `yaml`, strictly.
+fn valid(yaml: &str, version: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("manifests.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let out = run(Command::new(tool("DUEFLOW_TEST_KUBE_VALIDATE"))
+        .args(["--strict", "--quiet", "-k", version])
+        .arg(&file));
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(text(&out))
+    }
+}
+
+fn of_kind<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    docs.iter().filter(|d| d["kind"] == kind).collect()
+}
+
+const KUBERNETES: [&str; 3] = ["1.25.0", "1.30.0", "1.37.0"];
+
+#[test]
+fn the_chart_renders_valid_locked_down_manifests() {
+    let minikube = chart().join("values-minikube.yaml");
+    let cloud = chart().join("values-cloud.yaml");
+    let (minikube, cloud) = (minikube.to_str().unwrap(), cloud.to_str().unwrap());
+    let cases: [(&str, Vec<&str>, usize); 5] = [
+        ("defaults", vec![], 5),
+        ("minikube", vec!["-f", minikube], 4),
+        ("cloud", vec!["-f", cloud], 5),
+        ("dapr", vec!["--set", "bus.type=dapr"], 5),
+        (
+            "minikube with dapr",
+            vec!["-f", minikube, "--set", "bus.type=dapr"],
+            4,
+        ),
+    ];
+    for (name, values, deployments) in cases {
+        let lint = helm(&["lint", "--strict"], &values);
+        assert!(lint.status.success(), "{name}: {}", text(&lint));
+        let (yaml, docs) = render(&values);
+        for k in KUBERNETES {
+            valid(&yaml, k).unwrap_or_else(|e| panic!("{name} on Kubernetes {k}: {e}"));
+        }
+        let deps = of_kind(&docs, "Deployment");
+        assert_eq!(deps.len(), deployments, "{name}");
+        for d in deps {
+            let pod = &d["spec"]["template"]["spec"];
+            let c = &pod["containers"][0];
+            let what = format!("{name}: {}", d["metadata"]["name"]);
+            assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{what}");
+            assert_eq!(
+                pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault",
+                "{what}"
+            );
+            assert_eq!(pod["automountServiceAccountToken"], false, "{what}");
+            let sc = &c["securityContext"];
+            assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}");
+            assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}");
+            assert_eq!(
+                sc["capabilities"]["drop"],
+                serde_json::json!(["ALL"]),
+                "{what}"
+            );
+            assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz", "{what}");
+            assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{what}");
+            assert!(c["resources"]["requests"]["memory"].is_string(), "{what}");
+            let args: Vec<&str> = c["args"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            assert_eq!(args[..2], ["serve", "--roles"], "{what}");
+            let dapr = name.contains("dapr");
+            let annotations = &d["spec"]["template"]["metadata"]["annotations"];
+            assert_eq!(annotations["dapr.io/enabled"] == "true", dapr, "{what}");
+        }
+        // Secrets are files from Secrets, never values in the ConfigMap.
+        for cm in of_kind(&docs, "ConfigMap") {
+            for key in cm["data"].as_object().unwrap().keys() {
+                let secret = ["PASSWORD", "TOKEN", "API_KEY", "DATABASE_URL"]
+                    .iter()
+                    .any(|s| key.contains(s));
+                assert!(
+                    !secret || key.ends_with("_FILE"),
+                    "{name}: {key} in a ConfigMap"
+                );
+            }
+        }
+    }
+
+    // What differs between the values files.
+    let (_, minikube_docs) = render(&["-f", minikube]);
+    let api = of_kind(&minikube_docs, "Deployment")
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == "dueflow-api")
+        .unwrap();
+    assert_eq!(
+        api["spec"]["template"]["spec"]["containers"][0]["args"][2],
+        "api,audit"
+    );
+    assert!(of_kind(&minikube_docs, "NetworkPolicy").is_empty());
+    let (_, cloud_docs) = render(&["-f", cloud]);
+    let hpa = of_kind(&cloud_docs, "HorizontalPodAutoscaler");
+    assert_eq!(hpa.len(), 1);
+    assert_eq!(hpa[0]["spec"]["scaleTargetRef"]["name"], "dueflow-api");
+    let api = of_kind(&cloud_docs, "Deployment")
+        .into_iter()
+        .find(|d| d["metadata"]["name"] == "dueflow-api")
+        .unwrap();
+    assert!(
+        api["spec"]["replicas"].is_null(),
+        "the autoscaler owns the api's replicas"
+    );
+    assert_eq!(of_kind(&cloud_docs, "PodDisruptionBudget").len(), 5);
+    assert_eq!(
+        of_kind(&cloud_docs, "Ingress")[0]["spec"]["tls"][0]["secretName"],
+        "dueflow-tls"
+    );
+    assert_eq!(of_kind(&cloud_docs, "NetworkPolicy").len(), 2);
+
+    // The checker refuses what Kubernetes would.
+    let broken = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\nspec:\n  replicaz: 1\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: x, image: x}]\n";
+    assert!(
+        valid(broken, "1.30.0").is_err(),
+        "kubernetes-validate passes anything"
+    );
+}
+
+#[test]
+fn bad_values_are_refused_naming_them() {
+    for (set, named) in [
+        ("roles.api.replicas=two", "roles.api.replicas"),
+        ("bus.type=rabbitmq", "bus.type"),
+        ("bus.kafka.brokers=", "bus.kafka.brokers"),
+        ("podSecurityContext.runAsNonRoot=false", "runAsNonRoot"),
+        ("smtp.host=mail.example.com", "from"),
+        ("assistant.url=https://api.openai.com/v1", "model"),
+        ("database.existingSecret=", "database.existingSecret"),
+        ("roles.audit.mergeInto=everything", "roles.audit.mergeInto"),
+        ("colour=red", "colour"),
+    ] {
+        let out = helm(&["lint", "--strict"], &["--set", set]);
+        let said = text(&out);
+        assert!(!out.status.success(), "{set} was accepted");
+        assert!(said.contains(named), "{set}: {said}");
+    }
+}
+
+#[test]
+fn the_dockerfile_passes_hadolint() {
+    let dockerfile = repo().join("deploy/container/Dockerfile");
+    let out = run(Command::new(tool("DUEFLOW_TEST_HADOLINT")).arg(&dockerfile));
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let sloppy = dir.path().join("Dockerfile");
+    std::fs::write(&sloppy, "FROM debian:latest\nRUN apt-get install curl\n").unwrap();
+    let out = run(Command::new(tool("DUEFLOW_TEST_HADOLINT")).arg(&sloppy));
+    assert!(!out.status.success(), "hadolint passes anything");
+}

