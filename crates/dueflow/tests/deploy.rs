@@ -247,3 +247,117 @@ fn the_dockerfile_passes_hadolint() {
     let out = run(Command::new(tool("DUEFLOW_TEST_HADOLINT")).arg(&sloppy));
     assert!(!out.status.success(), "hadolint passes anything");
 }
+
+fn promtool(args: &[&str], file: &Path) -> Output {
+    run(Command::new(tool("DUEFLOW_TEST_PROMTOOL"))
+        .args(args)
+        .arg(file))
+}
+
+#[test]
+fn alerts_and_the_dashboard_hold_up_in_promtool_and_render_for_the_operator() {
+    let alerts = chart().join("files/alerts.yaml");
+    let out = promtool(&["check", "rules"], &alerts);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = promtool(
+        &["test", "rules"],
+        &repo().join("deploy/prometheus/alerts.test.yaml"),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.yaml");
+    std::fs::write(
+        &broken,
+        "groups:\n  - name: x\n    rules:\n      - alert: X\n        expr: rate(x[5m]\n",
+    )
+    .unwrap();
+    assert!(
+        !promtool(&["check", "rules"], &broken).status.success(),
+        "promtool passes anything"
+    );
+
+    // Every query of the dashboard parses: each one as a recording rule.
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(chart().join("files/dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    let mut n = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap().replace("$job", ".*");
+            rules.push_str(&format!(
+                "      - record: dashboard:query_{n}\n        expr: {}\n",
+                serde_json::to_string(&expr).unwrap()
+            ));
+            n += 1;
+        }
+    }
+    assert!(n >= 10, "{n} queries");
+    let queries = dir.path().join("dashboard.yaml");
+    std::fs::write(&queries, rules).unwrap();
+    let out = promtool(&["check", "rules"], &queries);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Where the Prometheus Operator is, the chart brings its resources.
+    let operator = [
+        "--api-versions",
+        "monitoring.coreos.com/v1",
+        "--set",
+        "monitoring.grafanaDashboard=true",
+    ];
+    let (yaml, docs) = render(&operator);
+    valid(&yaml, "1.30.0").unwrap();
+    let rule = of_kind(&docs, "PrometheusRule");
+    let file: Value = {
+        let mut py = Command::new(tool("DUEFLOW_TEST_DEPLOY_PYTHON"));
+        py.args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        ]);
+        let out = run_with_stdin(&mut py, &std::fs::read_to_string(&alerts).unwrap());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(
+        rule[0]["spec"]["groups"], file["groups"],
+        "the PrometheusRule holds the tested alerts"
+    );
+    let monitor = of_kind(&docs, "ServiceMonitor");
+    let wanted = &monitor[0]["spec"]["selector"]["matchLabels"];
+    let service = of_kind(&docs, "Service")
+        .into_iter()
+        .find(|s| {
+            wanted
+                .as_object()
+                .unwrap()
+                .iter()
+                .all(|(k, v)| &s["metadata"]["labels"][k] == v)
+        })
+        .expect("a Service the ServiceMonitor selects");
+    assert_eq!(service["spec"]["clusterIP"], "None");
+    assert_eq!(
+        service["spec"]["ports"][0]["name"],
+        monitor[0]["spec"]["endpoints"][0]["port"]
+    );
+    assert!(
+        service["spec"]["selector"]
+            .as_object()
+            .unwrap()
+            .get("app.kubernetes.io/component")
+            .is_none(),
+        "every role's pods are scraped"
+    );
+    let board = of_kind(&docs, "ConfigMap")
+        .into_iter()
+        .find(|c| c["metadata"]["labels"]["grafana_dashboard"] == "1")
+        .unwrap();
+    let rendered: Value =
+        serde_json::from_str(board["data"]["dueflow.json"].as_str().unwrap()).unwrap();
+    assert_eq!(rendered, dashboard);
+    // Elsewhere they are left out rather than failing the install.
+    let (_, plain) = render(&[]);
+    assert!(
+        of_kind(&plain, "PrometheusRule").is_empty()
+            && of_kind(&plain, "ServiceMonitor").is_empty()
+    );
+}

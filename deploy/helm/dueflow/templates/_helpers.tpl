@@ -61,3 +61,13 @@ those merged into it), for every enabled role not merged into another.
 {{- $api := .Values.roles.api -}}
 {{- if $api.mergeInto -}}{{ $api.mergeInto }}{{- else -}}api{{- end -}}
 {{- end -}}
+
+{{/* Whether to render a resource of the Prometheus Operator: `setting` is
+"auto" (where its API exists), true or false. */}}
+{{- define "dueflow.operatorWanted" -}}
+{{- $setting := toString (index . 0) -}}
+{{- $root := index . 1 -}}
+{{- if or (eq $setting "true") (and (eq $setting "auto") ($root.Capabilities.APIVersions.Has "monitoring.coreos.com/v1")) -}}
+true
+{{- end -}}
+{{- end -}}
