@@ -361,3 +361,119 @@ fn alerts_and_the_dashboard_hold_up_in_promtool_and_render_for_the_operator() {
             && of_kind(&plain, "ServiceMonitor").is_empty()
     );
 }
+
+#[test]
+fn in_cluster_kafka_postgres_and_dapr_are_wired_together() {
+    let minikube = chart().join("values-minikube.yaml");
+    let minikube = minikube.to_str().unwrap();
+    let (yaml, docs) = render(&["-f", minikube, "--set", "bus.type=dapr"]);
+    valid(&yaml, "1.30.0").unwrap();
+    let deployments = of_kind(&docs, "Deployment");
+    let config = &of_kind(&docs, "ConfigMap")[0]["data"];
+
+    // Strimzi's Kafka, with every topic dueflow uses and its dead letters.
+    let kafka = &of_kind(&docs, "Kafka")[0];
+    let cluster = kafka["metadata"]["name"].as_str().unwrap();
+    let mut topics: Vec<&str> = of_kind(&docs, "KafkaTopic")
+        .iter()
+        .inspect(|t| assert_eq!(t["metadata"]["labels"]["strimzi.io/cluster"], cluster))
+        .map(|t| t["spec"]["topicName"].as_str().unwrap())
+        .collect();
+    topics.sort_unstable();
+    assert_eq!(
+        topics,
+        [
+            "reminders",
+            "reminders.dlq",
+            "task-events",
+            "task-events.dlq",
+            "task-updates",
+            "task-updates.dlq"
+        ]
+    );
+    let pool = &of_kind(&docs, "KafkaNodePool")[0];
+    assert_eq!(pool["metadata"]["labels"]["strimzi.io/cluster"], cluster);
+    let bootstrap = format!("{cluster}-kafka-bootstrap:9092");
+
+    // Dapr's pub/sub over it, named as dueflow publishes, for every app id.
+    let components = of_kind(&docs, "Component");
+    let pubsub = components
+        .iter()
+        .find(|c| c["spec"]["type"] == "pubsub.kafka")
+        .unwrap();
+    assert_eq!(pubsub["metadata"]["name"], config["DUEFLOW_DAPR_PUBSUB"]);
+    let brokers = pubsub["spec"]["metadata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "brokers")
+        .unwrap();
+    assert_eq!(brokers["value"], bootstrap.as_str());
+    let mut ids: Vec<&Value> = deployments
+        .iter()
+        .map(|d| &d["spec"]["template"]["metadata"]["annotations"]["dapr.io/app-id"])
+        .collect();
+    ids.sort_by_key(|v| v.as_str().unwrap().to_owned());
+    let scopes: Vec<&Value> = pubsub["scopes"].as_array().unwrap().iter().collect();
+    assert_eq!(scopes, ids);
+    assert!(
+        components
+            .iter()
+            .any(|c| c["spec"]["type"] == "secretstores.kubernetes")
+    );
+    let resiliency = &of_kind(&docs, "Resiliency")[0];
+    assert!(
+        resiliency["spec"]["targets"]["components"][pubsub["metadata"]["name"].as_str().unwrap()]
+            .is_object()
+    );
+
+    // CloudNativePG's PostgreSQL, whose app Secret dueflow reads.
+    let pg = &of_kind(&docs, "Cluster")[0];
+    let secret = format!("{}-app", pg["metadata"]["name"].as_str().unwrap());
+    for d in &deployments {
+        let volumes = d["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
+        let database = volumes.iter().find(|v| v["name"] == "database").unwrap();
+        assert_eq!(database["secret"]["secretName"], secret.as_str());
+    }
+    assert!(
+        config["DUEFLOW_DATABASE_URL_FILE"]
+            .as_str()
+            .unwrap()
+            .ends_with("/uri")
+    );
+
+    // Over Kafka instead, dueflow itself connects to the same bootstrap.
+    let (_, docs) = render(&["-f", minikube]);
+    assert_eq!(
+        of_kind(&docs, "ConfigMap")[0]["data"]["DUEFLOW_KAFKA_BROKERS"],
+        bootstrap.as_str()
+    );
+    assert!(of_kind(&docs, "Component").is_empty());
+
+    // A managed Kafka's SASL credentials reach Dapr through its secret store.
+    let (_, docs) = render(&[
+        "--set",
+        "bus.type=dapr",
+        "--set",
+        "bus.kafka.brokers=b1.example.cloud:9092",
+        "--set",
+        "bus.dapr.saslSecret=kafka-credentials",
+    ]);
+    let components = of_kind(&docs, "Component");
+    let pubsub = components
+        .iter()
+        .find(|c| c["spec"]["type"] == "pubsub.kafka")
+        .unwrap();
+    let meta = pubsub["spec"]["metadata"].as_array().unwrap();
+    let field = |n: &str| meta.iter().find(|m| m["name"] == n).unwrap().clone();
+    assert_eq!(field("authType")["value"], "password");
+    assert_eq!(
+        field("saslPassword")["secretKeyRef"]["name"],
+        "kafka-credentials"
+    );
+    let store = components
+        .iter()
+        .find(|c| c["spec"]["type"] == "secretstores.kubernetes")
+        .unwrap();
+    assert_eq!(pubsub["auth"]["secretStore"], store["metadata"]["name"]);
+}

@@ -71,3 +71,35 @@ those merged into it), for every enabled role not merged into another.
 true
 {{- end -}}
 {{- end -}}
+
+{{/* The Kafka brokers: Strimzi's bootstrap Service when the chart runs Kafka. */}}
+{{- define "dueflow.kafkaBrokers" -}}
+{{- if .Values.kafka.strimzi.enabled -}}
+{{- printf "%s-kafka-bootstrap:9092" (include "dueflow.fullname" .) -}}
+{{- else -}}
+{{- .Values.bus.kafka.brokers -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret and key of the database URL: CloudNativePG's app Secret
+when the chart runs PostgreSQL. */}}
+{{- define "dueflow.databaseSecret" -}}
+{{- if .Values.postgresql.cloudnativepg.enabled -}}
+{{- printf "%s-pg-app" (include "dueflow.fullname" .) -}}
+{{- else -}}
+{{- .Values.database.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "dueflow.databaseKey" -}}
+{{- if .Values.postgresql.cloudnativepg.enabled -}}uri{{- else -}}{{ .Values.database.urlKey }}{{- end -}}
+{{- end -}}
+
+{{/* Dapr app ids, one per Deployment. */}}
+{{- define "dueflow.daprAppIds" -}}
+{{- $ids := list -}}
+{{- range $role, $runs := include "dueflow.deployments" . | fromJson -}}
+{{- $ids = append $ids (printf "%s-%s" (include "dueflow.fullname" $) $role) -}}
+{{- end -}}
+{{- toJson $ids -}}
+{{- end -}}
