@@ -5,7 +5,10 @@
 //! operators rely on and no secret in a ConfigMap; the values schema
 //! refuses bad values naming them; the Dockerfile passes hadolint. Each
 //! checker is also shown a broken input, so a checker that passes anything
-//! fails here. The tools come from `scripts/ensure-deploy-tools.sh`.
+//! fails here. Custom resources (Strimzi, CloudNativePG, Dapr, the
+//! Prometheus Operator) are checked against their projects' schemas,
+//! vendored in `deploy/schemas`. The tools come from
+//! `scripts/ensure-deploy-tools.sh`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -16,7 +19,7 @@ fn tool(var: &str) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
         panic!(
             "{var} is not set: run the tests through scripts/test, which installs helm, \
-             kubernetes-validate and hadolint (scripts/ensure-deploy-tools.sh)"
+             kubernetes-validate, hadolint and promtool (scripts/ensure-deploy-tools.sh)"
         )
     })
 }
@@ -476,4 +479,136 @@ fn in_cluster_kafka_postgres_and_dapr_are_wired_together() {
         .find(|c| c["spec"]["type"] == "secretstores.kubernetes")
         .unwrap();
     assert_eq!(pubsub["auth"]["secretStore"], store["metadata"]["name"]);
+}
+
+/// API groups kubernetes-validate knows; any other kind needs a schema in
+/// `deploy/schemas`.
+const BUILT_IN_GROUPS: [&str; 7] = [
+    "",
+    "apps",
+    "policy",
+    "autoscaling",
+    "batch",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+];
+
+/// Fields of `value` its `schema` does not know, as Kubernetes would prune
+/// them (unless the schema keeps unknown fields or leaves them open).
+fn unknown_fields(schema: &Value, value: &Value, at: &str, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            let known = schema.get("properties").and_then(Value::as_object);
+            let open = schema["x-kubernetes-preserve-unknown-fields"] == true;
+            for (k, v) in map {
+                let here = format!("{at}.{k}");
+                match (
+                    known.and_then(|p| p.get(k)),
+                    schema.get("additionalProperties"),
+                ) {
+                    (Some(s), _) => unknown_fields(s, v, &here, out),
+                    (None, Some(s @ Value::Object(_))) => unknown_fields(s, v, &here, out),
+                    (None, Some(Value::Bool(true))) => {}
+                    (None, _) if open || known.is_none() => {}
+                    (None, _) => out.push(format!("{here} is not in the schema")),
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(s) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    unknown_fields(s, v, &format!("{at}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Check every custom resource of `docs` against its project's schema;
+/// returns how many there were, or what is wrong.
+fn custom_resources(docs: &[Value]) -> Result<usize, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut n = 0;
+    for d in docs {
+        let api = d["apiVersion"].as_str().unwrap();
+        let (group, version) = api.rsplit_once('/').unwrap_or(("", api));
+        if BUILT_IN_GROUPS.contains(&group) {
+            continue;
+        }
+        n += 1;
+        let kind = d["kind"].as_str().unwrap();
+        let what = format!("{kind} {}", d["metadata"]["name"]);
+        let file = repo().join(format!("deploy/schemas/{group}_{version}_{kind}.json"));
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            problems.push(format!("{what} ({api}): no schema in deploy/schemas"));
+            continue;
+        };
+        let schema: Value = serde_json::from_str(&text).unwrap();
+        let schema = &schema["schema"];
+        let validator = jsonschema::validator_for(schema).unwrap();
+        problems.extend(
+            validator
+                .iter_errors(d)
+                .map(|e| format!("{what}: {e} at {}", e.instance_path())),
+        );
+        let mut unknown = Vec::new();
+        unknown_fields(schema, d, "", &mut unknown);
+        problems.extend(unknown.into_iter().map(|u| format!("{what}: {u}")));
+    }
+    if problems.is_empty() {
+        Ok(n)
+    } else {
+        Err(problems)
+    }
+}
+
+#[test]
+fn custom_resources_match_their_projects_schemas() {
+    let minikube = chart().join("values-minikube.yaml");
+    let minikube = minikube.to_str().unwrap();
+    for (name, values, expected) in [
+        ("minikube", vec!["-f", minikube], 9),
+        (
+            "minikube with dapr",
+            vec!["-f", minikube, "--set", "bus.type=dapr"],
+            12,
+        ),
+        (
+            "a managed Kafka through dapr",
+            vec![
+                "--set",
+                "bus.type=dapr",
+                "--set",
+                "bus.dapr.saslSecret=kafka-credentials",
+            ],
+            3,
+        ),
+        (
+            "the Prometheus Operator",
+            vec!["--api-versions", "monitoring.coreos.com/v1"],
+            2,
+        ),
+    ] {
+        let (_, docs) = render(&values);
+        match custom_resources(&docs) {
+            Ok(n) => assert_eq!(n, expected, "{name}"),
+            Err(problems) => panic!("{name}:\n{}", problems.join("\n")),
+        }
+    }
+
+    // The check refuses a misspelt field and a kind it has no schema for.
+    let (_, mut docs) = render(&["-f", minikube]);
+    let topic = docs.iter_mut().find(|d| d["kind"] == "KafkaTopic").unwrap();
+    topic["spec"]["partitionz"] = serde_json::json!(3);
+    topic["spec"]["replicas"] = serde_json::json!("three");
+    let problems = custom_resources(&docs).unwrap_err().join("\n");
+    assert!(
+        problems.contains(".spec.partitionz is not in the schema"),
+        "{problems}"
+    );
+    assert!(problems.contains("\"three\""), "{problems}");
+    let unknown = serde_json::json!({ "apiVersion": "example.com/v1", "kind": "Widget", "metadata": { "name": "w" } });
+    let problems = custom_resources(&[unknown]).unwrap_err().join("\n");
+    assert!(problems.contains("no schema"), "{problems}");
 }
