@@ -612,3 +612,47 @@ fn custom_resources_match_their_projects_schemas() {
     let problems = custom_resources(&[unknown]).unwrap_err().join("\n");
     assert!(problems.contains("no schema"), "{problems}");
 }
+
+#[test]
+fn the_workflows_pass_actionlint_and_an_offline_security_audit() {
+    let workflows = repo().join(".github/workflows");
+    let lint = |dir: &Path| {
+        run(Command::new(tool("DUEFLOW_TEST_ACTIONLINT"))
+            .current_dir(repo())
+            .arg("-no-color")
+            .args(
+                std::fs::read_dir(dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "yml")),
+            ))
+    };
+    let audit = |dir: &Path| {
+        run(Command::new(tool("DUEFLOW_TEST_ZIZMOR"))
+            .args(["--offline", "--no-progress"])
+            .arg(dir))
+    };
+    let out = lint(&workflows);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = audit(&workflows);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Both refuse what they exist to catch: a step that runs an untrusted
+    // title as shell, from an action pinned to a moving tag.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.yml"),
+        "on: pull_request_target\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      \
+         - uses: actions/checkout@v4\n      - run: echo \"${{ github.event.pull_request.title }}\"\n        \
+         shell: bashh\n",
+    )
+    .unwrap();
+    assert!(
+        !lint(dir.path()).status.success(),
+        "actionlint passes anything"
+    );
+    assert!(
+        !audit(dir.path()).status.success(),
+        "zizmor passes anything"
+    );
+}
