@@ -11,7 +11,7 @@ use dueflow_bus::dapr::{DaprConfig, DaprPublisher};
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, Start, consume};
 use dueflow_bus::subscribers::Subscribers;
 use dueflow_bus::{Handler, Publisher};
-use dueflow_domain::event::{TASK_EVENTS, TASK_UPDATES};
+use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
 use dueflow_domain::ids::{IdKind, new_id};
 use dueflow_workers::{AUDIT_GROUP, EVENT_TOPICS, NOTIFIER_GROUP, NotifierConfig, RECURRING_GROUP};
 use tokio::net::TcpListener;
@@ -212,6 +212,32 @@ fn spawn_workers(
     Ok((tasks, None))
 }
 
+/// The series the alerts and the dashboard read, at zero from the start: an
+/// alert on `increase()` sees a first dead letter or failed delivery only
+/// if its series was there before it.
+fn zero_series(roles: &[Role], config: &Config) -> anyhow::Result<()> {
+    let topics = config.topics()?;
+    for topic in [TASK_EVENTS, REMINDERS, TASK_UPDATES] {
+        metrics::counter!("dueflow_dead_letters_total", "topic" => topics.wire(topic)).absolute(0);
+    }
+    if roles.contains(&Role::Notifier) {
+        for outcome in ["delivered", "retry", "failed"] {
+            metrics::counter!("dueflow_webhook_attempts_total", "outcome" => outcome).absolute(0);
+        }
+        for outcome in ["sent", "retry", "failed"] {
+            metrics::counter!("dueflow_mail_attempts_total", "outcome" => outcome).absolute(0);
+        }
+        metrics::counter!("dueflow_notifications_total", "channel" => "in_app").absolute(0);
+    }
+    if roles.contains(&Role::Scheduler) {
+        metrics::counter!("dueflow_reminders_fired_total").absolute(0);
+    }
+    if roles.contains(&Role::Api) {
+        metrics::gauge!("dueflow_live_connections").set(0.0);
+    }
+    Ok(())
+}
+
 pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let config = Config::load(&args)?;
     init_logging(&config.log);
@@ -257,6 +283,8 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
             assistant: config.assistant()?,
         },
     );
+    // After the state: it installs the metrics recorder.
+    zero_series(&roles, &config)?;
     let shutdown = CancellationToken::new();
     let (mut workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
     let streams = state.streams.clone();

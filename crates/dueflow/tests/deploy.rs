@@ -10,10 +10,15 @@
 //! vendored in `deploy/schemas`. The tools come from
 //! `scripts/ensure-deploy-tools.sh`.
 
+mod common;
+
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use dueflow_domain::event::{REMINDERS, TASK_EVENTS, TASK_UPDATES};
+use serde_json::{Value, json};
 
 fn tool(var: &str) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
@@ -163,6 +168,13 @@ fn the_chart_renders_valid_locked_down_manifests() {
                 .map(|a| a.as_str().unwrap())
                 .collect();
             assert_eq!(args[..2], ["serve", "--roles"], "{what}");
+            // It listens on the port the probes, the Services and Dapr use.
+            let listen = args[args.iter().position(|a| *a == "--listen").unwrap() + 1];
+            let port = c["ports"][0]["containerPort"].as_u64().unwrap();
+            assert_eq!(listen, format!("0.0.0.0:{port}"), "{what}");
+            let image = c["image"].as_str().unwrap();
+            let tag = image.rsplit_once(':').map(|(_, t)| t).unwrap_or("");
+            assert!(!tag.is_empty() && tag != "latest", "{what}: {image}");
             let dapr = name.contains("dapr");
             let annotations = &d["spec"]["template"]["metadata"]["annotations"];
             assert_eq!(annotations["dapr.io/enabled"] == "true", dapr, "{what}");
@@ -383,17 +395,13 @@ fn in_cluster_kafka_postgres_and_dapr_are_wired_together() {
         .map(|t| t["spec"]["topicName"].as_str().unwrap())
         .collect();
     topics.sort_unstable();
-    assert_eq!(
-        topics,
-        [
-            "reminders",
-            "reminders.dlq",
-            "task-events",
-            "task-events.dlq",
-            "task-updates",
-            "task-updates.dlq"
-        ]
-    );
+    // The topics the binary uses, and their dead-letter twins.
+    let mut used: Vec<String> = [TASK_EVENTS, REMINDERS, TASK_UPDATES]
+        .iter()
+        .flat_map(|t| [t.to_string(), format!("{t}.dlq")])
+        .collect();
+    used.sort_unstable();
+    assert_eq!(topics, used);
     let pool = &of_kind(&docs, "KafkaNodePool")[0];
     assert_eq!(pool["metadata"]["labels"]["strimzi.io/cluster"], cluster);
     let bootstrap = format!("{cluster}-kafka-bootstrap:9092");
@@ -655,4 +663,65 @@ fn the_workflows_pass_actionlint_and_an_offline_security_audit() {
         !audit(dir.path()).status.success(),
         "zizmor passes anything"
     );
+}
+
+/// The metric names the alerts and the dashboard's queries read.
+fn named_metrics() -> BTreeSet<String> {
+    let alerts = std::fs::read_to_string(chart().join("files/alerts.yaml")).unwrap();
+    let mut queries: Vec<String> = alerts
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("expr: ").map(str::to_owned))
+        .collect();
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(chart().join("files/dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            queries.push(target["expr"].as_str().unwrap().to_owned());
+        }
+    }
+    queries
+        .iter()
+        .flat_map(|q| q.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == ':')))
+        .filter(|w| w.starts_with("dueflow_") || w.starts_with("http_"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Every role in one process over Kafka and PostgreSQL, scraped after a
+/// write and a reminder: each metric an alert or a panel reads is there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_metric_the_alerts_and_dashboard_read_is_exported() {
+    let names = named_metrics();
+    assert!(names.len() >= 12, "{names:?}");
+    let cluster = common::kafka::Cluster::start().await;
+    let port = common::process::free_port();
+    let _all = cluster.role("api,recurring,scheduler,notifier,audit", port);
+    let token = common::process::named_user_with_token(&common::kafka::env(&cluster.db), "ann");
+    let api = common::kafka::Api::new(port, token);
+    let due = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    api.create_with(json!({ "title": "Soon", "due": due, "reminders": [{ "before": "PT0S" }] }))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let scrape = api.metrics().await;
+        let missing: Vec<&String> = names
+            .iter()
+            .filter(|n| {
+                !scrape.lines().any(|l| {
+                    l.strip_prefix(n.as_str())
+                        .is_some_and(|r| r.starts_with(['{', ' ']))
+                })
+            })
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not exported after a minute: {missing:?}\n{scrape}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
