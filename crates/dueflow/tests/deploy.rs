@@ -597,6 +597,7 @@ fn custom_resources_match_their_projects_schemas() {
             vec!["--api-versions", "monitoring.coreos.com/v1"],
             2,
         ),
+        ("KEDA", vec!["--set", "keda.enabled=true"], 3),
     ] {
         let (_, docs) = render(&values);
         match custom_resources(&docs) {
@@ -724,4 +725,50 @@ async fn every_metric_the_alerts_and_dashboard_read_is_exported() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+#[test]
+fn keda_scales_the_consumer_roles_on_their_own_groups() {
+    use dueflow_workers::{AUDIT_GROUP, NOTIFIER_GROUP, RECURRING_GROUP};
+    let (_, docs) = render(&["--set", "keda.enabled=true"]);
+    let scaled = of_kind(&docs, "ScaledObject");
+    let mut seen = Vec::new();
+    for so in &scaled {
+        let target = so["spec"]["scaleTargetRef"]["name"].as_str().unwrap();
+        let role = target.strip_prefix("dueflow-").unwrap();
+        let group = match role {
+            "recurring" => RECURRING_GROUP,
+            "notifier" => NOTIFIER_GROUP,
+            "audit" => AUDIT_GROUP,
+            other => panic!("KEDA scales {other}"),
+        };
+        for trigger in so["spec"]["triggers"].as_array().unwrap() {
+            assert_eq!(trigger["type"], "kafka");
+            assert_eq!(trigger["metadata"]["consumerGroup"], group, "{role}");
+            let topic = trigger["metadata"]["topic"].as_str().unwrap();
+            assert!([TASK_EVENTS, REMINDERS].contains(&topic), "{role}: {topic}");
+        }
+        let deployment = of_kind(&docs, "Deployment")
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == target)
+            .unwrap();
+        assert!(
+            deployment["spec"]["replicas"].is_null(),
+            "KEDA owns {target}'s replicas"
+        );
+        seen.push(role.to_owned());
+    }
+    seen.sort();
+    assert_eq!(seen, ["audit", "notifier", "recurring"]);
+    // A Deployment that also runs api is not KEDA's; nor is anything on Dapr.
+    let minikube = chart().join("values-minikube.yaml");
+    let (_, docs) = render(&[
+        "-f",
+        minikube.to_str().unwrap(),
+        "--set",
+        "keda.enabled=true",
+    ]);
+    assert_eq!(of_kind(&docs, "ScaledObject").len(), 2);
+    let (_, docs) = render(&["--set", "keda.enabled=true", "--set", "bus.type=dapr"]);
+    assert!(of_kind(&docs, "ScaledObject").is_empty());
 }

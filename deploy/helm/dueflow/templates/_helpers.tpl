@@ -103,3 +103,31 @@ when the chart runs PostgreSQL. */}}
 {{- end -}}
 {{- toJson $ids -}}
 {{- end -}}
+
+{{/* The consumer groups and topics KEDA scales a Deployment on (its roles'
+groups, as the binary names them), as JSON: group → topics. Empty for a
+Deployment that runs anything else (api, scheduler). */}}
+{{- define "dueflow.kedaGroups" -}}
+{{- $root := index . 0 -}}
+{{- $runs := index . 1 -}}
+{{- $p := $root.Values.bus.kafka.topicPrefix -}}
+{{- $groups := dict "recurring" (dict "dueflow-recurring" (list (printf "%stask-events" $p))) "notifier" (dict "dueflow-notifier" (list (printf "%stask-events" $p) (printf "%sreminders" $p))) "audit" (dict "dueflow-audit" (list (printf "%stask-events" $p) (printf "%sreminders" $p))) -}}
+{{- $out := dict -}}
+{{- $other := false -}}
+{{- range $runs -}}
+{{- if hasKey $groups . -}}
+{{- $out = merge $out (get $groups .) -}}
+{{- else -}}
+{{- $other = true -}}
+{{- end -}}
+{{- end -}}
+{{- if $other -}}{{- toJson dict -}}{{- else -}}{{- toJson $out -}}{{- end -}}
+{{- end -}}
+
+{{/* Whether KEDA owns this Deployment's replicas. */}}
+{{- define "dueflow.kedaScaled" -}}
+{{- $root := index . 0 -}}
+{{- if and $root.Values.keda.enabled (eq $root.Values.bus.type "kafka") (include "dueflow.kedaGroups" . | fromJson) -}}
+true
+{{- end -}}
+{{- end -}}
