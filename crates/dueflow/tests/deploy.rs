@@ -8,7 +8,7 @@
 //! fails here. Custom resources (Strimzi, CloudNativePG, Dapr, the
 //! Prometheus Operator) are checked against their projects' schemas,
 //! vendored in `deploy/schemas`. The tools come from
-//! `scripts/ensure-deploy-tools.sh`.
+//! `scripts/ensure-deploy-tools.sh` and `scripts/ensure-image-tools.sh`.
 
 mod common;
 
@@ -24,7 +24,8 @@ fn tool(var: &str) -> PathBuf {
     std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
         panic!(
             "{var} is not set: run the tests through scripts/test, which installs helm, \
-             kubernetes-validate, hadolint and promtool (scripts/ensure-deploy-tools.sh)"
+             kubernetes-validate, hadolint, promtool, actionlint, zizmor and buildah \
+             (scripts/ensure-deploy-tools.sh, scripts/ensure-image-tools.sh)"
         )
     })
 }
@@ -771,4 +772,149 @@ fn keda_scales_the_consumer_roles_on_their_own_groups() {
     assert_eq!(of_kind(&docs, "ScaledObject").len(), 2);
     let (_, docs) = render(&["--set", "keda.enabled=true", "--set", "bus.type=dapr"]);
     assert!(of_kind(&docs, "ScaledObject").is_empty());
+}
+
+/// buildah on the vfs storage the image tools set up, as root (through
+/// sudo when the tests are not).
+fn buildah_command() -> Command {
+    let mut cmd = if is_root() {
+        Command::new(tool("DUEFLOW_TEST_BUILDAH"))
+    } else {
+        let mut c = Command::new("sudo");
+        c.arg(tool("DUEFLOW_TEST_BUILDAH"));
+        c
+    };
+    cmd.args(["--storage-driver", "vfs"]);
+    cmd
+}
+
+fn buildah(args: &[&str]) -> Output {
+    run(buildah_command().args(args))
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+}
+
+/// The uid a process whose command line holds `marker` runs as.
+fn uid_of(marker: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if !cmdline.starts_with("/dueflow ") || !cmdline.contains(marker) {
+            return None;
+        }
+        let status = std::fs::read_to_string(e.path().join("status")).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|u| u.split_whitespace().next()?.parse().ok())
+    })
+}
+
+/// An image and its containers, removed when the test ends, however.
+struct Built {
+    tag: String,
+    containers: Vec<String>,
+    listen: Option<String>,
+}
+
+impl Drop for Built {
+    fn drop(&mut self) {
+        if let Some(listen) = &self.listen {
+            // The chrooted process may outlive `buildah run`.
+            let _ = run(Command::new("pkill").args([
+                "-9",
+                "-f",
+                &format!("/dueflow serve --listen {listen}"),
+            ]));
+        }
+        for c in &self.containers {
+            let _ = buildah(&["rm", c]);
+        }
+        let _ = buildah(&["rmi", &self.tag]);
+    }
+}
+
+/// The Dockerfile's runtime stage, fed this build's binary on a local
+/// Debian base (no registry image can be pulled here), then run: it answers
+/// its probes as the non-root user, with the image's entrypoint and user.
+#[test]
+fn the_image_builds_and_runs_as_non_root() {
+    let base = tool("DUEFLOW_TEST_IMAGE_BASE");
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::create_dir(ctx.path().join("bin")).unwrap();
+    std::fs::copy(
+        repo().join("deploy/container/Dockerfile"),
+        ctx.path().join("Dockerfile"),
+    )
+    .unwrap();
+    std::fs::copy(common::process::BIN, ctx.path().join("bin/dueflow")).unwrap();
+    let mut built = Built {
+        tag: format!("localhost/dueflow-test:{}", std::process::id()),
+        containers: Vec::new(),
+        listen: None,
+    };
+    let out = buildah(&[
+        "bud",
+        "--isolation",
+        "chroot",
+        "--target",
+        "runtime-prebuilt",
+        "--build-arg",
+        &format!("RUNTIME_IMAGE={}", base.display()),
+        "--build-arg",
+        "BINARY=bin/dueflow",
+        "-t",
+        &built.tag,
+        ctx.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = buildah(&["inspect", "--type", "image", &built.tag]);
+    assert!(out.status.success(), "{}", text(&out));
+    let inspected: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let config = &inspected["OCIv1"]["config"];
+    assert_eq!(config["User"], "65532:65532", "{config}");
+    assert_eq!(config["Entrypoint"], json!(["/dueflow"]));
+    assert_eq!(config["Cmd"], json!(["serve", "--listen", "0.0.0.0:8080"]));
+
+    let out = buildah(&["from", &built.tag]);
+    assert!(out.status.success(), "{}", text(&out));
+    let container = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    built.containers.push(container.clone());
+    let port = common::process::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    built.listen = Some(listen.clone());
+    let _running = common::process::Proc::spawn(
+        buildah_command()
+            .args(["run", "--isolation", "chroot", "--network", "host"])
+            .arg(&container)
+            .args([
+                "--",
+                "/dueflow",
+                "serve",
+                "--listen",
+                &listen,
+                "--data-dir",
+                "/tmp/data",
+            ]),
+        "the image",
+    );
+    common::process::wait_for_port(port, "the image's dueflow");
+    let get = |path: &str| {
+        let out = run(Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+            .arg(format!("http://{listen}{path}")));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(get("/healthz"), "200");
+    assert_eq!(get("/readyz"), "200");
+    assert_eq!(
+        uid_of(&listen),
+        Some(65532),
+        "the process runs as the image's user"
+    );
 }
