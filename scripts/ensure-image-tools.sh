@@ -26,7 +26,8 @@ if ! "${image_buildah[@]}" inspect --type image "$image_base" >/dev/null 2>&1; t
         image_tmp="$(mktemp -d)"
         { "${image_sudo[@]}" /usr/sbin/debootstrap --variant=minbase bookworm "$image_tmp/root" >/dev/null &&
             mkdir -p "$(dirname "$image_rootfs")" &&
-            "${image_sudo[@]}" tar -C "$image_tmp/root" -cf "$image_rootfs" .; } ||
+            "${image_sudo[@]}" tar -C "$image_tmp/root" -cf "$image_rootfs.part" . &&
+            mv "$image_rootfs.part" "$image_rootfs"; } ||
             { "${image_sudo[@]}" rm -rf "$image_tmp"; echo "FATAL: debootstrap could not make a Debian root file system for the image tests" >&2; exit 1; }
         "${image_sudo[@]}" rm -rf "$image_tmp"
     fi
@@ -37,7 +38,8 @@ if ! "${image_buildah[@]}" inspect --type image "$image_base" >/dev/null 2>&1; t
         "${image_buildah[@]}" umount "$image_ctr" >/dev/null &&
         "${image_buildah[@]}" commit -q "$image_ctr" "$image_base" >/dev/null &&
         "${image_buildah[@]}" rm "$image_ctr" >/dev/null; } ||
-        { echo "FATAL: could not commit $image_base with buildah" >&2; exit 1; }
+        { [ -n "${image_ctr:-}" ] && "${image_buildah[@]}" rm "$image_ctr" >/dev/null 2>&1
+          echo "FATAL: could not commit $image_base with buildah" >&2; exit 1; }
 fi
 
 export DUEFLOW_TEST_BUILDAH="$(command -v buildah)"

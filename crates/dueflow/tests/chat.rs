@@ -74,6 +74,8 @@ async fn a_conversation_manages_tasks(s: &TestServer) {
     let moved = say(s, &ann, Some(&c), "move the call mom task to 3 march 2031").await;
     assert!(reply(&moved).starts_with("Moved"), "{moved}");
     assert_eq!(tasks(s, &ann, "").await[0]["due"], "2031-03-03");
+    let high = say(s, &ann, Some(&c), "make call mom high priority").await;
+    assert!(reply(&high).contains("high priority"), "{high}");
     let urgent = say(s, &ann, Some(&c), "make call mom urgent").await;
     assert!(reply(&urgent).contains("urgent"), "{urgent}");
     let reminded = say(s, &ann, Some(&c), "remind me about call mom 1 day before").await;
@@ -115,8 +117,17 @@ async fn a_conversation_manages_tasks(s: &TestServer) {
         "nothing deleted without a yes"
     );
     say(s, &ann, Some(&c), "delete call mom").await;
-    let yes = say(s, &ann, Some(&c), "Yes!").await;
-    assert_eq!(tools(&yes), ["delete_task"]);
+    // Two yeses at once: only the first to take the question acts on it,
+    // and both turns are kept.
+    let (a, b) = tokio::join!(
+        say(s, &ann, Some(&c), "Yes!"),
+        say(s, &ann, Some(&c), "yes")
+    );
+    let deletes = [&a, &b]
+        .iter()
+        .filter(|v| tools(v) == ["delete_task"])
+        .count();
+    assert_eq!(deletes, 1, "{a} {b}");
     assert!(tasks(s, &ann, "").await.is_empty());
 
     // Bulk changes wait for yes as well.
@@ -157,6 +168,14 @@ async fn a_conversation_manages_tasks(s: &TestServer) {
         .await;
     assert_eq!(st, StatusCode::OK, "{whole}");
     let turns = whole["turns"].as_array().unwrap();
+    assert!(
+        turns
+            .iter()
+            .filter(|t| t["message"] == "Yes!" || t["message"] == "yes")
+            .count()
+            >= 2,
+        "no turn is lost to another sent at the same time"
+    );
     assert_eq!(turns[0]["message"], "add call mom friday 5pm #family !high");
     assert_eq!(turns.last().unwrap()["message"], "frobnicate the widgets");
 }
@@ -240,6 +259,9 @@ async fn a_model_acts_through_the_tools_within_bounds() {
             "use magic" if !after_tool(body) => Step::Call(vec![("frobnicate", json!({}))]),
             "use magic" => Step::Say("Sorry, I cannot do magic."),
             "be slow" => Step::Stall(Duration::from_secs(3)),
+            "water the plants then fail" if !after_tool(body) => {
+                Step::Call(vec![("quick_add", json!({ "text": "water the plants" }))])
+            }
             _ => Step::Fail(503),
         }
     }))
@@ -320,6 +342,11 @@ async fn a_model_acts_through_the_tools_within_bounds() {
     // A model that is slow or failing: the offline engine answers.
     let slow = say(&s, &ann, Some(&c), "be slow").await;
     assert!(reply(&slow).contains("no answer within 1 s"), "{slow}");
+    // A model that fails after acting: what it did is said, not done again.
+    let partial = say(&s, &ann, Some(&c), "water the plants then fail").await;
+    assert!(reply(&partial).contains("stopped answering"), "{partial}");
+    assert_eq!(tools(&partial), ["quick_add"]);
+    assert_eq!(tasks(&s, &ann, "water").await.len(), 1);
     let failing = say(&s, &ann, Some(&c), "add pay rent friday").await;
     assert!(
         reply(&failing).contains("503") && reply(&failing).contains("Added"),

@@ -511,8 +511,8 @@ fn the_client_says_what_is_wrong_with_its_server_or_token() {
             .unwrap(),
     );
     assert!(
-        err.contains("DUEFLOW_TOKEN")
-            && err.contains("dft_revo")
+        err.contains("DUEFLOW_TOKEN (dft_…)")
+            && !err.contains("dft_revo")
             && err.contains("dueflow token create"),
         "{err}"
     );

@@ -60,7 +60,7 @@ pub struct ConversationDetail {
     responses((status = 200, body = ChatAnswer, description = "the reply, and the tool calls made for it"),
         (status = 400, description = "the message is empty or too long"),
         (status = 404, description = "no such conversation"),
-        (status = 409, description = "another message of this conversation was answered meanwhile; send it again")),
+        (status = 409, description = "the conversation kept changing under other messages and this turn could not be kept; send it again")),
     security(("bearer" = [])))]
 pub async fn chat(
     State(state): State<AppState>,

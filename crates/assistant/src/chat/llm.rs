@@ -184,7 +184,23 @@ impl Llm {
         messages.push(json!({ "role": "user", "content": message }));
         let mut calls = Calls::new(tools, user);
         for _ in 0..MAX_ROUNDS {
-            let reply = self.complete(&messages).await?;
+            let reply = match self.complete(&messages).await {
+                Ok(reply) => reply,
+                // What was done stays done and is said; the message is not
+                // answered again offline, which would do it twice.
+                Err(why) if !calls.actions.is_empty() => {
+                    return Ok(Outcome {
+                        reply: format!(
+                            "The assistant model stopped answering ({why}) after {} steps; \
+                             they are listed here. Say what is left.",
+                            calls.actions.len()
+                        ),
+                        actions: calls.actions,
+                        pending: None,
+                    });
+                }
+                Err(why) => return Err(why),
+            };
             let wanted = asked(&reply);
             if wanted.is_empty() {
                 let text = reply["content"].as_str().unwrap_or("").trim().to_owned();

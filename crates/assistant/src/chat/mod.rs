@@ -28,6 +28,9 @@ pub const MESSAGE_MAX_CHARS: usize = 2_000;
 const TURNS_KEPT: usize = 200;
 /// Characters of the first message that name a conversation.
 const TITLE_CHARS: usize = 80;
+/// Saves of a turn tried when other messages of the conversation are saved
+/// at the same time.
+const SAVE_ATTEMPTS: usize = 4;
 
 /// One tool call the assistant made for a message (its `result` is in the
 /// answer to the message, not in the conversation as kept).
@@ -176,18 +179,35 @@ impl Chat {
                 version: 0,
             },
         };
-        let mut turns: Vec<Turn> = serde_json::from_str(&conversation.turns).map_err(|e| {
-            tracing::error!(error = %e, conversation = %conversation.head.id, "unreadable turns");
-            AppError::Internal
-        })?;
+        let history = turns_of(&conversation)?;
         let pending = conversation
             .pending
             .as_deref()
             .and_then(|p| serde_json::from_str::<Pending>(p).ok());
+        // Only one message acts on a question: the one that takes it out of
+        // the conversation first. Another yes sent at the same time finds
+        // no question.
+        let pending = match pending {
+            Some(p) if offline::is_confirmation(message) => {
+                let mut claimed = conversation.clone();
+                claimed.pending = None;
+                claimed.version += 1;
+                claimed.head.updated_at = now;
+                match self.app.save_conversation(user, &claimed).await {
+                    Ok(()) => {
+                        conversation = claimed;
+                        Some(p)
+                    }
+                    Err(AppError::Conflict(_)) => None,
+                    Err(e) => return Err(e),
+                }
+            }
+            other => other,
+        };
         let outcome = match &self.llm {
             // A yes or no to a question is the offline engine's to act on.
             Some(llm) if !(pending.is_some() && offline::is_confirmation(message)) => {
-                match llm.answer(&self.tools, user, &turns, message).await {
+                match llm.answer(&self.tools, user, &history, message).await {
                     Ok(outcome) => outcome,
                     Err(why) => {
                         tracing::warn!(error = %why, "the assistant model failed; answering offline");
@@ -212,28 +232,57 @@ impl Chat {
             result: None,
             error: a.error.clone(),
         });
-        turns.push(Turn {
+        let turn = Turn {
             at: now,
             message: message.to_owned(),
             reply: outcome.reply.clone(),
             actions: done.collect(),
-        });
-        let excess = turns.len().saturating_sub(TURNS_KEPT);
-        turns.drain(..excess);
-        conversation.turns = serde_json::to_string(&turns).map_err(|_| AppError::Internal)?;
-        conversation.pending = outcome
+        };
+        let asks = outcome
             .pending
             .map(|p| serde_json::to_string(&p))
             .transpose()
             .map_err(|_| AppError::Internal)?;
-        conversation.head.updated_at = now;
-        conversation.version += 1;
-        self.app.save_conversation(user, &conversation).await?;
+        let conversation_id = self.keep(user, conversation, turn, asks).await?;
         Ok(ChatAnswer {
-            conversation_id: conversation.head.id,
+            conversation_id,
             reply: outcome.reply,
             actions: outcome.actions,
         })
+    }
+
+    /// Add `turn` to the conversation and save it. When another message of
+    /// it was saved meanwhile, the turn goes after that one's rather than
+    /// being lost (its tools have acted already). The question the turn
+    /// asks, if any, waits for the next message; without one, a question
+    /// found on the first try is cancelled, one a later message asked stays.
+    async fn keep(
+        &self,
+        user: &User,
+        mut c: Conversation,
+        turn: Turn,
+        asks: Option<String>,
+    ) -> Result<String, AppError> {
+        for attempt in 0..SAVE_ATTEMPTS {
+            let mut turns = turns_of(&c)?;
+            turns.push(turn.clone());
+            let excess = turns.len().saturating_sub(TURNS_KEPT);
+            turns.drain(..excess);
+            c.turns = serde_json::to_string(&turns).map_err(|_| AppError::Internal)?;
+            if attempt == 0 || asks.is_some() {
+                c.pending.clone_from(&asks);
+            }
+            c.head.updated_at = turn.at;
+            c.version += 1;
+            match self.app.save_conversation(user, &c).await {
+                Ok(()) => return Ok(c.head.id),
+                Err(AppError::Conflict(_)) => c = self.app.conversation(user, &c.head.id).await?,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(AppError::Conflict(
+            "the conversation keeps changing under other messages; send this one again".into(),
+        ))
     }
 
     /// A conversation of the user's with its turns, oldest first.
@@ -243,10 +292,14 @@ impl Chat {
         id: &str,
     ) -> Result<(ConversationHead, Vec<Turn>), AppError> {
         let c = self.app.conversation(user, id).await?;
-        let turns = serde_json::from_str(&c.turns).map_err(|e| {
-            tracing::error!(error = %e, conversation = %id, "unreadable turns");
-            AppError::Internal
-        })?;
-        Ok((c.head, turns))
+        Ok((c.head.clone(), turns_of(&c)?))
     }
+}
+
+/// The turns a conversation keeps.
+fn turns_of(c: &Conversation) -> Result<Vec<Turn>, AppError> {
+    serde_json::from_str(&c.turns).map_err(|e| {
+        tracing::error!(error = %e, conversation = %c.head.id, "unreadable turns");
+        AppError::Internal
+    })
 }

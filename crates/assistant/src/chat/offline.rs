@@ -327,8 +327,11 @@ async fn act(turn: &mut Calls<'_>, app: &App, text: &str) -> Result<Said, String
         return delete(turn, rest).await.map(Said::Ask);
     }
     if let Some(rest) = after(text, &["make", "set", "mark"])
-        && let Some((name, level)) =
-            split_last(rest, &["as", "to"]).or_else(|| rest.rsplit_once(' '))
+        && let Some((name, level)) = split_last(rest, &["as", "to"]).or_else(|| {
+            // "make taxes urgent", "make taxes high priority"
+            let rest = before(rest, &[" priority"]);
+            rest.rsplit_once(' ')
+        })
         && let Some(p) = priority_word(level)
     {
         return prioritise(turn, name, p).await.map(Said::Done);
@@ -461,11 +464,21 @@ fn summary_query(lower: &str) -> Option<(String, String)> {
                 .flatten()
         })
     });
-    let has = |w: &str| lower.contains(w);
+    // Phrases match as written; single words only as whole words (so
+    // "late" is not found in "template"), done words by their stem.
+    let has = |w: &str| {
+        if w.contains(' ') {
+            lower.contains(w)
+        } else {
+            lower
+                .split(|c: char| !c.is_alphanumeric())
+                .any(|x| x == w || (w.len() > 5 && x.starts_with(w)))
+        }
+    };
     if has("overdue") || has("late") {
         q.push("overdue".to_owned());
         what.push("overdue".to_owned());
-    } else if has("done") || has("completed") || has("finished") {
+    } else if has("done") || has("complet") || has("finish") {
         q.push("status:done".to_owned());
         what.push("done".to_owned());
     } else {
@@ -537,32 +550,50 @@ async fn add(turn: &mut Calls<'_>, text: &str, reminded: bool) -> Result<String,
 }
 
 /// The filter after "all" in a bulk request ("all done tasks", "all
-/// tasks tagged groceries"), and how to say it.
+/// tasks tagged groceries", "all groceries"), and how to say it. Words that
+/// are neither a status nor a tag must be in the titles.
 fn bulk_filter(rest: &str, default_status: &str) -> Option<(String, String)> {
     let rest = after(rest, &["all", "every", "everything"])?;
     let lower = rest.to_ascii_lowercase();
     let words: Vec<&str> = lower.split_whitespace().collect();
     let mut q = Vec::new();
     let mut what = Vec::new();
-    if words
-        .iter()
-        .any(|w| matches!(*w, "done" | "completed" | "finished"))
-    {
+    let mut used = vec![false; words.len()];
+    let done = |w: &str| matches!(w, "done" | "completed" | "finished");
+    if let Some(i) = words.iter().position(|w| done(w)) {
+        used[i] = true;
         q.push("status:done".to_owned());
         what.push("done".to_owned());
-    } else {
+    } else if !default_status.is_empty() {
         q.push(default_status.to_owned());
     }
-    if let Some(i) = words.iter().position(|w| matches!(*w, "tagged" | "tag")) {
-        let tag = words.get(i + 1)?;
-        q.push(format!(
-            "tag:\"{}\"",
-            tag.trim_start_matches('#').replace('"', "")
-        ));
-        what.push(format!("tagged {tag}"));
-    } else if let Some(tag) = words.iter().find_map(|w| w.strip_prefix('#')) {
+    let tag = match words.iter().position(|w| matches!(*w, "tagged" | "tag")) {
+        Some(i) => {
+            used[i] = true;
+            if let Some(u) = used.get_mut(i + 1) {
+                *u = true;
+            }
+            Some(words.get(i + 1)?.trim_start_matches('#'))
+        }
+        None => words.iter().position(|w| w.starts_with('#')).map(|i| {
+            used[i] = true;
+            &words[i][1..]
+        }),
+    };
+    if let Some(tag) = tag {
         q.push(format!("tag:\"{}\"", tag.replace('"', "")));
         what.push(format!("tagged {tag}"));
+    }
+    let rest: Vec<&str> = words
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(w, _)| *w)
+        .collect();
+    let named = title_words(&rest.join(" "));
+    if !named.is_empty() {
+        what.push(format!("matching \"{}\"", named.join(" ")));
+        q.extend(named);
     }
     Some((q.join(" "), what.join(" ")))
 }
@@ -792,5 +823,18 @@ mod tests {
             Some("status:open tag:\"groceries\"")
         );
         assert_eq!(bulk_filter("groceries", ""), None);
+        // Other words must be in the titles: never "every task" by accident.
+        assert_eq!(
+            bulk_filter("all groceries", "").map(|(q, _)| q).as_deref(),
+            Some("groceries")
+        );
+        assert_eq!(
+            bulk_filter("all old milk tasks #shop", "status:open")
+                .map(|(q, _)| q)
+                .as_deref(),
+            Some("status:open tag:\"shop\" milk")
+        );
+        assert_eq!(q("what did I finish").as_deref(), Some("status:done"));
+        assert_eq!(q("show the template tasks").as_deref(), Some("status:open"));
     }
 }

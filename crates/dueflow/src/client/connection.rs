@@ -43,13 +43,21 @@ fn client_file(path: Option<&PathBuf>) -> anyhow::Result<ClientFile> {
 }
 
 /// The server's base URL from what a person wrote: `host:port`,
-/// `http(s)://host:port`, either followed by `/api/v1` or a `/`.
+/// `http(s)://host:port`, either followed by `/api/v1` or a `/`. Without a
+/// scheme, a loopback host is reached over http and any other over https:
+/// the token is not sent in the clear unless `http://` is written.
 pub fn base_url(given: &str) -> anyhow::Result<String> {
     let given = given.trim();
     let full = if given.contains("://") {
         given.to_owned()
     } else {
-        format!("http://{given}")
+        let host = given.rsplit_once(':').map_or(given, |(h, _)| h);
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let local = host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        format!("{}://{given}", if local { "http" } else { "https" })
     };
     let bad = || {
         anyhow!(
@@ -200,7 +208,10 @@ impl Client {
             "the server refused the token from {} ({}…): it is unknown, revoked or expired; \
              {MAKE_A_TOKEN}",
             self.source,
-            self.token.chars().take(8).collect::<String>()
+            // Its kind only (`dft_`), never a character of the secret.
+            self.token
+                .split_once('_')
+                .map_or(String::new(), |(kind, _)| format!("{kind}_"))
         )))
     }
 
@@ -306,6 +317,10 @@ mod tests {
         for (given, base) in [
             ("127.0.0.1:8080", "http://127.0.0.1:8080"),
             ("localhost:8080/", "http://localhost:8080"),
+            ("[::1]:8080", "http://[::1]:8080"),
+            ("tasks.example.com", "https://tasks.example.com"),
+            ("10.0.0.5:8080/api/v1", "https://10.0.0.5:8080"),
+            ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
             ("http://h:1/api/v1", "http://h:1"),
             (
                 "https://tasks.example.com/api/v1/",

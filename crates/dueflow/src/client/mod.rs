@@ -19,11 +19,19 @@ use reading::Parsed;
 /// page left out: the server's largest page.
 const PAGE_MAX: u32 = 500;
 
+/// Whether the fields are for a new task or a change.
+#[derive(PartialEq)]
+enum Fields {
+    New,
+    Change,
+}
+
 /// The body fields the flags set, in the API's formats.
 async fn fields_json(
     c: &Client,
     f: &TaskFields,
     body: &mut Map<String, Value>,
+    fields: Fields,
 ) -> anyhow::Result<()> {
     if let Some(d) = &f.due {
         body.insert("due".into(), reading::due(c, d).await?);
@@ -40,7 +48,9 @@ async fn fields_json(
     if let Some(r) = &f.every {
         let (recurrence, first) = reading::every(c, r).await?;
         body.insert("recurrence".into(), recurrence);
-        if let Some(first) = first {
+        // A new task starts on the repeat's first day; a changed one keeps
+        // its due.
+        if let Some(first) = first.filter(|_| fields == Fields::New) {
             body.entry("due").or_insert(first);
         }
     }
@@ -93,7 +103,7 @@ async fn add(c: &Client, text: &str, literal: bool, f: &TaskFields) -> anyhow::R
         b
     });
     let mut flags = Map::new();
-    fields_json(c, f, &mut flags).await?;
+    fields_json(c, f, &mut flags, Fields::New).await?;
     for (k, v) in flags {
         // Tags were joined to the phrases' already; a repeat's first
         // occurrence gives way to a date the text named.
@@ -144,7 +154,7 @@ async fn edit(
     if let Some(t) = title {
         body.insert("title".into(), json!(t));
     }
-    fields_json(c, f, &mut body).await?;
+    fields_json(c, f, &mut body, Fields::Change).await?;
     if clearing.no_due {
         body.insert("due".into(), Value::Null);
     }
