@@ -6,6 +6,7 @@
 //! answer offline. A destructive call, or several changes in one step,
 //! waits for the user's yes instead of running.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -62,21 +63,24 @@ fn system_prompt(user: &User) -> String {
     )
 }
 
-/// The tools as Chat Completions functions.
-fn functions() -> Vec<Value> {
-    catalogue()
-        .iter()
-        .map(|t| {
-            json!({
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": t.input_schema.as_ref(),
-                }
+/// The tools as Chat Completions functions, made once.
+fn functions() -> &'static Value {
+    static FUNCTIONS: LazyLock<Value> = LazyLock::new(|| {
+        catalogue()
+            .iter()
+            .map(|t| {
+                json!({
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.input_schema.as_ref(),
+                    }
+                })
             })
-        })
-        .collect()
+            .collect()
+    });
+    &FUNCTIONS
 }
 
 /// Whether the tool `name` changes tasks, and whether it destroys: a name

@@ -12,6 +12,7 @@ use dueflow_app::{App, AppError, Expected, SnoozeFor, TaskListing};
 use dueflow_domain::task::{NewTask, TaskPatch};
 use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
+use rmcp::handler::server::tool::schema_for_input;
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
@@ -74,10 +75,9 @@ struct Entry {
     destroys: bool,
 }
 
+/// The JSON Schema of a tool's arguments, as MCP wants it (draft 2020-12).
 fn schema<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    Tool::new("", "", Arc::new(JsonObject::new()))
-        .with_input_schema::<T>()
-        .input_schema
+    schema_for_input::<T>().unwrap_or_else(|e| panic!("a tool's arguments have no schema: {e}"))
 }
 
 const ENTRIES: &[Entry] = &[

@@ -173,12 +173,7 @@ impl Client {
         if status == StatusCode::NO_CONTENT {
             return Ok(None);
         }
-        let kind = res
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("no content type")
-            .to_owned();
+        let kind = content_type(&res);
         if !(kind.starts_with("application/json") || kind.starts_with("application/problem+json")) {
             bail!(
                 "{} answered {status} with {kind}, not with dueflow's API: is it the address \
@@ -238,12 +233,7 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED {
             return Err(self.refused_token());
         }
-        let kind = res
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let kind = content_type(&res);
         let body = res
             .text()
             .await
@@ -256,13 +246,8 @@ impl Client {
             Ok(Vec::new())
         } else {
             bail!(
-                "{}/mcp answered {status} with {}: is it a dueflow server?",
-                self.base,
-                if kind.is_empty() {
-                    "no content type"
-                } else {
-                    &kind
-                }
+                "{}/mcp answered {status} with {kind}: is it a dueflow server?",
+                self.base
             )
         }
     }
@@ -289,6 +274,15 @@ impl Client {
             anyhow!("cannot reach {}: {e}", self.base)
         }
     }
+}
+
+/// What an answer says it is: its `Content-Type`, or "no content type".
+fn content_type(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("no content type")
+        .to_owned()
 }
 
 /// The data of each event of a whole `text/event-stream` body (events

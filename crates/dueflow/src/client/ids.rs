@@ -2,10 +2,9 @@
 //! of one (with or without `tsk_`), as git and Taskwarrior take them.
 
 use anyhow::bail;
-use reqwest::Method;
 
-use super::PAGE_MAX;
 use super::connection::Client;
+use super::{ListArgs, every_task};
 
 /// Hex digits after `tsk_` in a whole id.
 const ID_DIGITS: usize = 32;
@@ -28,28 +27,12 @@ pub async fn task_id(c: &Client, given: &str) -> anyhow::Result<String> {
         return Ok(wanted);
     }
     let mut found = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut q = vec![("limit", PAGE_MAX.to_string())];
-        q.extend(cursor.map(|cur| ("cursor", cur)));
-        let page = c
-            .call(Method::GET, "/api/v1/tasks", None, &q)
-            .await?
-            .unwrap_or_default();
-        found.extend(
-            page["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|t| t["id"].as_str())
-                .filter(|id| id.starts_with(&wanted))
-                .map(str::to_owned),
-        );
-        cursor = page["next_cursor"].as_str().map(str::to_owned);
-        if cursor.is_none() {
-            break;
+    every_task(c, &ListArgs::default(), |t| {
+        if let Some(id) = t["id"].as_str().filter(|id| id.starts_with(&wanted)) {
+            found.push(id.to_owned());
         }
-    }
+    })
+    .await?;
     match found.as_slice() {
         [] => bail!("no task's id starts with {wanted}"),
         [one] => Ok(one.clone()),

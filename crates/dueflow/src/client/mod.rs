@@ -201,6 +201,7 @@ async fn edit(
     Ok(())
 }
 
+#[derive(Default)]
 struct ListArgs {
     query: String,
     sort: Option<String>,
@@ -238,19 +239,27 @@ fn next_cursor(page: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Every task `a` matches, page after page of the largest size, each
+/// given to `each`.
+async fn every_task(c: &Client, a: &ListArgs, mut each: impl FnMut(&Value)) -> anyhow::Result<()> {
+    let mut cursor = None;
+    loop {
+        let p = page(c, a, PAGE_MAX, cursor).await?;
+        p["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .for_each(&mut each);
+        cursor = next_cursor(&p);
+        if cursor.is_none() {
+            return Ok(());
+        }
+    }
+}
+
 async fn list(c: &Client, a: ListArgs) -> anyhow::Result<()> {
     if a.all {
-        let mut cursor = None;
-        loop {
-            let p = page(c, &a, PAGE_MAX, cursor).await?;
-            for t in p["items"].as_array().into_iter().flatten() {
-                c.show(t);
-            }
-            cursor = next_cursor(&p);
-            if cursor.is_none() {
-                return Ok(());
-            }
-        }
+        return every_task(c, &a, |t| c.show(t)).await;
     }
     let p = page(c, &a, a.limit, a.cursor.clone()).await?;
     if c.json {
