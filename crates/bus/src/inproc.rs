@@ -74,6 +74,10 @@ type Work = Vec<(usize, Arc<dyn Handler>)>;
 
 #[async_trait]
 impl Publisher for InProcBus {
+    fn system(&self) -> &'static str {
+        "inproc"
+    }
+
     /// Each consumer group gets the batch in order; the groups work side by
     /// side, as they would on a broker, so a slow one does not hold up the
     /// others within a batch.

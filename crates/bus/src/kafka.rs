@@ -124,6 +124,10 @@ fn headers(extra: &[(&str, &str)]) -> OwnedHeaders {
 
 #[async_trait]
 impl Publisher for KafkaPublisher {
+    fn system(&self) -> &'static str {
+        "kafka"
+    }
+
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         // Every message is enqueued first, in order, so that librdkafka
         // batches them; the idempotent producer keeps that order per

@@ -65,6 +65,9 @@ pub enum HandlerError {
 #[async_trait]
 pub trait Publisher: Send + Sync {
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError>;
+
+    /// The messaging system, as traces name it.
+    fn system(&self) -> &'static str;
 }
 
 /// A consumer role's reaction to one message. Must be idempotent.

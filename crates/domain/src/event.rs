@@ -105,6 +105,8 @@ pub struct Envelope<'a> {
     pub partitionkey: std::borrow::Cow<'a, str>,
     #[serde(default)]
     pub usersequence: i64,
+    #[serde(default, borrow)]
+    pub traceparent: Option<std::borrow::Cow<'a, str>>,
 }
 
 impl<'a> Envelope<'a> {
@@ -114,6 +116,11 @@ impl<'a> Envelope<'a> {
 
     pub fn is(&self, kind: EventType) -> bool {
         self.kind == kind.as_str()
+    }
+
+    /// The span that made the event, if it names a valid one.
+    pub fn trace(&self) -> Option<TraceParent> {
+        self.traceparent.as_deref().and_then(TraceParent::parse)
     }
 }
 

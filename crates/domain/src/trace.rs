@@ -25,7 +25,8 @@ fn nonzero_u64() -> u64 {
 }
 
 impl TraceParent {
-    /// The first span of a new trace.
+    /// The first span of a new trace, to be recorded (the sampled flag
+    /// set); a server that samples its traces clears it with [`Self::sampled`].
     pub fn root() -> TraceParent {
         let trace_id = loop {
             let v = rand::random::<u128>();
@@ -36,8 +37,25 @@ impl TraceParent {
         TraceParent {
             trace_id,
             span_id: nonzero_u64(),
-            flags: 0,
+            flags: SAMPLED,
         }
+    }
+
+    /// This span, marked as recorded or not.
+    pub fn sampled(self, sampled: bool) -> TraceParent {
+        TraceParent {
+            flags: if sampled {
+                self.flags | SAMPLED
+            } else {
+                self.flags & !SAMPLED
+            },
+            ..self
+        }
+    }
+
+    /// The trace id as the W3C form writes it, for log lines.
+    pub fn trace_id_hex(&self) -> impl fmt::Display + use<> {
+        TraceIdHex(self.trace_id)
     }
 
     /// A new span in the same trace, caused by this one.
@@ -72,6 +90,17 @@ impl TraceParent {
             flags: u8::from_str_radix(flags, 16).ok()?,
         };
         (t.trace_id != 0 && t.span_id != 0).then_some(t)
+    }
+}
+
+/// Trace flags bit 0: the caller may have recorded the span.
+const SAMPLED: u8 = 0x01;
+
+struct TraceIdHex(u128);
+
+impl fmt::Display for TraceIdHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:032x}", self.0)
     }
 }
 

@@ -19,8 +19,8 @@ enum Database {
 
 /// The application over the configured database, migrated.
 async fn app(args: &ServerArgs, database: Database) -> anyhow::Result<App> {
-    let config = Config::load(args)?;
-    init_logging(&format!("warn,{}", config.log));
+    let config = Config::load(args).await?;
+    init_logging(&format!("warn,{}", config.log), &config.log_format);
     if database == Database::Existing {
         config.require_existing_database()?;
     }

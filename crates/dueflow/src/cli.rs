@@ -61,6 +61,10 @@ pub struct ServerArgs {
     /// Kafka-protocol brokers, host:port,…
     #[arg(long)]
     pub kafka_brokers: Option<String>,
+    /// Log lines as `text` (default) or `json`, one object per line with
+    /// the trace id of the request or event it is about.
+    #[arg(long)]
+    pub log_format: Option<String>,
 }
 
 #[derive(Subcommand)]

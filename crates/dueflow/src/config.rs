@@ -1,7 +1,7 @@
 //! Server configuration, layered: defaults, then a TOML file, then
 //! `DUEFLOW_*` environment variables (a secret may instead come from the
 //! file named by `DUEFLOW_<KEY>_FILE`, as Kubernetes and Docker mount
-//! them), then flags. Validated once at start-up; the database URL's
+//! them, or from a Dapr secret store: `secret_store`), then flags. Validated once at start-up; the database URL's
 //! password is redacted whenever it is shown.
 
 use std::collections::BTreeMap;
@@ -47,6 +47,9 @@ pub struct Config {
     pub max_streams: usize,
     /// tracing filter, e.g. `info` or `dueflow=debug`.
     pub log: String,
+    /// `text` (default) or `json`: one JSON object per line, with the
+    /// trace id of the request or event it is about.
+    pub log_format: String,
     /// Roles this process runs, comma-separated: api, recurring, scheduler, notifier, audit.
     pub roles: String,
     /// `inproc` (every role in this process), `kafka` or `dapr`.
@@ -78,6 +81,15 @@ pub struct Config {
     /// (the sidecar's app port points at it); empty: those routes are on
     /// `listen` and need `dapr_app_token`.
     pub dapr_app_listen: String,
+    /// What times reminders for the scheduler role: `internal` (its own
+    /// timer) or `dapr_jobs` (a Dapr job per reminder; bus = 'dapr').
+    pub scheduler_timer: String,
+    /// A Dapr secret store (e.g. `kubernetes`) to read the secrets not
+    /// otherwise given from, through the sidecar's secrets API. Empty: none.
+    pub dapr_secret_store: String,
+    /// The secret in that store whose keys are setting names
+    /// (`database_url`, `smtp_password`, `dapr_app_token`, `assistant_api_key`).
+    pub dapr_secret_name: String,
     /// Let webhooks reach loopback and private addresses.
     pub webhooks_allow_private: bool,
     /// SMTP server for reminder mails; empty: no mail.
@@ -126,6 +138,7 @@ impl Default for Config {
             max_streams_per_user: 20,
             max_streams: 512,
             log: "info".into(),
+            log_format: "text".into(),
             roles: Role::ALL.map(Role::as_str).join(","),
             bus: "inproc".into(),
             kafka_brokers: String::new(),
@@ -141,6 +154,9 @@ impl Default for Config {
             dapr_api_token: String::new(),
             dapr_app_token: String::new(),
             dapr_app_listen: String::new(),
+            scheduler_timer: "internal".into(),
+            dapr_secret_store: String::new(),
+            dapr_secret_name: "dueflow".into(),
             webhooks_allow_private: false,
             smtp_host: String::new(),
             smtp_port: 587,
@@ -175,9 +191,11 @@ struct Flags {
     bus: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     kafka_brokers: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<String>,
 }
 
-const ENV_KEYS: [&str; 39] = [
+const ENV_KEYS: [&str; 43] = [
     "data_dir",
     "database_url",
     "listen",
@@ -187,6 +205,7 @@ const ENV_KEYS: [&str; 39] = [
     "max_streams_per_user",
     "max_streams",
     "log",
+    "log_format",
     "roles",
     "bus",
     "kafka_brokers",
@@ -201,6 +220,9 @@ const ENV_KEYS: [&str; 39] = [
     "dapr_api_token",
     "dapr_app_token",
     "dapr_app_listen",
+    "scheduler_timer",
+    "dapr_secret_store",
+    "dapr_secret_name",
     "webhooks_allow_private",
     "smtp_host",
     "smtp_port",
@@ -275,7 +297,7 @@ fn parse_properties(text: &str, path: &Path) -> anyhow::Result<BTreeMap<String, 
 }
 
 impl Config {
-    pub fn load(args: &ServerArgs) -> anyhow::Result<Config> {
+    pub async fn load(args: &ServerArgs) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = &args.config {
             if !path.exists() {
@@ -293,11 +315,13 @@ impl Config {
                 roles: args.roles.clone(),
                 bus: args.bus.clone(),
                 kafka_brokers: args.kafka_brokers.clone(),
+                log_format: args.log_format.clone(),
             }));
         let mut config: Config = fig
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         config.read_kafka_properties_file()?;
+        crate::secret_store::fill(&mut config).await?;
         config.validate()?;
         Ok(config)
     }
@@ -353,6 +377,24 @@ impl Config {
                 self.dapr_app_listen()?;
             }
             other => bail!("invalid configuration: bus = '{other}'; use inproc, kafka or dapr"),
+        }
+        match (self.scheduler_timer.as_str(), self.bus.as_str()) {
+            ("internal", _) | ("dapr_jobs", "dapr") => {}
+            ("dapr_jobs", bus) => bail!(
+                "invalid configuration: scheduler_timer = 'dapr_jobs' needs bus = 'dapr' (the \
+                 sidecar calls the app back when a job falls due), not '{bus}'"
+            ),
+            (other, _) => {
+                bail!(
+                    "invalid configuration: scheduler_timer = '{other}'; use internal or dapr_jobs"
+                )
+            }
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "invalid configuration: log_format = '{}'; use text or json",
+                self.log_format
+            );
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log) {
             bail!(
@@ -842,20 +884,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn flags_override_and_bad_listen_is_refused() {
+    #[tokio::test]
+    async fn flags_override_and_bad_listen_is_refused() {
         let args = ServerArgs {
             listen: Some("nonsense".into()),
             ..Default::default()
         };
-        let e = Config::load(&args).err().unwrap().to_string();
+        let e = Config::load(&args).await.err().unwrap().to_string();
         assert!(e.contains("listen"), "{e}");
         let args = ServerArgs {
             listen: Some("127.0.0.1:9999".into()),
             data_dir: Some("/tmp/x".into()),
             ..Default::default()
         };
-        let c = Config::load(&args).unwrap();
+        let c = Config::load(&args).await.unwrap();
         assert_eq!(c.database_url(), "sqlite:/tmp/x/dueflow.db");
     }
 

@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod config;
 mod roles;
+mod secret_store;
 mod server;
 
 use std::process::ExitCode;

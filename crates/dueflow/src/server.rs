@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use dueflow_api::stream::hub::HubFeed;
 use dueflow_api::{ApiConfig, AppState};
-use dueflow_bus::dapr::{DaprConfig, DaprPublisher};
+use dueflow_bus::dapr::{DaprConfig, DaprJobs, DaprPublisher};
 use dueflow_bus::kafka::{KafkaConfig, KafkaPublisher, Start, consume};
 use dueflow_bus::subscribers::Subscribers;
 use dueflow_bus::{Handler, Publisher};
@@ -23,24 +23,33 @@ use crate::cli::ServerArgs;
 use crate::config::{Config, redact};
 use crate::roles::Role;
 
-/// Log to stderr under `filter` (checked with the configuration), in
-/// colour only on a terminal and without `NO_COLOR`: files and pipes get
-/// plain text. The MCP library's own lines ("Service initialized", "serve
+/// Log to stderr under `filter` (checked with the configuration): as
+/// `json`, one object per line, each with the span it happened in (the
+/// request's or the event's, with its `trace_id`); as `text`, in colour
+/// only on a terminal and without `NO_COLOR` (files and pipes get plain
+/// text). The MCP library's own lines ("Service initialized", "serve
 /// finished") come twice for every stateless MCP request, so they are kept
 /// to warnings unless a directive names `rmcp`.
-pub fn init_logging(filter: &str) {
+pub fn init_logging(filter: &str, format: &str) {
     use std::io::IsTerminal;
-    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let filter = if filter.contains("rmcp") {
         filter.to_owned()
     } else {
         format!("{filter},rmcp=warn")
     };
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::new(filter))
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        logs.json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init()
+    } else {
+        let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        logs.with_ansi(colour).try_init()
+    };
 }
 
 async fn shutdown_signal() {
@@ -74,13 +83,23 @@ struct Consumer {
     handler: Arc<dyn Handler>,
 }
 
-/// The subscriptions of the chosen roles (and their own background tasks).
+/// What the chosen roles run: their subscriptions, their own background
+/// tasks, and what wakes the scheduler's timer when it runs here.
+struct Consumers {
+    subs: Vec<Consumer>,
+    tasks: Vec<JoinHandle<()>>,
+    scheduler_wake: Option<Arc<tokio::sync::Notify>>,
+}
+
+/// The subscriptions of the chosen roles (and their own background tasks);
+/// with `jobs`, Dapr's jobs time the reminders.
 fn consumers(
     roles: &[Role],
     state: &AppState,
     notifier: &NotifierConfig,
+    jobs: Option<Arc<DaprJobs>>,
     shutdown: &CancellationToken,
-) -> anyhow::Result<(Vec<Consumer>, Vec<JoinHandle<()>>)> {
+) -> anyhow::Result<Consumers> {
     let store = &state.store;
     // Groups named per process see every event from now on (live clients,
     // timer wake-ups); shared groups split the work and resume where they were.
@@ -88,6 +107,7 @@ fn consumers(
     let shared = |group: &str| (group.to_owned(), Start::Earliest);
     let mut subs = Vec::new();
     let mut tasks = Vec::new();
+    let mut scheduler_wake = None;
     for role in roles {
         let (topics, (group, start), handler): (_, _, Arc<dyn Handler>) = match role {
             Role::Api => (
@@ -101,7 +121,9 @@ fn consumers(
                 Arc::new(dueflow_workers::recurring::Recurring::new(store.clone())),
             ),
             Role::Scheduler => {
-                let s = dueflow_workers::start_scheduler(store.clone(), shutdown.clone());
+                let (s, wake) =
+                    dueflow_workers::start_scheduler(store.clone(), jobs.clone(), shutdown.clone());
+                scheduler_wake = Some(wake);
                 tasks.push(s.task);
                 (
                     &dueflow_workers::scheduler::TOPICS[..],
@@ -121,6 +143,11 @@ fn consumers(
                 Arc::new(dueflow_workers::audit::Audit::new(store.clone())),
             ),
         };
+        let handler = if matches!(role, Role::Notifier | Role::Audit) {
+            dueflow_workers::traced_batches(&group, handler)
+        } else {
+            dueflow_workers::traced(&group, handler)
+        };
         subs.push(Consumer {
             topics,
             group,
@@ -128,7 +155,11 @@ fn consumers(
             handler,
         });
     }
-    Ok((subs, tasks))
+    Ok(Consumers {
+        subs,
+        tasks,
+        scheduler_wake,
+    })
 }
 
 /// Start the event side of this process: every role over the in-process
@@ -157,7 +188,28 @@ fn spawn_workers(
         .map_err(|e| anyhow::anyhow!(e))?;
         return Ok((tasks, None));
     }
-    let (subs, mut tasks) = consumers(roles, state, &notifier, shutdown)?;
+    let dapr = (config.bus == "dapr")
+        .then(|| -> anyhow::Result<DaprConfig> {
+            Ok(DaprConfig {
+                endpoint: config.dapr_http_endpoint.trim_end_matches('/').to_owned(),
+                pubsub: config.dapr_pubsub.clone(),
+                topics: config.topics()?,
+                api_token: non_empty(&config.dapr_api_token),
+                app_token: non_empty(&config.dapr_app_token),
+            })
+        })
+        .transpose()?;
+    let jobs = match (&dapr, config.scheduler_timer.as_str()) {
+        (Some(dapr), "dapr_jobs") => Some(Arc::new(
+            DaprJobs::new(dapr.clone()).map_err(|e| anyhow::anyhow!("{e}"))?,
+        )),
+        _ => None,
+    };
+    let Consumers {
+        subs,
+        mut tasks,
+        scheduler_wake,
+    } = consumers(roles, state, &notifier, jobs.clone(), shutdown)?;
     let relay = |publisher: Arc<dyn Publisher>| {
         dueflow_workers::spawn_relay(
             store.clone(),
@@ -166,14 +218,7 @@ fn spawn_workers(
             shutdown.clone(),
         )
     };
-    if config.bus == "dapr" {
-        let dapr = DaprConfig {
-            endpoint: config.dapr_http_endpoint.trim_end_matches('/').to_owned(),
-            pubsub: config.dapr_pubsub.clone(),
-            topics: config.topics()?,
-            api_token: non_empty(&config.dapr_api_token),
-            app_token: non_empty(&config.dapr_app_token),
-        };
+    if let Some(dapr) = dapr {
         if roles.contains(&Role::Api) {
             let publisher = DaprPublisher::new(dapr.clone()).map_err(|e| anyhow::anyhow!("{e}"))?;
             tasks.push(relay(Arc::new(publisher)));
@@ -184,7 +229,11 @@ fn spawn_workers(
                 subscriber.subscribe(topic, &c.group, c.handler.clone());
             }
         }
-        return Ok((tasks, Some(dueflow_bus::dapr::router(dapr, subscriber))));
+        let jobs_wake = jobs.and(scheduler_wake);
+        return Ok((
+            tasks,
+            Some(dueflow_bus::dapr::router(dapr, subscriber, jobs_wake)),
+        ));
     }
     let kafka = KafkaConfig {
         brokers: config.kafka_brokers.clone(),
@@ -239,9 +288,11 @@ fn zero_series(roles: &[Role], config: &Config) -> anyhow::Result<()> {
 }
 
 pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
-    let config = Config::load(&args)?;
-    init_logging(&config.log);
+    let config = Config::load(&args).await?;
+    init_logging(&config.log, &config.log_format);
     let roles = config.roles()?;
+    let telemetry =
+        dueflow_telemetry::Telemetry::from_env(&config.roles).map_err(|e| anyhow::anyhow!(e))?;
     let store = config.open_store().await?;
     store
         .migrate()
@@ -317,6 +368,10 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     shutdown.cancel();
     for w in workers {
         let _ = w.await;
+    }
+    if let Some(t) = telemetry {
+        // The exporter sends from a thread of its own and blocks.
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
     }
     Ok(served?)
 }

@@ -1,148 +1,26 @@
 //! The Dapr transport against Dapr's documented HTTP contract. No Dapr
-//! sidecar runs on these machines, so the test plays the sidecar's part as
-//! the Dapr docs describe it: it accepts `POST /v1.0/publish/{pubsub}/{topic}`
-//! (CloudEvents, `metadata.partitionKey`), reads the app's
-//! `GET /dapr/subscribe`, and delivers each event to the route named there,
-//! redelivering on `RETRY` and dropping on `DROP`, with Dapr's API tokens
-//! both ways; a database held locked by another process turns a delivery
-//! into a `RETRY`. The app is the real binary running every role over it.
+//! sidecar runs on these machines: `common::dapr` plays its part. The app
+//! is the real binary running every role over it; a database held locked
+//! by another process turns a delivery into a `RETRY`.
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use common::dapr::{APP_TOKEN, SIDECAR_TOKEN, Sidecar, Subscriptions};
+use common::kafka::Api;
 use common::process::{free_port, serve, user_with_token};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
-
-/// (pubsub, topic, partition key, content type, body) of one publish.
-type Published = (String, String, String, String, String);
-
-/// Dapr's API tokens: the app sends `SIDECAR_TOKEN`, the sidecar `APP_TOKEN`.
-const SIDECAR_TOKEN: &str = "sidecar-secret";
-const APP_TOKEN: &str = "app-secret";
-
-#[derive(Clone)]
-struct Sidecar {
-    published: Arc<Mutex<Vec<Published>>>,
-    deliver: mpsc::UnboundedSender<(String, String)>,
-}
-
-async fn publish(
-    State(s): State<Sidecar>,
-    Path((pubsub, topic)): Path<(String, String)>,
-    Query(q): Query<std::collections::HashMap<String, String>>,
-    headers: HeaderMap,
-    body: String,
-) -> StatusCode {
-    if headers
-        .get("dapr-api-token")
-        .is_none_or(|t| t != SIDECAR_TOKEN)
-    {
-        return StatusCode::UNAUTHORIZED;
-    }
-    let key = q.get("metadata.partitionKey").cloned().unwrap_or_default();
-    let ct = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    s.published
-        .lock()
-        .unwrap()
-        .push((pubsub, topic.clone(), key, ct, body.clone()));
-    s.deliver.send((topic, body)).unwrap();
-    StatusCode::NO_CONTENT
-}
-
-/// Deliver published events to the app in order, as Dapr would.
-async fn delivery(app: String, mut queue: mpsc::UnboundedReceiver<(String, String)>) {
-    let http = reqwest::Client::new();
-    let subs: Value = loop {
-        let asked = http
-            .get(format!("{app}/dapr/subscribe"))
-            .header("dapr-api-token", APP_TOKEN)
-            .send()
-            .await;
-        if let Ok(r) = asked {
-            break r.json().await.unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    while let Some((topic, body)) = queue.recv().await {
-        let Some(route) = subs
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["topic"] == topic.as_str())
-            .map(|s| s["route"].as_str().unwrap().to_owned())
-        else {
-            continue; // nobody subscribed to this topic
-        };
-        loop {
-            let answer: Value = http
-                .post(format!("{app}{route}"))
-                .header("dapr-api-token", APP_TOKEN)
-                .header("content-type", "application/cloudevents+json")
-                .body(body.clone())
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            match answer["status"].as_str() {
-                Some("SUCCESS") | Some("DROP") => break,
-                _ => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    }
-}
-
-async fn sidecar(app_port: u16) -> (Sidecar, u16) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let s = Sidecar {
-        published: Arc::default(),
-        deliver: tx,
-    };
-    let router = Router::new()
-        .route(
-            "/v1.0/publish/{pubsub}/{topic}",
-            axum::routing::post(publish),
-        )
-        .with_state(s.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    tokio::spawn(delivery(format!("http://127.0.0.1:{app_port}"), rx));
-    (s, port)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_role_over_the_dapr_http_contract() {
     let tmp = tempfile::tempdir().unwrap();
     let app_port = free_port();
-    let (sidecar, sidecar_port) = sidecar(app_port).await;
-    let env = [
-        (
-            "DUEFLOW_DATA_DIR",
-            tmp.path().join("data").display().to_string(),
-        ),
-        ("DUEFLOW_BUS", "dapr".to_owned()),
-        (
-            "DUEFLOW_DAPR_HTTP_ENDPOINT",
-            format!("http://127.0.0.1:{sidecar_port}"),
-        ),
-        ("DUEFLOW_DAPR_API_TOKEN", SIDECAR_TOKEN.to_owned()),
-        ("DUEFLOW_DAPR_APP_TOKEN", APP_TOKEN.to_owned()),
-        // Topics as an operator may name them: a prefix, one renamed.
-        ("DUEFLOW_TOPIC_PREFIX", "prod.".to_owned()),
-        ("DUEFLOW_TOPIC_TASK_UPDATES", "dueflow-live".to_owned()),
-    ];
+    let sidecar = Sidecar::start(app_port, Subscriptions::AsDeclared).await;
+    let mut env = sidecar.app_env(tmp.path());
+    // Topics as an operator may name them: a prefix, one renamed.
+    env.push(("DUEFLOW_TOPIC_PREFIX", "prod.".to_owned()));
+    env.push(("DUEFLOW_TOPIC_TASK_UPDATES", "dueflow-live".to_owned()));
     let token = user_with_token(&env);
     let _app = serve(&env, app_port, &[]);
     let base = format!("http://127.0.0.1:{app_port}");
@@ -251,17 +129,27 @@ async fn every_role_over_the_dapr_http_contract() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let published = sidecar.published.lock().unwrap().clone();
+    let published: Vec<(String, String)> = sidecar
+        .published()
+        .into_iter()
+        .map(|p| (p.topic, p.body))
+        .collect();
     assert!(!published.is_empty());
-    for (pubsub, topic, key, ct, body) in &published {
-        assert_eq!(pubsub, "dueflow-pubsub");
+    for p in sidecar.published() {
+        assert_eq!(p.pubsub, "dueflow-pubsub");
         assert!(
-            ["prod.task-events", "prod.reminders", "prod.dueflow-live"].contains(&topic.as_str()),
-            "{topic}"
+            ["prod.task-events", "prod.reminders", "prod.dueflow-live"].contains(&p.topic.as_str()),
+            "{}",
+            p.topic
         );
-        assert_eq!(key, me["id"].as_str().unwrap(), "partition key = user");
-        assert_eq!(ct, "application/cloudevents+json");
-        let doc: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            p.partition_key,
+            me["id"].as_str().unwrap(),
+            "partition key = user"
+        );
+        assert_eq!(p.content_type, "application/cloudevents+json");
+        assert!(p.raw_payload, "the broker keeps the event as written");
+        let doc: Value = serde_json::from_str(&p.body).unwrap();
         assert_eq!(doc["specversion"], "1.0");
     }
 
@@ -269,9 +157,9 @@ async fn every_role_over_the_dapr_http_contract() {
     // changes nothing; what can never be handled is a DROP.
     let completed = published
         .iter()
-        .find(|p| p.1 == "prod.task-events" && p.4.contains("dueflow.task.completed.v1"))
+        .find(|p| p.0 == "prod.task-events" && p.1.contains("dueflow.task.completed.v1"))
         .unwrap()
-        .4
+        .1
         .clone();
     // The app's answer to one delivery of `body` to the task-events route.
     let answer = |body: String| {
@@ -297,9 +185,9 @@ async fn every_role_over_the_dapr_http_contract() {
     let mut created: Value = serde_json::from_str(
         &published
             .iter()
-            .find(|p| p.1 == "prod.task-events" && p.4.contains("dueflow.task.created.v1"))
+            .find(|p| p.0 == "prod.task-events" && p.1.contains("dueflow.task.created.v1"))
             .unwrap()
-            .4,
+            .1,
     )
     .unwrap();
     let fresh = format!("evt_{}", uuid::Uuid::now_v7().simple());
@@ -433,23 +321,14 @@ impl LoopbackApp {
     async fn start() -> LoopbackApp {
         let tmp = tempfile::tempdir().unwrap();
         let (app_port, delivery_port) = (free_port(), free_port());
-        let (_sidecar, sidecar_port) = sidecar(delivery_port).await;
-        let env = [
-            (
-                "DUEFLOW_DATA_DIR",
-                tmp.path().join("data").display().to_string(),
-            ),
-            ("DUEFLOW_BUS", "dapr".to_owned()),
-            (
-                "DUEFLOW_DAPR_HTTP_ENDPOINT",
-                format!("http://127.0.0.1:{sidecar_port}"),
-            ),
-            ("DUEFLOW_DAPR_API_TOKEN", SIDECAR_TOKEN.to_owned()),
-            (
-                "DUEFLOW_DAPR_APP_LISTEN",
-                format!("127.0.0.1:{delivery_port}"),
-            ),
-        ];
+        let sidecar = Sidecar::start(delivery_port, Subscriptions::AsDeclared).await;
+        // No app token: the deliveries' listener is loopback only.
+        let mut env = sidecar.app_env(tmp.path());
+        env.retain(|(k, _)| *k != "DUEFLOW_DAPR_APP_TOKEN");
+        env.push((
+            "DUEFLOW_DAPR_APP_LISTEN",
+            format!("127.0.0.1:{delivery_port}"),
+        ));
         let token = user_with_token(&env);
         let app = serve(&env, app_port, &[]);
         common::process::wait_for_port(delivery_port, "the Dapr app listener");
@@ -617,4 +496,181 @@ async fn a_forged_sequence_does_not_hide_later_events() {
         assert_eq!(seen["subject"], created["id"], "{seen}");
         assert!(seen["usersequence"].as_i64().unwrap() < 100, "{seen}");
     }
+}
+
+/// The activity log's events once `ready` holds for them.
+async fn activity_when(api: &Api, ready: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = api.get_json("/api/v1/activity?limit=200").await;
+        let items = page["items"].as_array().unwrap().clone();
+        if ready(&items) {
+            return items;
+        }
+        assert!(Instant::now() < deadline, "{page:#}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_delivery_form_reaches_the_roles_as_published() {
+    // Subscriptions made raw (as a declarative Subscription may make
+    // them): every event arrives in Dapr's data_base64 wrapper.
+    let tmp = tempfile::tempdir().unwrap();
+    let app_port = free_port();
+    let sidecar = Sidecar::start(app_port, Subscriptions::Raw).await;
+    let env = sidecar.app_env(tmp.path());
+    let token = user_with_token(&env);
+    let _app = serve(&env, app_port, &[]);
+    let api = Api::new(app_port, token);
+    let id = api
+        .create_with(json!({"title": "Standup", "due": "2026-12-01",
+                            "recurrence": {"rrule": "FREQ=DAILY"}}))
+        .await;
+    api.complete(&id).await;
+    // The recurring role read the wrapped completion: the next occurrence
+    // is created, and its event, too, reaches the activity log.
+    let created = |items: &[Value]| {
+        items
+            .iter()
+            .filter(|e| e["type"] == "dueflow.task.created.v1")
+            .count()
+    };
+    let items = activity_when(&api, |items| created(items) == 2).await;
+    let published: Vec<Value> = sidecar
+        .published()
+        .iter()
+        .filter(|p| p.topic == "task-events")
+        .map(|p| serde_json::from_str(&p.body).unwrap())
+        .collect();
+    assert_eq!(published.len(), 3, "two creations and a completion");
+    for event in &published {
+        let logged = items.iter().find(|e| e["id"] == event["id"]);
+        assert_eq!(logged, Some(event), "logged as published");
+    }
+
+    // A CloudEvent published through Dapr's own envelope (as another app
+    // may publish): the sidecar adds its fields, the log keeps none of them.
+    let mut foreign = published[0].clone();
+    let fresh = format!("evt_{}", uuid::Uuid::now_v7().simple());
+    foreign["id"] = json!(fresh);
+    let res = api
+        .http
+        .post(format!(
+            "{}/v1.0/publish/dueflow-pubsub/task-events",
+            sidecar.endpoint()
+        ))
+        .header("dapr-api-token", SIDECAR_TOKEN)
+        .header("content-type", "application/cloudevents+json")
+        .header("traceparent", foreign["traceparent"].as_str().unwrap())
+        .body(foreign.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let stored = sidecar.published().last().unwrap().clone();
+    assert!(!stored.raw_payload);
+    let items = activity_when(&api, |items| {
+        items.iter().any(|e| e["id"] == fresh.as_str())
+    })
+    .await;
+    let mut logged = items
+        .into_iter()
+        .find(|e| e["id"] == fresh.as_str())
+        .unwrap();
+    for field in ["topic", "pubsubname", "traceid", "tracestate"] {
+        assert!(logged.get(field).is_none(), "{field} in {logged:#}");
+    }
+    // The sidecar's span replaced the publisher's, in the same trace.
+    let trace = |e: &Value| e["traceparent"].as_str().unwrap()[3..35].to_owned();
+    assert_eq!(trace(&logged), trace(&foreign));
+    logged["traceparent"] = foreign["traceparent"].clone();
+    assert_eq!(logged, foreign);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_come_from_the_dapr_secret_store() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app_port = free_port();
+    let sidecar = Sidecar::start(app_port, Subscriptions::AsDeclared).await;
+    // The database and the app token only the store knows.
+    let db = tmp.path().join("from-the-store.db");
+    let database_url = format!("sqlite:{}", db.display());
+    sidecar.keep_secret(
+        "kubernetes",
+        "dueflow",
+        &[
+            ("database_url", &database_url),
+            ("dapr_app_token", APP_TOKEN),
+            ("unrelated", "ignored"),
+        ],
+    );
+    let mut env = sidecar.app_env(tmp.path());
+    env.retain(|(k, _)| *k != "DUEFLOW_DAPR_APP_TOKEN");
+    env.push(("DUEFLOW_DAPR_SECRET_STORE", "kubernetes".to_owned()));
+    let token = user_with_token(&env);
+    let _app = serve(&env, app_port, &[]);
+    assert!(db.exists(), "the database the store named");
+    // The sidecar's deliveries carry the app token the store holds.
+    let api = Api::new(app_port, token);
+    api.create("Renew passport").await;
+    activity_when(&api, |items| {
+        items.iter().any(|e| e["type"] == "dueflow.task.created.v1")
+    })
+    .await;
+
+    // A store or a secret the sidecar does not know, or a wrong token,
+    // stops the start with Dapr's explanation.
+    for (key, value, says) in [
+        (
+            "DUEFLOW_DAPR_SECRET_STORE",
+            "vault",
+            "failed finding secret store with key vault",
+        ),
+        (
+            "DUEFLOW_DAPR_SECRET_NAME",
+            "missing",
+            "secret missing not found",
+        ),
+        ("DUEFLOW_DAPR_API_TOKEN", "wrong", "invalid api token"),
+    ] {
+        let mut env = env.clone();
+        env.retain(|(k, _)| *k != key);
+        env.push((key, value.to_owned()));
+        let err = refused_start(&env);
+        assert!(
+            err.contains(says) && err.contains("Dapr secret store"),
+            "{key}={value}: {err}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dapr_jobs_time_a_thousand_reminders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let app_port = free_port();
+    let sidecar = Sidecar::start(app_port, Subscriptions::AsDeclared).await;
+    let mut env = sidecar.app_env(tmp.path());
+    env.push(("DUEFLOW_SCHEDULER_TIMER", "dapr_jobs".to_owned()));
+    env.push(("DUEFLOW_WEBHOOKS_ALLOW_PRIVATE", "true".to_owned()));
+    let token = user_with_token(&env);
+    let _app = serve(&env, app_port, &[]);
+    // Between the sidecar's calls the scheduler only looks every 30 s: the
+    // reminders are on time only if the jobs woke it.
+    common::reminder_load::reach_both_channels_once_and_on_time(Api::new(app_port, token)).await;
+    let scheduled = sidecar.jobs_scheduled();
+    let names: std::collections::HashSet<&str> =
+        scheduled.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names.len(), 1_000, "a job per reminder");
+    for job in &scheduled {
+        assert!(job.name.starts_with("reminder-rem_"), "{job:?}");
+        assert_eq!(
+            job.data["reminder"].as_str(),
+            job.name.strip_prefix("reminder-"),
+            "{job:?}"
+        );
+    }
+    let called: std::collections::HashSet<String> =
+        sidecar.jobs_called().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(called.len(), 1_000, "every job called back");
 }

@@ -52,7 +52,7 @@ fn text(out: &Output) -> String {
 }
 
 fn helm(args: &[&str], values: &[&str]) -> Output {
-    run(Command::new(tool("DUEFLOW_TEST_HELM"))
+    run(Command::new(tool("DUEFLOW_HELM"))
         .args(args)
         .arg(chart())
         .args(values))
@@ -513,6 +513,31 @@ fn in_cluster_kafka_postgres_and_dapr_are_wired_together() {
             .iter()
             .any(|c| c["spec"]["type"] == "secretstores.kubernetes")
     );
+
+    // Secrets through a Dapr secret store and reminders timed by Dapr's
+    // jobs, in the settings tests/dapr.rs starts the binary with; no
+    // database Secret is mounted then.
+    let (yaml, docs) = render(&[
+        "--set",
+        "bus.type=dapr",
+        "--set",
+        "bus.dapr.secretStore=vault",
+        "--set",
+        "bus.dapr.jobs=true",
+    ]);
+    valid(&yaml, "1.30.0").unwrap();
+    let config = &of_kind(&docs, "ConfigMap")[0]["data"];
+    assert_eq!(config["DUEFLOW_DAPR_SECRET_STORE"], "vault");
+    assert_eq!(config["DUEFLOW_DAPR_SECRET_NAME"], "dueflow");
+    assert_eq!(config["DUEFLOW_SCHEDULER_TIMER"], "dapr_jobs");
+    assert!(
+        config.get("DUEFLOW_DATABASE_URL_FILE").is_none(),
+        "{config}"
+    );
+    for d in of_kind(&docs, "Deployment") {
+        let volumes = d["spec"]["template"]["spec"]["volumes"].to_string();
+        assert!(!volumes.contains("\"database\""), "{volumes}");
+    }
 }
 
 /// API groups kubernetes-validate knows; any other kind needs a schema in

@@ -224,7 +224,7 @@ fn metrics_and_probes_on_a_consumer_only_process() {
         port: free_port(),
         storage: Storage::Memory,
     };
-    let _p = role(&db, "audit", &nowhere, port);
+    let _p = role(&db, "audit", &nowhere, port, &[]);
     let get = |path: &str| {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         write!(

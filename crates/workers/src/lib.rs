@@ -12,10 +12,14 @@ mod pump;
 pub mod recurring;
 pub mod relay;
 pub mod scheduler;
+mod traced;
 pub mod webhook;
+
+pub use traced::{traced, traced_batches};
 
 use std::sync::Arc;
 
+use dueflow_bus::dapr::DaprJobs;
 use dueflow_bus::health::BusHealth;
 use dueflow_bus::inproc::InProcBus;
 use dueflow_bus::{Handler, Publisher};
@@ -41,12 +45,28 @@ pub struct Started {
 }
 
 /// Start the scheduler's timer; its handler wakes it on events.
-pub fn start_scheduler(store: Arc<dyn Store>, shutdown: CancellationToken) -> Started {
+/// Start the scheduler's timer: its own, or, with `jobs`, woken by Dapr's
+/// jobs. Also returns what wakes the timer, for the route the sidecar
+/// calls when a job falls due.
+pub fn start_scheduler(
+    store: Arc<dyn Store>,
+    jobs: Option<Arc<DaprJobs>>,
+    shutdown: CancellationToken,
+) -> (Started, Arc<Notify>) {
     let wake = Arc::new(Notify::new());
-    Started {
-        handler: Arc::new(scheduler::Wake(wake.clone())),
-        task: tokio::spawn(scheduler::run(store, wake, shutdown)),
-    }
+    let longest = if jobs.is_some() {
+        scheduler::JOBS_SWEEP
+    } else {
+        scheduler::MAX_SLEEP
+    };
+    let started = Started {
+        handler: Arc::new(scheduler::Wake {
+            timer: wake.clone(),
+            jobs,
+        }),
+        task: tokio::spawn(scheduler::run(store, wake.clone(), longest, shutdown)),
+    };
+    (started, wake)
 }
 
 /// How the notifier reaches people beyond the in-app list.
@@ -105,22 +125,31 @@ pub fn spawn_embedded(
     shutdown: CancellationToken,
 ) -> Result<Vec<JoinHandle<()>>, String> {
     let bus = Arc::new(InProcBus::new());
-    let audit: Arc<dyn Handler> = Arc::new(audit::Audit::new(store.clone()));
+    let audit = traced_batches(AUDIT_GROUP, Arc::new(audit::Audit::new(store.clone())));
     bus.subscribe(
         TASK_EVENTS,
         RECURRING_GROUP,
-        Arc::new(recurring::Recurring::new(store.clone())),
+        traced(
+            RECURRING_GROUP,
+            Arc::new(recurring::Recurring::new(store.clone())),
+        ),
     );
-    let scheduler = start_scheduler(store.clone(), shutdown.clone());
+    let (scheduler, _) = start_scheduler(store.clone(), None, shutdown.clone());
     let notifier = start_notifier(store.clone(), notifier, shutdown.clone())?;
+    let notifications = traced_batches(NOTIFIER_GROUP, notifier.handler.clone());
     for topic in EVENT_TOPICS {
         bus.subscribe(topic, AUDIT_GROUP, audit.clone());
-        bus.subscribe(topic, NOTIFIER_GROUP, notifier.handler.clone());
+        bus.subscribe(topic, NOTIFIER_GROUP, notifications.clone());
     }
+    let schedule = traced("dueflow-scheduler", scheduler.handler.clone());
     for topic in scheduler::TOPICS {
-        bus.subscribe(topic, "dueflow-scheduler", scheduler.handler.clone());
+        bus.subscribe(topic, "dueflow-scheduler", schedule.clone());
     }
-    bus.subscribe(TASK_UPDATES, "dueflow-stream", live);
+    bus.subscribe(
+        TASK_UPDATES,
+        "dueflow-stream",
+        traced("dueflow-stream", live),
+    );
     Ok(vec![
         scheduler.task,
         notifier.task,

@@ -53,7 +53,8 @@ impl Handler for Recurring {
         let Some(next) = task.next_occurrence(event.time) else {
             return Ok(());
         };
-        let created = Event::task_created(&event.user_id, &next).in_trace(event.trace.child());
+        let created = Event::task_created(&event.user_id, &next)
+            .in_trace(crate::traced::handling(event.trace));
         if self
             .store
             .insert_occurrence(&event.user_id, &next, &created)

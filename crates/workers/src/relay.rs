@@ -14,8 +14,9 @@ use std::time::{Duration, Instant};
 
 use dueflow_bus::health::BusHealth;
 use dueflow_bus::{Message, Publisher};
-use dueflow_domain::event::TASK_UPDATES;
-use dueflow_store::Store;
+use dueflow_domain::event::{Envelope, TASK_UPDATES};
+use dueflow_store::{OutboxMessage, Store};
+use dueflow_telemetry::{Span, SpanKind};
 use tokio_util::sync::CancellationToken;
 
 pub const BATCH: u32 = 500;
@@ -31,6 +32,15 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
     if batch.is_empty() {
         return Ok(0);
     }
+    // With traces exported, one producer span per event, in its trace.
+    let _spans: Vec<Span> = if dueflow_telemetry::enabled() {
+        batch
+            .iter()
+            .filter_map(|m| publish_span(m, bus.system()))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let messages: Vec<Message> = batch
         .iter()
         .flat_map(|m| {
@@ -58,6 +68,22 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
         metrics::counter!("dueflow_published_total", "topic" => m.topic.clone()).increment(1);
     }
     Ok(batch.len())
+}
+
+/// The span of publishing `m`, a child of the span that made the event.
+fn publish_span(m: &OutboxMessage, system: &'static str) -> Option<Span> {
+    let made_by = Envelope::parse(&m.payload).ok()?.trace()?;
+    let mut span = Span::start(
+        SpanKind::Producer,
+        format!("send {}", m.topic),
+        made_by.child(),
+        Some(made_by),
+    );
+    span.set("messaging.system", system);
+    span.set("messaging.operation.type", "send");
+    span.set("messaging.destination.name", m.topic.clone());
+    span.set("messaging.message.id", m.id.clone());
+    Some(span)
 }
 
 pub async fn run(

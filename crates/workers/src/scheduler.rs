@@ -4,12 +4,20 @@
 //! store transaction (mark fired + `reminder.due` in the outbox), so a
 //! reminder fires once however many schedulers run, and one missed while
 //! no scheduler ran fires on the next start, marked late.
+//!
+//! With Dapr's Jobs API as the timer, the scheduler sets a one-shot job
+//! for each reminder scheduled or snoozed (named after the reminder, so a
+//! snooze replaces it) and the sidecar's call when it falls due wakes the
+//! timer, which fires what is due then, as above; between calls the timer
+//! only looks every [`JOBS_SWEEP`], which catches up with any reminder
+//! whose job was never set (one scheduled while no scheduler ran).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
+use dueflow_bus::dapr::DaprJobs;
 use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::{Envelope, EventType, REMINDERS};
 use dueflow_store::Reminders;
@@ -20,14 +28,20 @@ use tokio_util::sync::CancellationToken;
 const BATCH: u32 = 500;
 /// The longest the timer sleeps without looking (a safety net: a wake-up
 /// event may be lost when the bus delivers it to another replica).
-const MAX_SLEEP: Duration = Duration::from_secs(2);
+pub const MAX_SLEEP: Duration = Duration::from_secs(2);
+/// The longest the timer sleeps when Dapr's jobs wake it.
+pub const JOBS_SWEEP: Duration = Duration::from_secs(30);
 const RETRY: Duration = Duration::from_secs(1);
 const CONTENDED: Duration = Duration::from_millis(50);
 
 /// Wakes the scheduler timer on the events that may bring a reminder
 /// sooner than the one it sleeps for (scheduled or snoozed); others only
 /// ever remove reminders, and the timer finds that out when it wakes.
-pub struct Wake(pub Arc<Notify>);
+/// With Dapr's jobs, it sets the reminder's job instead.
+pub struct Wake {
+    pub timer: Arc<Notify>,
+    pub jobs: Option<Arc<DaprJobs>>,
+}
 
 const WAKING: [EventType; 2] = [EventType::ReminderScheduled, EventType::ReminderSnoozed];
 /// The topics the waking events are published on: all a scheduler reads.
@@ -37,20 +51,56 @@ pub const TOPICS: [&str; 1] = [REMINDERS];
 impl Handler for Wake {
     async fn handle(&self, m: &Message) -> Result<(), HandlerError> {
         let head = Envelope::parse(&m.payload).map_err(HandlerError::Reject)?;
-        if WAKING.iter().any(|t| head.is(*t)) {
-            self.0.notify_one();
+        if !WAKING.iter().any(|t| head.is(*t)) {
+            return Ok(());
+        }
+        match &self.jobs {
+            None => self.timer.notify_one(),
+            Some(jobs) => set_job(jobs, &m.payload).await?,
         }
         Ok(())
     }
 }
 
-async fn tick(store: &dyn Reminders) -> Duration {
+/// The job of the reminder a `reminder.scheduled` or `reminder.snoozed`
+/// event is about, due when it fires.
+async fn set_job(jobs: &DaprJobs, payload: &str) -> Result<(), HandlerError> {
+    #[derive(serde::Deserialize)]
+    struct Reminder {
+        id: String,
+        fire_at: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Data {
+        reminder: Reminder,
+    }
+    #[derive(serde::Deserialize)]
+    struct Doc {
+        data: Data,
+    }
+    let r = serde_json::from_str::<Doc>(payload)
+        .map_err(|e| HandlerError::Reject(format!("not a reminder event: {e}")))?
+        .data
+        .reminder;
+    jobs.schedule(
+        &format!("reminder-{}", r.id),
+        &r.fire_at,
+        serde_json::json!({ "reminder": r.id }),
+    )
+    .await
+    .map_err(|e| HandlerError::Retry(e.to_string()))
+}
+
+/// Fire what is due; how long to sleep then, at most `longest`.
+async fn tick(store: &dyn Reminders, longest: Duration) -> Duration {
     loop {
         let now = Utc::now();
         match store.next_reminder_at().await {
             Ok(Some(at)) if at <= now => {}
-            Ok(Some(at)) => return (at - now).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
-            Ok(None) => return MAX_SLEEP,
+            // Dapr's jobs time the reminders: sleep until the next call.
+            Ok(Some(_)) if longest == JOBS_SWEEP => return JOBS_SWEEP,
+            Ok(Some(at)) => return (at - now).to_std().unwrap_or(Duration::ZERO).min(longest),
+            Ok(None) => return longest,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the next reminder");
                 return RETRY;
@@ -76,9 +126,16 @@ async fn tick(store: &dyn Reminders) -> Duration {
     }
 }
 
-pub async fn run(store: Arc<dyn Reminders>, wake: Arc<Notify>, shutdown: CancellationToken) {
+/// The timer: `longest` is [`MAX_SLEEP`], or [`JOBS_SWEEP`] when Dapr's
+/// jobs wake it.
+pub async fn run(
+    store: Arc<dyn Reminders>,
+    wake: Arc<Notify>,
+    longest: Duration,
+    shutdown: CancellationToken,
+) {
     while !shutdown.is_cancelled() {
-        let sleep = tick(store.as_ref()).await;
+        let sleep = tick(store.as_ref(), longest).await;
         tokio::select! {
             () = shutdown.cancelled() => {}
             () = wake.notified() => {}

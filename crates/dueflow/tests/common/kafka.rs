@@ -150,7 +150,12 @@ impl Cluster {
 
     /// `dueflow serve --roles ROLES` against this cluster.
     pub fn role(&self, roles: &str, listen: u16) -> Proc {
-        role(&self.db, roles, &self.broker, listen)
+        role(&self.db, roles, &self.broker, listen, &[])
+    }
+
+    /// The same with `extra` in its environment.
+    pub fn role_with(&self, roles: &str, listen: u16, extra: &[(&'static str, String)]) -> Proc {
+        role(&self.db, roles, &self.broker, listen, extra)
     }
 }
 
@@ -167,7 +172,13 @@ pub fn env(db: &str) -> Vec<(&'static str, String)> {
 /// It is configured as a Kubernetes pod with mounted secrets would be: the
 /// database URL and the Kafka client settings (the broker's address among
 /// them) are files.
-pub fn role(db: &str, roles: &str, broker: &Broker, listen: u16) -> Proc {
+pub fn role(
+    db: &str,
+    roles: &str,
+    broker: &Broker,
+    listen: u16,
+    extra: &[(&'static str, String)],
+) -> Proc {
     let url_file = broker.dir.join("database-url");
     std::fs::write(&url_file, format!("{db}\n")).unwrap();
     let properties = broker.dir.join("client.properties");
@@ -186,6 +197,7 @@ pub fn role(db: &str, roles: &str, broker: &Broker, listen: u16) -> Proc {
         "DUEFLOW_KAFKA_PROPERTIES_FILE",
         properties.display().to_string(),
     ));
+    env.extend_from_slice(extra);
     serve(&env, listen, &["--roles", roles, "--bus", "kafka"])
 }
 

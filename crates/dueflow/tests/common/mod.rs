@@ -5,10 +5,12 @@
 
 #![allow(dead_code)]
 
+pub mod dapr;
 pub mod hooks;
 pub mod kafka;
 pub mod live;
 pub mod llm;
+pub mod otlp;
 pub mod process;
 pub mod reminder_load;
 

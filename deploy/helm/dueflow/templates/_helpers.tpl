@@ -131,3 +131,8 @@ Deployment that runs anything else (api, scheduler). */}}
 true
 {{- end -}}
 {{- end -}}
+
+{{/* The Dapr secret store the secrets are read from, if any (Dapr only). */}}
+{{- define "dueflow.secretStore" -}}
+{{- if eq .Values.bus.type "dapr" }}{{ .Values.bus.dapr.secretStore }}{{ end -}}
+{{- end }}
