@@ -25,6 +25,7 @@ use tokio::net::TcpListener;
 
 pub use connections::HttpLimits;
 pub use state::{ApiConfig, AppState};
+pub use trace::RequestTrace;
 
 /// Largest accepted request body (64 KiB of notes, escaped, plus the rest).
 pub const BODY_LIMIT: usize = 256 * 1024;

@@ -4,7 +4,9 @@
 //! `debug`, one line per request says how it was answered), and
 //! with traces exported (`dueflow_telemetry`) it is the request's server
 //! span. The events a request makes carry it, so the roles that react to
-//! them stay in the caller's trace.
+//! them stay in the caller's trace. The span is in the request's
+//! extensions as a `TraceParent`, for the doors that are not axum handlers
+//! (the MCP server's tools).
 
 use std::convert::Infallible;
 
@@ -37,7 +39,9 @@ pub async fn traced(req: Request, next: Next) -> Response {
         .extensions
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_owned());
-    let mut span = if dueflow_telemetry::enabled() {
+    // Probes and scrapes would bury the requests: no spans for them.
+    let probe = matches!(route.as_deref(), Some("/healthz" | "/readyz" | "/metrics"));
+    let mut span = if dueflow_telemetry::enabled() && !probe {
         let name = format!(
             "{} {}",
             parts.method,
@@ -55,7 +59,7 @@ pub async fn traced(req: Request, next: Next) -> Response {
     } else {
         None
     };
-    parts.extensions.insert(RequestTrace(me));
+    parts.extensions.insert(me);
     let logged = tracing::info_span!(
         "request",
         trace_id = %me.trace_id_hex(),
@@ -91,8 +95,8 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestTrace {
     /// The request's span from [`traced`], or, where that does not run, a
     /// span continuing the caller's trace.
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        if let Some(t) = parts.extensions.get::<RequestTrace>() {
-            return Ok(*t);
+        if let Some(t) = parts.extensions.get::<TraceParent>() {
+            return Ok(RequestTrace(*t));
         }
         Ok(RequestTrace(
             caller(parts).map_or_else(TraceParent::root, |t| t.child()),

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::http::request::Parts;
 use dueflow_app::App;
+use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -55,14 +56,18 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let user = context
-            .extensions
-            .get::<Parts>()
+        let parts = context.extensions.get::<Parts>();
+        let user = parts
             .and_then(|p| p.extensions.get::<User>())
             .cloned()
             .ok_or_else(|| ErrorData::internal_error("the request has no caller", None))?;
+        // The HTTP request's span, from the API's trace middleware.
+        let trace = parts
+            .and_then(|p| p.extensions.get::<TraceParent>())
+            .copied()
+            .unwrap_or_else(TraceParent::root);
         let args = request.arguments.unwrap_or_default();
-        let result = match self.tools.call(&user, &request.name, args).await {
+        let result = match self.tools.call(&user, trace, &request.name, args).await {
             Ok(answer) => CallToolResult::structured(answer),
             // An unknown tool is the client's protocol error; anything else
             // the model can read and correct.

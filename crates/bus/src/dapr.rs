@@ -97,14 +97,21 @@ impl SidecarApi {
             .send()
             .await
             .map_err(|e| BusError::Unavailable(format!("Dapr sidecar unreachable: {e}")))?;
-        if !res.status().is_success() {
-            let status = res.status();
-            let body = res.text().await.unwrap_or_default();
-            return Err(BusError::Unavailable(format!(
-                "Dapr sidecar answered {status} {doing}: {body}"
-            )));
+        let status = res.status();
+        if status.is_success() {
+            return Ok(());
         }
-        Ok(())
+        let body = res.text().await.unwrap_or_default();
+        let why = format!("Dapr sidecar answered {status} {doing}: {body}");
+        // A 4xx other than a refused or unrecognised token (the sidecar's
+        // may be rotating) will be refused again.
+        Err(
+            if status.is_client_error() && status != reqwest::StatusCode::UNAUTHORIZED {
+                BusError::Refused(why)
+            } else {
+                BusError::Unavailable(why)
+            },
+        )
     }
 }
 
@@ -274,9 +281,9 @@ const SIDECAR_FIELDS: [&str; 4] = ["topic", "pubsubname", "traceid", "tracestate
 /// Dapr documents: as published (a raw-payload publish), a `rawPayload`
 /// subscription's wrapper (type `com.dapr.event.sent`, the stored bytes in
 /// `data_base64`), and within either the publisher's CloudEvent with the
-/// sidecar's fields added, which are taken off again (the sidecar's
-/// `traceparent`, which replaced the publisher's, continues the same trace
-/// and stays).
+/// sidecar's fields added, which are taken off again (the `traceparent`
+/// the sidecar put in place of the publisher's stays: it is the span of
+/// the sidecar's publishing).
 fn as_published(body: String) -> Result<(String, Value), String> {
     let doc: Value =
         serde_json::from_str(&body).map_err(|e| format!("the delivery is not JSON: {e}"))?;

@@ -49,6 +49,9 @@ pub enum BusError {
     /// The messages were not (all) delivered; publish them again later.
     #[error("delivery failed: {0}")]
     Unavailable(String),
+    /// The request was refused as it is; sending it again changes nothing.
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -47,7 +47,9 @@ pub async fn fill(config: &mut Config) -> anyhow::Result<()> {
         if let Some(value) = secret.get(key)
             && setting(config, key).is_empty()
         {
-            *setting(config, key) = value.clone();
+            // As with secret files: a value kept with its final line break
+            // (a Secret made --from-file) is meant without it.
+            *setting(config, key) = value.trim_end_matches(['\r', '\n']).to_owned();
         }
     }
     Ok(())
@@ -64,6 +66,7 @@ async fn read(config: &Config) -> anyhow::Result<BTreeMap<String, String>> {
         .timeout(Duration::from_secs(10))
         .build()?;
     let deadline = Instant::now() + SIDECAR_WAIT;
+    let mut waited = false;
     let res = loop {
         let mut req = http.get(&url);
         if !config.dapr_api_token.is_empty() {
@@ -72,7 +75,14 @@ async fn read(config: &Config) -> anyhow::Result<BTreeMap<String, String>> {
         match req.send().await {
             Ok(res) => break res,
             Err(e) if Instant::now() < deadline => {
-                tracing::info!(error = %e, "waiting for the Dapr sidecar to read secrets");
+                // Before the configuration is read, logging is not set up.
+                if !waited {
+                    eprintln!(
+                        "waiting for the Dapr sidecar at {} to read secrets ({e})",
+                        config.dapr_http_endpoint
+                    );
+                    waited = true;
+                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             Err(e) => bail!(

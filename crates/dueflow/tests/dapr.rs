@@ -1,5 +1,5 @@
 //! The Dapr transport against Dapr's documented HTTP contract. No Dapr
-//! sidecar runs on these machines: `common::dapr` plays its part. The app
+//! sidecar runs in the test suite: `common::dapr` plays its part. The app
 //! is the real binary running every role over it; a database held locked
 //! by another process turns a delivery into a `RETRY`.
 
@@ -657,7 +657,19 @@ async fn dapr_jobs_time_a_thousand_reminders() {
     let _app = serve(&env, app_port, &[]);
     // Between the sidecar's calls the scheduler only looks every 30 s: the
     // reminders are on time only if the jobs woke it.
-    common::reminder_load::reach_both_channels_once_and_on_time(Api::new(app_port, token)).await;
+    let api = Api::new(app_port, token);
+    common::reminder_load::reach_both_channels_once_and_on_time(&api).await;
+    // Not one of them waited for the timer's own look.
+    let scrape = api.metrics().await;
+    let fired_within = |seconds: f64| {
+        scrape
+            .lines()
+            .filter_map(|l| l.strip_prefix("dueflow_reminder_lateness_seconds_bucket{le=\""))
+            .filter_map(|rest| rest.split_once("\"} "))
+            .find(|(le, _)| le.parse::<f64>() == Ok(seconds))
+            .map(|(_, n)| n.trim().parse::<f64>().unwrap())
+    };
+    assert_eq!(fired_within(2.0), Some(1_000.0), "{scrape}");
     let scheduled = sidecar.jobs_scheduled();
     let names: std::collections::HashSet<&str> =
         scheduled.iter().map(|j| j.name.as_str()).collect();

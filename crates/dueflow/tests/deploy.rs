@@ -535,9 +535,21 @@ fn in_cluster_kafka_postgres_and_dapr_are_wired_together() {
         "{config}"
     );
     for d in of_kind(&docs, "Deployment") {
-        let volumes = d["spec"]["template"]["spec"]["volumes"].to_string();
+        let pod = &d["spec"]["template"]["spec"];
+        let volumes = pod["volumes"].to_string();
         assert!(!volumes.contains("\"database\""), "{volumes}");
+        // The sidecar reads the store with the pods' service account.
+        assert_eq!(pod["automountServiceAccountToken"], true);
     }
+    let role = &of_kind(&docs, "Role")[0];
+    assert_eq!(role["rules"][0]["resourceNames"], json!(["dueflow"]));
+    assert_eq!(role["rules"][0]["verbs"], json!(["get"]));
+    let binding = &of_kind(&docs, "RoleBinding")[0];
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(
+        binding["subjects"][0]["name"],
+        of_kind(&docs, "ServiceAccount")[0]["metadata"]["name"]
+    );
 }
 
 /// API groups kubernetes-validate knows; any other kind needs a schema in

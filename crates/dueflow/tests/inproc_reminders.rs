@@ -14,5 +14,5 @@ async fn in_one_process_on_sqlite() {
     let token = user_with_token(&env);
     let port = free_port();
     let _app = serve(&env, port, &[]);
-    reach_both_channels_once_and_on_time(Api::new(port, token)).await;
+    reach_both_channels_once_and_on_time(&Api::new(port, token)).await;
 }

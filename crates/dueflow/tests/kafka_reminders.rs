@@ -16,5 +16,5 @@ async fn over_kafka_and_postgres_with_a_process_per_role() {
     let _api = c.role("api", api_port);
     let _scheduler = c.role("scheduler", free_port());
     let _notifier = c.role("notifier", free_port());
-    reach_both_channels_once_and_on_time(Api::new(api_port, token)).await;
+    reach_both_channels_once_and_on_time(&Api::new(api_port, token)).await;
 }

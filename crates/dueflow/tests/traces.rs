@@ -3,15 +3,17 @@
 //! PostgreSQL, export their spans over OTLP to a collector stand-in
 //! (`common::otlp`): completing a recurring task is one trace, from the
 //! caller's span through the request, the relay and the broker to the
-//! recurring role, and on to the next occurrence it publishes. With
-//! `--log-format json` each log line is one JSON object naming the trace.
+//! recurring role, and on to the next occurrence it publishes; a reminder
+//! the scheduler fires starts a trace that the notifier's handling joins.
+//! With `--log-format json` each log line is one JSON object naming the
+//! trace.
 
 mod common;
 
 use std::time::Duration;
 
 use common::kafka::{Api, Cluster, env};
-use common::otlp::{CONSUMER, Collector, PRODUCER, Recorded, SERVER};
+use common::otlp::{CONSUMER, Collector, INTERNAL, PRODUCER, Recorded, SERVER};
 use common::process::{free_port, user_with_token};
 use serde_json::{Value, json};
 
@@ -45,7 +47,7 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
     ];
     let api_port = free_port();
     let api_proc = c.role_with("api", api_port, &observed);
-    let recurring_proc = c.role_with("recurring", free_port(), &observed);
+    let recurring_proc = c.role_with("recurring,scheduler,notifier", free_port(), &observed);
     let api = Api::new(api_port, token);
     let id = api
         .create_with(json!({"title": "Standup", "due": "2026-12-01",
@@ -63,6 +65,8 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
     api.wait_next("Standup", std::slice::from_ref(&id)).await;
 
     let roles = |s: &Recorded| s.resource["dueflow.roles"].clone();
+    const WORKERS: &str = "recurring,scheduler,notifier";
+    let group = |s: &Recorded| s.attributes.get("messaging.consumer.group.name").cloned();
     let spans = collector
         .trace_when(TRACE, Duration::from_secs(20), |spans| {
             spans.iter().filter(|s| s.kind == PRODUCER).count() >= 2
@@ -73,7 +77,7 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
                     >= 2
                 && spans
                     .iter()
-                    .any(|s| s.kind == CONSUMER && roles(s) == "recurring")
+                    .any(|s| s.kind == CONSUMER && roles(s) == WORKERS)
         })
         .await;
     let one = |what: &str, pick: &dyn Fn(&Recorded) -> bool| {
@@ -96,8 +100,11 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
     assert_eq!(relayed.attributes["messaging.system"], "kafka");
 
     let recurring = one("the recurring role's handling", &|s| {
-        s.kind == CONSUMER && roles(s) == "recurring" && s.parent_span_id == request.span_id
+        s.kind == CONSUMER
+            && group(s).as_deref() == Some("dueflow-recurring")
+            && s.parent_span_id == request.span_id
     });
+    assert_eq!(roles(&recurring), WORKERS);
     assert_eq!(recurring.name, "process task-events");
     assert_eq!(
         recurring.attributes["messaging.consumer.group.name"],
@@ -120,14 +127,48 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
         });
     }
 
+    // A reminder: the scheduler's firing is the first span of a trace the
+    // notifier's handling of its `reminder.due` joins.
+    let at = chrono::Utc::now() + chrono::Duration::seconds(1);
+    api.create_with(json!({"title": "Stretch", "reminders": [{"at": at.to_rfc3339()}]}))
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let (fired, notified) = loop {
+        let spans = collector.all();
+        let fired = spans
+            .iter()
+            .find(|s| s.kind == INTERNAL && s.name == "fire reminder");
+        let notified = fired.and_then(|f| {
+            spans.iter().find(|s| {
+                s.kind == CONSUMER
+                    && s.parent_span_id == f.span_id
+                    && group(s).as_deref() == Some("dueflow-notifier")
+            })
+        });
+        if let (Some(f), Some(n)) = (fired, notified) {
+            break (f.clone(), n.clone());
+        }
+        assert!(std::time::Instant::now() < deadline, "{spans:#?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(fired.parent_span_id, "", "the first span of its trace");
+    assert_eq!(roles(&fired), WORKERS);
+    assert_eq!(notified.trace_id, fired.trace_id);
+    assert_eq!(notified.name, "process reminders");
+
     // The log lines of both processes name the trace.
     let answered = logged(&api_proc.log(), TRACE, "answered");
     assert_eq!(answered.len(), 1, "{}", api_proc.log());
     assert_eq!(answered[0]["status"], 200);
     assert_eq!(answered[0]["span"]["route"], "/api/v1/tasks/{id}/complete");
     let handled = logged(&recurring_proc.log(), TRACE, "event handled");
-    assert!(!handled.is_empty(), "{}", recurring_proc.log());
-    assert_eq!(handled[0]["span"]["group"], "dueflow-recurring");
+    assert!(
+        handled
+            .iter()
+            .any(|l| l["span"]["group"] == "dueflow-recurring"),
+        "{}",
+        recurring_proc.log()
+    );
 }
 
 #[test]

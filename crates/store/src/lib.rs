@@ -36,7 +36,7 @@ pub use notifications::{
     InApp, MailOutcome, Notification, NotificationQuery, Notifications, QueuedEmail,
     ReminderChannels,
 };
-pub use reminders::{ReminderQuery, Reminders};
+pub use reminders::{Fired, ReminderQuery, Reminders};
 pub use users::Preferences;
 pub use verification::{EmailVerification, Requested, VerificationMail};
 pub use views::{SavedView, SavedViews};

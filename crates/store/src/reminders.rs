@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dueflow_domain::reminder::schedule::{ReminderState, ScheduledReminder};
+use dueflow_domain::trace::TraceParent;
 
 use crate::Result;
 use crate::codec::ms;
@@ -19,13 +20,22 @@ pub struct ReminderQuery {
     pub limit: u32,
 }
 
+/// A reminder just fired.
+#[derive(Debug, Clone, Copy)]
+pub struct Fired {
+    /// How long after its time (ms).
+    pub late_ms: i64,
+    /// The firing's span: its `reminder.due` event's trace starts there.
+    pub trace: TraceParent,
+}
+
 #[async_trait]
 pub trait Reminders: Send + Sync {
     /// Fire up to `limit` pending reminders whose time has come by `now`:
     /// each is marked fired and its `reminder.due` event written to the
     /// outbox in the same transaction, so it fires once even with several
-    /// schedulers running. Returns how late each one fired (ms).
-    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>>;
+    /// schedulers running.
+    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Fired>>;
     /// When the soonest pending reminder fires.
     async fn next_reminder_at(&self) -> Result<Option<DateTime<Utc>>>;
     async fn list_reminders(

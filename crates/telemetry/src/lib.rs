@@ -136,6 +136,11 @@ impl IdGenerator for Chosen {
 pub struct Span(Option<opentelemetry_sdk::trace::Span>);
 
 impl Span {
+    /// No span: nothing to record.
+    pub fn none() -> Span {
+        Span(None)
+    }
+
     /// The span `me`, caused by `parent` (another process's span, or this
     /// one's), or the first of its trace.
     pub fn start(
@@ -147,6 +152,8 @@ impl Span {
         let Some(tracer) = TRACER.get() else {
             return Span(None);
         };
+        // The SDK takes a child's trace id from its parent.
+        debug_assert!(parent.is_none_or(|p| p.trace_id == me.trace_id));
         let parent_cx = parent.map_or_else(Context::new, |p| {
             Context::new().with_remote_span_context(SpanContext::new(
                 TraceId::from(p.trace_id),

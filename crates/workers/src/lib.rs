@@ -44,27 +44,27 @@ pub struct Started {
     pub task: JoinHandle<()>,
 }
 
-/// Start the scheduler's timer; its handler wakes it on events.
-/// Start the scheduler's timer: its own, or, with `jobs`, woken by Dapr's
-/// jobs. Also returns what wakes the timer, for the route the sidecar
-/// calls when a job falls due.
+/// Start the scheduler's timer, timed by its own sleeps or, with `jobs`, by
+/// Dapr's jobs; its handler wakes it (or sets the jobs) on events. Also
+/// returns what wakes the timer, for the route the sidecar calls when a job
+/// falls due.
 pub fn start_scheduler(
     store: Arc<dyn Store>,
     jobs: Option<Arc<DaprJobs>>,
     shutdown: CancellationToken,
 ) -> (Started, Arc<Notify>) {
     let wake = Arc::new(Notify::new());
-    let longest = if jobs.is_some() {
-        scheduler::JOBS_SWEEP
+    let timing = if jobs.is_some() {
+        scheduler::Timing::DaprJobs
     } else {
-        scheduler::MAX_SLEEP
+        scheduler::Timing::Own
     };
     let started = Started {
         handler: Arc::new(scheduler::Wake {
             timer: wake.clone(),
             jobs,
         }),
-        task: tokio::spawn(scheduler::run(store, wake.clone(), longest, shutdown)),
+        task: tokio::spawn(scheduler::run(store, wake.clone(), timing, shutdown)),
     };
     (started, wake)
 }

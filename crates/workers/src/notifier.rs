@@ -131,7 +131,7 @@ impl Notifier {
             }
             let delivered =
                 Event::reminder_delivered(&event.user_id, &reminder, "in_app", n.created_at)
-                    .in_trace(crate::traced::handling(event.trace));
+                    .in_trace(crate::traced::handling(&event.id, event.trace));
             notes.push(InApp {
                 user_id: event.user_id.clone(),
                 notification: n,

@@ -54,7 +54,7 @@ impl Handler for Recurring {
             return Ok(());
         };
         let created = Event::task_created(&event.user_id, &next)
-            .in_trace(crate::traced::handling(event.trace));
+            .in_trace(crate::traced::handling(&event.id, event.trace));
         if self
             .store
             .insert_occurrence(&event.user_id, &next, &created)

@@ -33,7 +33,7 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
         return Ok(0);
     }
     // With traces exported, one producer span per event, in its trace.
-    let _spans: Vec<Span> = if dueflow_telemetry::enabled() {
+    let mut spans: Vec<Span> = if dueflow_telemetry::enabled() {
         batch
             .iter()
             .filter_map(|m| publish_span(m, bus.system()))
@@ -53,6 +53,9 @@ pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize,
         })
         .collect();
     if let Err(e) = bus.publish(&messages).await {
+        for span in &mut spans {
+            span.fail(e.to_string());
+        }
         let mut topics: Vec<&str> = messages.iter().map(|m| m.topic.as_str()).collect();
         topics.sort_unstable();
         topics.dedup();

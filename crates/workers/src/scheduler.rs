@@ -18,9 +18,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use dueflow_bus::dapr::DaprJobs;
-use dueflow_bus::{Handler, HandlerError, Message};
+use dueflow_bus::{BusError, Handler, HandlerError, Message};
 use dueflow_domain::event::{Envelope, EventType, REMINDERS};
-use dueflow_store::Reminders;
+use dueflow_store::{Fired, Reminders};
+use dueflow_telemetry::{Span, SpanKind};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -31,6 +32,15 @@ const BATCH: u32 = 500;
 pub const MAX_SLEEP: Duration = Duration::from_secs(2);
 /// The longest the timer sleeps when Dapr's jobs wake it.
 pub const JOBS_SWEEP: Duration = Duration::from_secs(30);
+
+/// What times the reminders.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Timing {
+    /// The timer's own sleeps, to the next reminder.
+    Own,
+    /// Dapr's jobs, whose calls wake the timer.
+    DaprJobs,
+}
 const RETRY: Duration = Duration::from_secs(1);
 const CONTENDED: Duration = Duration::from_millis(50);
 
@@ -88,18 +98,31 @@ async fn set_job(jobs: &DaprJobs, payload: &str) -> Result<(), HandlerError> {
         serde_json::json!({ "reminder": r.id }),
     )
     .await
-    .map_err(|e| HandlerError::Retry(e.to_string()))
+    .map_err(|e| match e {
+        // The reminder still fires, on the timer's next look.
+        BusError::Refused(reason) => HandlerError::Reject(reason),
+        BusError::Unavailable(reason) => HandlerError::Retry(reason),
+    })
 }
 
-/// Fire what is due; how long to sleep then, at most `longest`.
-async fn tick(store: &dyn Reminders, longest: Duration) -> Duration {
+/// Fire what is due; how long to sleep then.
+async fn tick(store: &dyn Reminders, timing: Timing) -> Duration {
+    let longest = match timing {
+        Timing::Own => MAX_SLEEP,
+        Timing::DaprJobs => JOBS_SWEEP,
+    };
     loop {
         let now = Utc::now();
         match store.next_reminder_at().await {
             Ok(Some(at)) if at <= now => {}
-            // Dapr's jobs time the reminders: sleep until the next call.
-            Ok(Some(_)) if longest == JOBS_SWEEP => return JOBS_SWEEP,
-            Ok(Some(at)) => return (at - now).to_std().unwrap_or(Duration::ZERO).min(longest),
+            Ok(Some(at)) => {
+                let wait = (at - now).to_std().unwrap_or(Duration::ZERO);
+                // With Dapr's jobs the timer sleeps until the next call,
+                // unless the next reminder is nearer than its own short
+                // look: a call that came a little early (the sidecar's
+                // clock ahead) still fires on time.
+                return if wait <= MAX_SLEEP { wait } else { longest };
+            }
             Ok(None) => return longest,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read the next reminder");
@@ -107,13 +130,14 @@ async fn tick(store: &dyn Reminders, longest: Duration) -> Duration {
             }
         }
         match store.fire_due_reminders(now, BATCH).await {
-            Ok(late) => {
-                for ms in &late {
+            Ok(fired) => {
+                for f in &fired {
                     metrics::histogram!("dueflow_reminder_lateness_seconds")
-                        .record(*ms as f64 / 1000.0);
+                        .record(f.late_ms as f64 / 1000.0);
+                    record(f);
                 }
-                metrics::counter!("dueflow_reminders_fired_total").increment(late.len() as u64);
-                if late.is_empty() {
+                metrics::counter!("dueflow_reminders_fired_total").increment(fired.len() as u64);
+                if fired.is_empty() {
                     // Another scheduler holds them; it is firing them now.
                     return CONTENDED;
                 }
@@ -126,16 +150,23 @@ async fn tick(store: &dyn Reminders, longest: Duration) -> Duration {
     }
 }
 
-/// The timer: `longest` is [`MAX_SLEEP`], or [`JOBS_SWEEP`] when Dapr's
-/// jobs wake it.
+/// The firing of a reminder as a span, the first of its event's trace.
+fn record(f: &Fired) {
+    if dueflow_telemetry::enabled() {
+        let mut span = Span::start(SpanKind::Internal, "fire reminder", f.trace, None);
+        span.set("dueflow.reminder.late_ms", f.late_ms);
+    }
+}
+
+/// The timer, timed as `timing` says.
 pub async fn run(
     store: Arc<dyn Reminders>,
     wake: Arc<Notify>,
-    longest: Duration,
+    timing: Timing,
     shutdown: CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
-        let sleep = tick(store.as_ref(), longest).await;
+        let sleep = tick(store.as_ref(), timing).await;
         tokio::select! {
             () = shutdown.cancelled() => {}
             () = wake.notified() => {}

@@ -22,8 +22,8 @@ struct Traced {
 }
 
 tokio::task_local! {
-    /// The span of the event being handled.
-    static HANDLING: TraceParent;
+    /// The spans of the events being handled, by event id.
+    static HANDLING: Vec<(String, TraceParent)>;
 }
 
 /// `inner`, consuming under `group`, with each event in its span.
@@ -45,17 +45,22 @@ pub fn traced_batches(group: &str, inner: Arc<dyn Handler>) -> Arc<dyn Handler> 
     })
 }
 
-/// The span of the events that handling `event` makes: the handling's own
-/// span, or one of its own beside it when handled in a batch.
-pub(crate) fn handling(event: TraceParent) -> TraceParent {
-    HANDLING.try_with(|t| *t).unwrap_or_else(|_| event.child())
+/// The span of the events that handling the event `id`, made in the span
+/// `made_by`, makes: the handling's own span, or, outside [`Traced`], a
+/// new child of `made_by`.
+pub(crate) fn handling(id: &str, made_by: TraceParent) -> TraceParent {
+    HANDLING
+        .try_with(|spans| spans.iter().find(|(e, _)| e == id).map(|(_, t)| *t))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| made_by.child())
 }
 
 impl Traced {
     /// The consumer span of `m` (nothing when traces are not exported).
     fn span(&self, m: &Message, me: TraceParent, made_by: Option<TraceParent>) -> Span {
         if !dueflow_telemetry::enabled() {
-            return Span::start(SpanKind::Consumer, "", me, made_by);
+            return Span::none();
         }
         let mut span = Span::start(
             SpanKind::Consumer,
@@ -98,7 +103,10 @@ impl Handler for Traced {
             tracing::debug!(topic = %m.topic, ok = r.is_ok(), "event handled");
             r
         };
-        let r = HANDLING.scope(me, handled).instrument(logged).await;
+        let r = HANDLING
+            .scope(vec![(m.id.clone(), me)], handled)
+            .instrument(logged)
+            .await;
         failed(&mut span, &r);
         r
     }
@@ -110,20 +118,23 @@ impl Handler for Traced {
             }
             return Ok(());
         }
-        let mut spans: Vec<Span> = if dueflow_telemetry::enabled() {
-            messages
-                .iter()
-                .map(|m| {
-                    let made_by = made_by(m);
-                    let me = made_by.map_or_else(TraceParent::root, |t| t.child());
-                    self.span(m, me, made_by)
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // With traces exported, each event's span, and the spans the
+        // events its handling makes continue.
+        let mut ids = Vec::new();
+        let mut spans = Vec::new();
+        if dueflow_telemetry::enabled() {
+            for m in messages {
+                let made_by = made_by(m);
+                let me = made_by.map_or_else(TraceParent::root, |t| t.child());
+                spans.push(self.span(m, me, made_by));
+                ids.push((m.id.clone(), me));
+            }
+        }
         let logged = tracing::info_span!("events", count = messages.len(), group = %self.group);
-        let r = self.inner.handle_batch(messages).instrument(logged).await;
+        let r = HANDLING
+            .scope(ids, self.inner.handle_batch(messages))
+            .instrument(logged)
+            .await;
         for span in &mut spans {
             failed(span, &r);
         }

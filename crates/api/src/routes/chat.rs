@@ -14,6 +14,7 @@ use crate::auth::CurrentUser;
 use crate::json::Json;
 use crate::problem::ApiError;
 use crate::state::AppState;
+use crate::trace::RequestTrace;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,12 +66,13 @@ pub struct ConversationDetail {
 pub async fn chat(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    RequestTrace(trace): RequestTrace,
     Json(b): Json<ChatMessage>,
 ) -> Result<axum::Json<ChatAnswer>, ApiError> {
     Ok(axum::Json(
         state
             .chat
-            .turn(&user, &b.message, b.conversation_id.as_deref())
+            .turn(&user, trace, &b.message, b.conversation_id.as_deref())
             .await?,
     ))
 }

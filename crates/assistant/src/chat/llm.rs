@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use chrono::Utc;
+use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
 use serde_json::{Map, Value, json};
 
@@ -176,6 +177,7 @@ impl Llm {
         &self,
         tools: &Tools,
         user: &User,
+        trace: TraceParent,
         history: &[Turn],
         message: &str,
     ) -> Result<Outcome, String> {
@@ -186,7 +188,7 @@ impl Llm {
             messages.push(json!({ "role": "assistant", "content": t.reply }));
         }
         messages.push(json!({ "role": "user", "content": message }));
-        let mut calls = Calls::new(tools, user);
+        let mut calls = Calls::new(tools, user, trace);
         for _ in 0..MAX_ROUNDS {
             let reply = match self.complete(&messages).await {
                 Ok(reply) => reply,
@@ -220,7 +222,7 @@ impl Llm {
             }
             let changes: Vec<&Asked> = wanted.iter().filter(|a| effect(&a.name).0).collect();
             if changes.iter().any(|a| effect(&a.name).1) || changes.len() > 1 {
-                let pending = self.ask(tools, user, &changes).await;
+                let pending = self.ask(tools, user, trace, &changes).await;
                 return Ok(Outcome {
                     reply: format!(
                         "Shall I {}? Say yes to go ahead; anything else cancels.",
@@ -254,7 +256,13 @@ impl Llm {
 
     /// The question before the changes `changes`: each named by its task's
     /// title where it names a task.
-    async fn ask(&self, tools: &Tools, user: &User, changes: &[&Asked]) -> Pending {
+    async fn ask(
+        &self,
+        tools: &Tools,
+        user: &User,
+        trace: TraceParent,
+        changes: &[&Asked],
+    ) -> Pending {
         let mut what = Vec::new();
         let mut kept = Vec::new();
         for a in changes {
@@ -264,7 +272,7 @@ impl Llm {
                     let mut get = Map::new();
                     get.insert("id".into(), id.clone());
                     tools
-                        .call(user, "get_task", get)
+                        .call(user, trace, "get_task", get)
                         .await
                         .ok()
                         .and_then(|t| t["title"].as_str().map(|s| format!(" \"{s}\"")))

@@ -15,6 +15,7 @@ pub use llm::LlmConfig;
 use chrono::{DateTime, Utc};
 use dueflow_app::{App, AppError};
 use dueflow_domain::ids::{IdKind, new_id};
+use dueflow_domain::trace::TraceParent;
 use dueflow_store::{Conversation, ConversationHead, User};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -87,14 +88,17 @@ struct Outcome {
 struct Calls<'a> {
     tools: &'a Tools,
     user: &'a User,
+    /// The span of the request the message came in.
+    trace: TraceParent,
     actions: Vec<Action>,
 }
 
 impl<'a> Calls<'a> {
-    fn new(tools: &'a Tools, user: &'a User) -> Self {
+    fn new(tools: &'a Tools, user: &'a User, trace: TraceParent) -> Self {
         Calls {
             tools,
             user,
+            trace,
             actions: Vec::new(),
         }
     }
@@ -102,7 +106,10 @@ impl<'a> Calls<'a> {
     /// Call `tool`, keeping the call and its answer among the actions.
     async fn call(&mut self, tool: &str, arguments: Value) -> Result<Value, String> {
         let arguments = arguments.as_object().cloned().unwrap_or_default();
-        let answer = self.tools.call(self.user, tool, arguments.clone()).await;
+        let answer = self
+            .tools
+            .call(self.user, self.trace, tool, arguments.clone())
+            .await;
         let (result, error) = match &answer {
             Ok(v) => (Some(v.clone()), None),
             Err(e) => (None, Some(e.to_string())),
@@ -148,6 +155,7 @@ impl Chat {
     pub async fn turn(
         &self,
         user: &User,
+        trace: TraceParent,
         message: &str,
         conversation_id: Option<&str>,
     ) -> Result<ChatAnswer, AppError> {
@@ -207,12 +215,16 @@ impl Chat {
         let outcome = match &self.llm {
             // A yes or no to a question is the offline engine's to act on.
             Some(llm) if !(pending.is_some() && offline::is_confirmation(message)) => {
-                match llm.answer(&self.tools, user, &history, message).await {
+                match llm
+                    .answer(&self.tools, user, trace, &history, message)
+                    .await
+                {
                     Ok(outcome) => outcome,
                     Err(why) => {
                         tracing::warn!(error = %why, "the assistant model failed; answering offline");
                         let mut o =
-                            offline::answer(&self.tools, &self.app, user, message, None).await;
+                            offline::answer(&self.tools, &self.app, user, trace, message, None)
+                                .await;
                         o.reply = format!(
                             "(The assistant model did not answer: {why}. Answered without it.) {}",
                             o.reply
@@ -221,7 +233,7 @@ impl Chat {
                     }
                 }
             }
-            _ => offline::answer(&self.tools, &self.app, user, message, pending).await,
+            _ => offline::answer(&self.tools, &self.app, user, trace, message, pending).await,
         };
         // A kept turn says what was done, not what the tools answered: the
         // tasks themselves hold that, and a summary's answer is many times

@@ -17,6 +17,7 @@
 use dueflow_app::App;
 use dueflow_domain::due::Due;
 use dueflow_domain::reminder::Reminder;
+use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
 use serde_json::{Map, Value, json};
 
@@ -223,10 +224,11 @@ pub(super) async fn answer(
     tools: &Tools,
     app: &App,
     user: &User,
+    trace: TraceParent,
     message: &str,
     pending: Option<Pending>,
 ) -> Outcome {
-    let mut turn = Calls::new(tools, user);
+    let mut turn = Calls::new(tools, user, trace);
     let text = message.trim().trim_end_matches(['?', '.', '!']).trim();
     let mut pending_out = None;
     let reply = if let Some(p) = pending.filter(|_| is_yes(text) || is_no(text)) {

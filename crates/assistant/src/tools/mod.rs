@@ -234,15 +234,16 @@ impl Tools {
         Tools { app }
     }
 
-    /// Call the tool `name` as `user` with the model's arguments; the
-    /// answer is JSON, as the REST API would give it.
+    /// Call the tool `name` as `user`, within the span `trace` of the
+    /// request that asked, with the model's arguments; the answer is JSON,
+    /// as the REST API would give it.
     pub async fn call(
         &self,
         user: &User,
+        trace: TraceParent,
         name: &str,
         args: Map<String, Value>,
     ) -> Result<Value, ToolError> {
-        let trace = TraceParent::root();
         let app = &self.app;
         let task = |t| serde_json::to_value(t).unwrap_or_default();
         Ok(match name {

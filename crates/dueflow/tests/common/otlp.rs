@@ -26,13 +26,14 @@ pub struct Recorded {
     /// Empty for the first span of a trace.
     pub parent_span_id: String,
     pub name: String,
-    /// OTLP's `SpanKind`: 2 server, 4 producer, 5 consumer.
+    /// OTLP's `SpanKind`: 1 internal, 2 server, 4 producer, 5 consumer.
     pub kind: i32,
     pub attributes: HashMap<String, String>,
     /// The exporting process's resource attributes.
     pub resource: HashMap<String, String>,
 }
 
+pub const INTERNAL: i32 = 1;
 pub const SERVER: i32 = 2;
 pub const PRODUCER: i32 = 4;
 pub const CONSUMER: i32 = 5;
@@ -115,6 +116,11 @@ impl Collector {
         Collector { endpoint, spans }
     }
 
+    /// Every span received so far.
+    pub fn all(&self) -> Vec<Recorded> {
+        self.spans.lock().unwrap().clone()
+    }
+
     /// The spans of `trace_id` once `done` holds for them.
     pub async fn trace_when(
         &self,
@@ -125,12 +131,9 @@ impl Collector {
         let deadline = Instant::now() + within;
         loop {
             let spans: Vec<Recorded> = self
-                .spans
-                .lock()
-                .unwrap()
-                .iter()
+                .all()
+                .into_iter()
                 .filter(|s| s.trace_id == trace_id)
-                .cloned()
                 .collect();
             if done(&spans) {
                 return spans;

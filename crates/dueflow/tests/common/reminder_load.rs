@@ -23,7 +23,7 @@ fn percentiles(mut ms: Vec<i64>) -> (i64, i64) {
 }
 
 /// Run the scenario against the server behind `api`.
-pub async fn reach_both_channels_once_and_on_time(api: Api) {
+pub async fn reach_both_channels_once_and_on_time(api: &Api) {
     let (received, url) = receiver().await;
     api.reminder_webhook(&url).await;
 

@@ -15,8 +15,8 @@ use super::{PgStore, Tx, insert_events, raw_task};
 use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
-    ADD, DISMISS, EXISTING, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders,
-    SNOOZE, due_sql, list_sql, new_pending, parse_state,
+    ADD, DISMISS, EXISTING, Fired, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery,
+    Reminders, SNOOZE, due_sql, list_sql, new_pending, parse_state,
 };
 
 fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx::Error> {
@@ -93,7 +93,7 @@ impl PgStore {
 
 #[async_trait]
 impl Reminders for PgStore {
-    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>> {
+    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Fired>> {
         let now_ms = now.timestamp_millis();
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(AssertSqlSafe(due_sql(" FOR UPDATE OF r SKIP LOCKED")))
@@ -113,9 +113,13 @@ impl Reminders for PgStore {
                 .await?;
             r.state = ReminderState::Fired;
             r.fired_at = Some(now);
-            late.push((now - r.fire_at).num_milliseconds());
             let task = raw_task(row)?.decode()?;
-            events.push(Event::reminder_due(&user_id, &r, &task, now));
+            let due = Event::reminder_due(&user_id, &r, &task, now);
+            late.push(Fired {
+                late_ms: (now - r.fire_at).num_milliseconds(),
+                trace: due.trace,
+            });
+            events.push(due);
         }
         insert_events(&mut tx, &events).await?;
         tx.commit().await?;

@@ -15,7 +15,7 @@ use super::{SqliteStore, insert_events, raw_task, sql};
 use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
-    ADD, DISMISS, EXISTING, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders, SNOOZE,
+    ADD, DISMISS, EXISTING, Fired, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders, SNOOZE,
     due_sql, list_sql, new_pending, parse_state,
 };
 
@@ -101,7 +101,7 @@ impl SqliteStore {
 
 #[async_trait]
 impl Reminders for SqliteStore {
-    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>> {
+    async fn fire_due_reminders(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<Fired>> {
         let now_ms = now.timestamp_millis();
         self.write(move |tx| {
             let mut due = Vec::new();
@@ -124,8 +124,12 @@ impl Reminders for SqliteStore {
                     .execute(params![r.id, now_ms])?;
                 r.state = ReminderState::Fired;
                 r.fired_at = Some(now);
-                late.push((now - r.fire_at).num_milliseconds());
-                events.push(Event::reminder_due(&user_id, &r, &task.decode()?, now));
+                let due = Event::reminder_due(&user_id, &r, &task.decode()?, now);
+                late.push(Fired {
+                    late_ms: (now - r.fire_at).num_milliseconds(),
+                    trace: due.trace,
+                });
+                events.push(due);
             }
             insert_events(tx, &events)?;
             Ok(late)

@@ -11,13 +11,13 @@ use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, NaiveTime, TimeZone as _};
 use chrono_tz::Tz;
 use dueflow_api::AppState;
+use dueflow_api::RequestTrace;
 use dueflow_app::{ActivityFilter, AppError, Expected};
 use dueflow_domain::due::Due;
 use dueflow_domain::priority::Priority;
 use dueflow_domain::recurrence::{Anchor, Recurrence};
 use dueflow_domain::reminder::{Reminder, words};
 use dueflow_domain::task::{Task, TaskPatch};
-use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
 use serde::Deserialize;
 
@@ -397,6 +397,7 @@ fn patch(fields: &Fields, task: &Task) -> Result<TaskPatch, AppError> {
 pub async fn save(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RequestTrace(trace): RequestTrace,
     posted: Posted<Fields>,
 ) -> Response {
     let Posted { viewer, form } = posted;
@@ -409,13 +410,7 @@ pub async fn save(
         Ok(p) => {
             state
                 .app
-                .update_task(
-                    user,
-                    &id,
-                    p,
-                    Some(Expected(form.version)),
-                    TraceParent::root(),
-                )
+                .update_task(user, &id, p, Some(Expected(form.version)), trace)
                 .await
         }
         Err(e) => Err(e),

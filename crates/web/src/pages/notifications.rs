@@ -8,8 +8,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dueflow_api::AppState;
+use dueflow_api::RequestTrace;
 use dueflow_app::{AppError, SnoozeFor};
-use dueflow_domain::trace::TraceParent;
 use dueflow_store::User;
 use serde::Deserialize;
 
@@ -105,6 +105,7 @@ pub struct ActForm {
 pub async fn act(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    RequestTrace(trace): RequestTrace,
     posted: Posted<ActForm>,
 ) -> Response {
     let Posted { viewer, form } = posted;
@@ -123,10 +124,7 @@ pub async fn act(
                 state.app.dismiss_reminder(user, &n.reminder_id).await?;
             }
             "complete" => {
-                state
-                    .app
-                    .complete_task(user, &n.task_id, TraceParent::root())
-                    .await?;
+                state.app.complete_task(user, &n.task_id, trace).await?;
             }
             other => {
                 return Err(AppError::invalid(

@@ -9,8 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dueflow_api::AppState;
+use dueflow_api::RequestTrace;
 use dueflow_app::{AppError, TagChange, ViewFields};
-use dueflow_domain::trace::TraceParent;
 use dueflow_store::{SavedView, TagCount};
 use serde::Deserialize;
 
@@ -110,6 +110,7 @@ pub struct TagForm {
 pub async fn update_tag(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    RequestTrace(trace): RequestTrace,
     posted: Posted<TagForm>,
 ) -> Response {
     let Posted { viewer, form } = posted;
@@ -123,7 +124,7 @@ pub async fn update_tag(
     };
     let result = state
         .app
-        .update_tag(viewer.user(), &name, change, TraceParent::root())
+        .update_tag(viewer.user(), &name, change, trace)
         .await;
     done(&state, &viewer, result.map(drop)).await
 }
@@ -132,11 +133,12 @@ pub async fn update_tag(
 pub async fn delete_tag(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    RequestTrace(trace): RequestTrace,
     posted: Posted<NoFields>,
 ) -> Response {
     let result = state
         .app
-        .delete_tag(posted.viewer.user(), &name, TraceParent::root())
+        .delete_tag(posted.viewer.user(), &name, trace)
         .await;
     done(&state, &posted.viewer, result.map(drop)).await
 }

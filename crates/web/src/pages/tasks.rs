@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use dueflow_api::AppState;
+use dueflow_api::RequestTrace;
 use dueflow_app::{AppError, BulkChange, TaskListing};
 use dueflow_domain::priority::Priority;
 use dueflow_domain::query;
-use dueflow_domain::trace::TraceParent;
 use dueflow_store::listing::MAX_LIMIT;
 use serde::Deserialize;
 
@@ -312,14 +312,14 @@ pub struct AddForm {
 }
 
 /// `POST /tasks`: quick add, read by the same parser as the API's.
-pub async fn add(State(state): State<AppState>, posted: Posted<AddForm>) -> Response {
+pub async fn add(
+    State(state): State<AppState>,
+    RequestTrace(trace): RequestTrace,
+    posted: Posted<AddForm>,
+) -> Response {
     let Posted { viewer, form } = posted;
     let back = local_path(&form.back).to_owned();
-    match state
-        .app
-        .quick_add(viewer.user(), &form.text, TraceParent::root())
-        .await
-    {
+    match state.app.quick_add(viewer.user(), &form.text, trace).await {
         Ok(_) => see_other(&back),
         Err(e) => {
             // The list again, with what was typed and why it was refused.
@@ -354,10 +354,10 @@ pub struct RowForm {
 pub async fn act(
     State(state): State<AppState>,
     Path((id, act)): Path<(String, String)>,
+    RequestTrace(trace): RequestTrace,
     posted: Posted<RowForm>,
 ) -> Response {
     let user = posted.viewer.user();
-    let trace = TraceParent::root();
     let done = match act.as_str() {
         "complete" => state.app.complete_task(user, &id, trace).await.map(drop),
         "reopen" => state.app.reopen_task(user, &id, trace).await.map(drop),
@@ -383,6 +383,7 @@ pub async fn act(
 /// due or tag with the field of that name.
 pub async fn bulk(
     State(state): State<AppState>,
+    RequestTrace(trace): RequestTrace,
     posted: Posted<Vec<(String, String)>>,
 ) -> Response {
     let Posted { viewer, form } = posted;
@@ -421,7 +422,7 @@ pub async fn bulk(
         Ok(change) => {
             state
                 .app
-                .bulk_change(viewer.user(), &ids, &change, TraceParent::root())
+                .bulk_change(viewer.user(), &ids, &change, trace)
                 .await
         }
         Err(e) => Err(e),
