@@ -11,6 +11,7 @@
 use std::convert::Infallible;
 
 use axum::extract::{FromRequestParts, MatchedPath, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
@@ -22,35 +23,28 @@ use tracing::Instrument;
 pub struct RequestTrace(pub TraceParent);
 
 /// The caller's span, if its `traceparent` header names a valid one.
-fn caller(parts: &Parts) -> Option<TraceParent> {
-    parts
-        .headers
+fn caller(headers: &HeaderMap) -> Option<TraceParent> {
+    headers
         .get("traceparent")
         .and_then(|v| v.to_str().ok())
         .and_then(TraceParent::parse)
 }
 
 /// Runs each request in its span (see the module's comment).
-pub async fn traced(req: Request, next: Next) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let caller = caller(&parts);
+pub async fn traced(mut req: Request, next: Next) -> Response {
+    let caller = caller(req.headers());
     let mut me = caller.map_or_else(TraceParent::root, |t| t.child());
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_owned());
+    // The route's template, shared: no copy per request.
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map(MatchedPath::as_str);
     // Probes and scrapes would bury the requests: no spans for them.
-    let probe = matches!(route.as_deref(), Some("/healthz" | "/readyz" | "/metrics"));
+    let probe = matches!(route, Some("/healthz" | "/readyz" | "/metrics"));
     let mut span = if dueflow_telemetry::enabled() && !probe {
-        let name = format!(
-            "{} {}",
-            parts.method,
-            route.as_deref().unwrap_or("unmatched")
-        );
+        let name = format!("{} {}", req.method(), route.unwrap_or("unmatched"));
         let mut span = Span::start(SpanKind::Server, name, me, caller);
-        span.set("http.request.method", parts.method.to_string());
-        if let Some(r) = &route {
-            span.set("http.route", r.clone());
+        span.set("http.request.method", req.method().to_string());
+        if let Some(r) = route {
+            span.set("http.route", r.to_owned());
         }
         if caller.is_none() {
             me = me.sampled(span.sampled().unwrap_or(true));
@@ -59,18 +53,15 @@ pub async fn traced(req: Request, next: Next) -> Response {
     } else {
         None
     };
-    parts.extensions.insert(me);
+    req.extensions_mut().insert(me);
     let logged = tracing::info_span!(
         "request",
         trace_id = %me.trace_id_hex(),
-        method = %parts.method,
-        route = route.as_deref().unwrap_or("unmatched"),
+        method = %req.method(),
+        route = route.unwrap_or("unmatched"),
     );
     let started = std::time::Instant::now();
-    let res = next
-        .run(Request::from_parts(parts, body))
-        .instrument(logged.clone())
-        .await;
+    let res = next.run(req).instrument(logged.clone()).await;
     // The access log, for `dueflow_api=debug`.
     logged.in_scope(|| {
         tracing::debug!(
@@ -99,7 +90,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestTrace {
             return Ok(RequestTrace(*t));
         }
         Ok(RequestTrace(
-            caller(parts).map_or_else(TraceParent::root, |t| t.child()),
+            caller(&parts.headers).map_or_else(TraceParent::root, |t| t.child()),
         ))
     }
 }
