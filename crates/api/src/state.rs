@@ -78,6 +78,9 @@ pub struct AppState {
     pub bus: Arc<BusHealth>,
     /// The assistant's conversations.
     pub chat: Chat,
+    /// Set once the process is asked to stop: it answers meanwhile, but
+    /// no longer reports itself ready.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -105,6 +108,7 @@ impl AppState {
             )),
             bus: Arc::new(BusHealth::default()),
             config: Arc::new(config),
+            stopping: Arc::default(),
         }
     }
 }

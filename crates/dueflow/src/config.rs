@@ -114,6 +114,11 @@ pub struct Config {
     pub http_body_timeout_secs: u64,
     /// Connections open at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// Seconds an `api` process keeps serving after SIGTERM, answering
+    /// `/readyz` with 503, before it stops taking connections: the time
+    /// the Service's endpoints and load balancers need to stop sending it
+    /// requests.
+    pub shutdown_delay_secs: u64,
     /// An OpenAI-compatible Chat Completions API for chat
     /// (`https://api.openai.com/v1`); empty: chat answers offline.
     pub assistant_url: String,
@@ -169,6 +174,7 @@ impl Default for Config {
             http_header_timeout_secs: http.header_timeout.as_secs(),
             http_body_timeout_secs: http.body_timeout.as_secs(),
             max_connections: http.max_connections,
+            shutdown_delay_secs: 0,
             assistant_url: String::new(),
             assistant_model: String::new(),
             assistant_api_key: String::new(),
@@ -195,7 +201,7 @@ struct Flags {
     log_format: Option<String>,
 }
 
-const ENV_KEYS: [&str; 43] = [
+const ENV_KEYS: [&str; 44] = [
     "data_dir",
     "database_url",
     "listen",
@@ -235,6 +241,7 @@ const ENV_KEYS: [&str; 43] = [
     "http_header_timeout_secs",
     "http_body_timeout_secs",
     "max_connections",
+    "shutdown_delay_secs",
     "assistant_url",
     "assistant_model",
     "assistant_api_key",
@@ -426,6 +433,13 @@ impl Config {
             if !(1..=max).contains(&value) {
                 bail!("invalid configuration: {key} = {value}; use 1–{max}");
             }
+        }
+        if self.shutdown_delay_secs > 600 {
+            bail!(
+                "invalid configuration: shutdown_delay_secs = {}; use 0–600 (and less than \
+                 the time the process is given to stop)",
+                self.shutdown_delay_secs
+            );
         }
         // Every live stream holds a connection: streams alone must never
         // take every place, or nothing else gets in.

@@ -3,6 +3,7 @@
 //! drain in-flight requests and let the relay finish its batch.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use dueflow_api::stream::hub::HubFeed;
@@ -338,7 +339,13 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     zero_series(&roles, &config)?;
     let shutdown = CancellationToken::new();
     let (mut workers, dapr_routes) = spawn_workers(&config, &roles, &state, &shutdown)?;
-    let streams = state.streams.clone();
+    let (streams, stopping) = (state.streams.clone(), state.stopping.clone());
+    // Only the api role is behind a load balancer.
+    let delay = if roles.contains(&Role::Api) {
+        Duration::from_secs(config.shutdown_delay_secs)
+    } else {
+        Duration::ZERO
+    };
     let mut router = if roles.contains(&Role::Api) {
         dueflow_api::app(state, dueflow_web::pages())
     } else {
@@ -360,6 +367,15 @@ pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let served =
         dueflow_api::connections::serve(listener, router, config.http_limits(), async move {
             shutdown_signal().await;
+            // Load balancers see the process leave before its listener closes.
+            if !delay.is_zero() {
+                stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing::info!(
+                    delay_secs = delay.as_secs(),
+                    "stopping: not ready, serving until the delay ends"
+                );
+                tokio::time::sleep(delay).await;
+            }
             // Live streams never end by themselves: end them, so that the
             // requests still in flight are all that shutdown waits for.
             streams.close_all();

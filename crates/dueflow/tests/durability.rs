@@ -135,8 +135,8 @@ async fn kill_9_mid_reminders_fires_each_once() {
         before_kill > 0 && before_kill < REMINDERS,
         "the kill was not mid-run: {before_kill} delivered before it"
     );
-    // Deliveries claimed before the kill go out again when their 60 s
+    // Deliveries claimed before the kill go out again when their 3 s
     // lease ends.
-    api.each_reminder_once(&received, &due, SPREAD + Duration::from_secs(90))
+    api.each_reminder_once(&received, &due, SPREAD + Duration::from_secs(30))
         .await;
 }

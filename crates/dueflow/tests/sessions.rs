@@ -753,24 +753,12 @@ async fn shutdown_ends_open_streams_and_the_process_exits() {
         "open before"
     );
 
-    let pid = s._proc.child.id().to_string();
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let asked = Instant::now();
+    let ending = tokio::task::spawn_blocking(move || {
+        let exited = s._proc.terminate(Duration::from_secs(10));
+        (s, exited)
+    });
     assert!(ws_ends(&mut ws, Duration::from_secs(3)).await, "WebSocket");
     assert!(sse_ends(&mut events, Duration::from_secs(3)).await, "SSE");
-    let exited = loop {
-        if let Some(status) = s._proc.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            asked.elapsed() < Duration::from_secs(10),
-            "the process still runs 10 s after SIGTERM with streams open"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (_s, exited) = ending.await.unwrap();
     assert!(exited.success(), "{exited}");
 }

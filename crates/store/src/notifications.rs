@@ -118,6 +118,10 @@ pub trait Notifications: Send + Sync {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<(QueuedEmail, i64)>>;
+    /// Keep the mails of `event_ids` that are still leased until `held_ms`
+    /// (by this sender's claim or last renewal) leased until `until_ms`;
+    /// one finished, or leased to another sender since, is left alone.
+    async fn renew_emails(&self, event_ids: &[String], held_ms: i64, until_ms: i64) -> Result<()>;
     async fn finish_email(
         &self,
         event_id: &str,
@@ -149,6 +153,8 @@ pub(crate) const CLAIMABLE_EMAILS: &str = "SELECT event_id FROM emails \
 pub(crate) const LEASE_EMAIL: &str = "UPDATE emails SET attempts = attempts + 1, \
      next_attempt_at = $2, updated_at = $3 WHERE event_id = $1 AND state = 'pending' \
      RETURNING event_id, user_id, to_addr, subject, body, attempts";
+pub(crate) const RENEW_EMAIL: &str = "UPDATE emails SET next_attempt_at = $3 \
+     WHERE event_id = $1 AND state = 'pending' AND next_attempt_at = $2";
 /// A mail that carries a secret forgets its body once it is done with.
 pub(crate) const FINISH_EMAIL: &str = "UPDATE emails SET state = $2, next_attempt_at = $3, \
      last_error = $4, updated_at = $5, \

@@ -156,6 +156,10 @@ pub trait Webhooks: Send + Sync {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<DeliveryJob>>;
+    /// Keep the deliveries of `ids` that are still leased until `held_ms`
+    /// (by this sender's claim or last renewal) leased until `until_ms`;
+    /// one finished, or leased to another sender since, is left alone.
+    async fn renew_deliveries(&self, ids: &[String], held_ms: i64, until_ms: i64) -> Result<()>;
     async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()>;
     /// When the soonest pending delivery is due (ms).
     async fn next_delivery_at(&self) -> Result<Option<i64>>;
@@ -193,6 +197,8 @@ pub(crate) const CLAIMABLE: &str = "SELECT d.id FROM webhook_deliveries d \
 pub(crate) const LEASE: &str = "UPDATE webhook_deliveries SET attempts = attempts + 1, \
      next_attempt_at = $2, updated_at = $3 WHERE id = $1 AND state = 'pending' \
      RETURNING id, webhook_id, payload, attempts";
+pub(crate) const RENEW: &str = "UPDATE webhook_deliveries SET next_attempt_at = $3 \
+     WHERE id = $1 AND state = 'pending' AND next_attempt_at = $2";
 /// An endpoint's url, secret, whether it is on, and its previous secret
 /// while that still signs (at `$2`).
 pub(crate) const ENDPOINT: &str = "SELECT url, secret, enabled, \

@@ -532,6 +532,7 @@
       if (!doc || !$("form.rows", doc)) { gaveUp.add(link.href); return; }
       if (!link.isConnected) return;
       const into = $("form.rows");
+      into.classList.add("grown");
       let heading = null;
       let added = 0;
       for (const el of $$("form.rows > h2, form.rows > ul", doc)) {
@@ -573,7 +574,8 @@
   function shownList() {
     const n = $$(".task").length;
     const url = new URL(location.href);
-    if (n > 100) url.searchParams.set("rows", String(n));
+    const list = $("form.rows");
+    if (list && n > Number(list.dataset.pageSize)) url.searchParams.set("rows", String(n));
     return url.pathname + url.search;
   }
 

@@ -13,8 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use dueflow_store::{MailOutcome, Notifications, QueuedEmail};
+use tokio::task::JoinSet;
 
-use crate::pump::Queue;
+use crate::pump::{LEASE_MS, Queue, while_leased};
 
 use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
@@ -81,12 +82,15 @@ fn tls_parameters(c: &SmtpConfig) -> Result<TlsParameters, String> {
         .map_err(|e| format!("TLS towards SMTP server {}: {e}", c.host))
 }
 
-/// Mails claimed (and sent one after the other) at once.
+/// Mails claimed (and sent concurrently) at once.
 const BATCH: u32 = 16;
-const LEASE_MS: i64 = 120_000;
+/// The longest one mail's sending may take, connection included.
+const SEND_TIMEOUT: Duration = Duration::from_secs(20);
 /// Waits after failed attempts 1, 2, …: 5 s up to 8 h, about a day in all.
 const BACKOFF_SECS: [i64; 9] = [5, 30, 120, 600, 1_800, 3_600, 7_200, 14_400, 28_800];
 
+/// Cheap to clone: the transport's connection pool and the store are shared.
+#[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: lettre::message::Mailbox,
@@ -101,7 +105,7 @@ impl Mailer {
             SmtpTls::StartTls => builder.tls(Tls::Required(tls_parameters(c)?)),
             SmtpTls::Tls => builder.tls(Tls::Wrapper(tls_parameters(c)?)),
         };
-        let mut builder = builder.port(c.port).timeout(Some(Duration::from_secs(20)));
+        let mut builder = builder.port(c.port).timeout(Some(SEND_TIMEOUT));
         if let (Some(user), Some(pass)) = (&c.username, &c.password) {
             builder = builder.credentials(Credentials::new(user.clone(), pass.clone()));
         }
@@ -139,47 +143,77 @@ impl Mailer {
                 };
             }
         };
-        match self.transport.send(message).await {
-            Ok(_) => MailOutcome::Sent,
+        // The transport's own timeout covers only connecting.
+        let error = match tokio::time::timeout(SEND_TIMEOUT, self.transport.send(message)).await {
+            Ok(Ok(_)) => return MailOutcome::Sent,
             // A permanent refusal (5xx: no such mailbox, …) will not get better.
-            Err(e) if e.is_permanent() => MailOutcome::Failed {
-                error: format!("SMTP: {e}"),
-            },
-            Err(e) => match BACKOFF_SECS.get(usize::try_from(attempts - 1).unwrap_or(0)) {
-                Some(wait) => MailOutcome::Retry {
-                    at_ms: Utc::now().timestamp_millis() + wait * 1000,
+            Ok(Err(e)) if e.is_permanent() => {
+                return MailOutcome::Failed {
                     error: format!("SMTP: {e}"),
-                },
-                None => MailOutcome::Failed {
-                    error: format!("SMTP: {e}; gave up after {attempts} attempts"),
-                },
+                };
+            }
+            Ok(Err(e)) => format!("SMTP: {e}"),
+            Err(_) => format!(
+                "SMTP: the server did not take the mail within {} s",
+                SEND_TIMEOUT.as_secs()
+            ),
+        };
+        match BACKOFF_SECS.get(usize::try_from(attempts - 1).unwrap_or(0)) {
+            Some(wait) => MailOutcome::Retry {
+                at_ms: Utc::now().timestamp_millis() + wait * 1000,
+                error,
+            },
+            None => MailOutcome::Failed {
+                error: format!("{error}; gave up after {attempts} attempts"),
             },
         }
     }
 
     async fn round(&self) -> Result<usize, String> {
+        let now = Utc::now();
         let mails = self
             .store
-            .claim_emails(Utc::now(), LEASE_MS, BATCH)
+            .claim_emails(now, LEASE_MS, BATCH)
             .await
             .map_err(|e| e.to_string())?;
-        for (mail, attempts) in &mails {
-            let outcome = self.send(mail, *attempts).await;
-            let label = match &outcome {
-                MailOutcome::Sent => "sent",
-                MailOutcome::Retry { .. } => "retry",
-                MailOutcome::Failed { .. } => "failed",
-            };
-            metrics::counter!("dueflow_mail_attempts_total", "outcome" => label).increment(1);
-            if let MailOutcome::Retry { error, .. } | MailOutcome::Failed { error } = &outcome {
-                tracing::warn!(event = %mail.event_id, %error, "mail not sent");
-            }
-            self.store
-                .finish_email(&mail.event_id, &outcome, Utc::now())
-                .await
-                .map_err(|e| e.to_string())?;
+        let n = mails.len();
+        let keys = mails.iter().map(|(m, _)| m.event_id.clone()).collect();
+        let mut sending = JoinSet::new();
+        for (mail, attempts) in mails {
+            let me = self.clone();
+            sending.spawn(async move {
+                let outcome = me.send(&mail, attempts).await;
+                let label = match &outcome {
+                    MailOutcome::Sent => "sent",
+                    MailOutcome::Retry { .. } => "retry",
+                    MailOutcome::Failed { .. } => "failed",
+                };
+                metrics::counter!("dueflow_mail_attempts_total", "outcome" => label).increment(1);
+                if let MailOutcome::Retry { error, .. } | MailOutcome::Failed { error } = &outcome {
+                    tracing::warn!(event = %mail.event_id, %error, "mail not sent");
+                }
+                if let Err(e) = me.store.finish_email(&mail.event_id, &outcome, Utc::now()).await {
+                    // The lease runs out and the mail is sent again.
+                    tracing::warn!(event = %mail.event_id, error = %e, "cannot record a mail attempt");
+                }
+                mail.event_id
+            });
         }
-        Ok(mails.len())
+        let store = &self.store;
+        while_leased(
+            <Self as Queue>::WHAT,
+            sending,
+            keys,
+            now.timestamp_millis() + LEASE_MS,
+            |keys, held, until| async move {
+                store
+                    .renew_emails(&keys, held, until)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await;
+        Ok(n)
     }
 }
 

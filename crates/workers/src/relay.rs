@@ -5,9 +5,10 @@
 //! only delays events: the batch is retried with backoff. Each event goes
 //! to its own topic and to the live-update topic, in outbox order. Of the
 //! relays of several replicas only the leader publishes
-//! ([`Store::relay_leader`]); the others stand by and ask again every
-//! [`LEADERSHIP_CHECK`], so one takes over within about that when the
-//! leader dies.
+//! ([`Store::relay_leader`]); it confirms that every [`LEADERSHIP_CHECK`],
+//! and the others stand by and ask every 200 ms, so one takes over within
+//! about that once the leader's database session ends (at once when its
+//! process stops or dies).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,8 +24,11 @@ pub const BATCH: u32 = 500;
 /// How often an idle relay looks for new rows.
 pub const IDLE_POLL: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
-/// How often a relay confirms it leads, or a standby tries to.
+/// How often a relay confirms it leads.
 pub const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
+/// How often a standby asks to lead: the pause in publishing when the
+/// leader's process is replaced.
+const STANDBY_CHECK: Duration = Duration::from_millis(200);
 
 /// Publish one batch; how many messages went out.
 pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize, String> {
@@ -113,7 +117,7 @@ pub async fn run(
             if !leads {
                 tokio::select! {
                     () = shutdown.cancelled() => {}
-                    () = tokio::time::sleep(LEADERSHIP_CHECK) => {}
+                    () = tokio::time::sleep(STANDBY_CHECK) => {}
                 }
                 continue;
             }

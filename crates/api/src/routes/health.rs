@@ -1,5 +1,6 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`:
-//! the database answers, and the event bus has not been failing for long),
+//! the process is not stopping, the database answers, and the event bus
+//! has not been failing for long),
 //! for load balancers and Kubernetes probes. A process serving the API
 //! stays ready through a bus outage, since writes wait in the outbox; one
 //! that only consumes is not ready while it cannot reach the bus.
@@ -19,6 +20,9 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, String) {
+    if state.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+        return (StatusCode::SERVICE_UNAVAILABLE, "shutting down".into());
+    }
     if let Err(e) = state.store.ping().await {
         tracing::warn!(error = %e, "not ready: database");
         return (

@@ -74,6 +74,27 @@ impl Proc {
         let _ = self.child.wait();
     }
 
+    /// Send SIGTERM, as Kubernetes does to end a pod, and wait for the
+    /// process to exit by itself; fails the test if it takes longer than
+    /// `within`.
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let term = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(term.success(), "cannot send SIGTERM to {}", self.what);
+        let asked = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                asked.elapsed() < within,
+                "{} still runs {within:?} after SIGTERM",
+                self.what
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// What the process has written to stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()

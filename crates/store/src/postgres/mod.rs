@@ -153,6 +153,28 @@ fn bind_task<'q>(
         .bind(task.version)
 }
 
+/// Renew a sender's leases with `renew` (`$1` the key, `$2` the lease it
+/// holds, `$3` the new one).
+async fn renew_leases(
+    pool: &PgPool,
+    renew: &'static str,
+    keys: &[String],
+    held_ms: i64,
+    until_ms: i64,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    for key in keys {
+        sqlx::query(renew)
+            .bind(key)
+            .bind(held_ms)
+            .bind(until_ms)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn insert_tags(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<()> {
     if task.tags.is_empty() {
         return Ok(());

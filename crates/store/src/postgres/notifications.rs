@@ -5,13 +5,13 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{PgStore, insert_events};
+use super::{PgStore, insert_events, renew_leases};
 use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
     Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, REMINDER_CHANNELS,
-    RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL, list_sql,
-    mark_read_sql,
+    RENEW_EMAIL, RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL,
+    list_sql, mark_read_sql,
 };
 
 fn raw(row: &PgRow) -> std::result::Result<RawNotification, sqlx::Error> {
@@ -165,6 +165,10 @@ impl Notifications for PgStore {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn renew_emails(&self, event_ids: &[String], held_ms: i64, until_ms: i64) -> Result<()> {
+        renew_leases(&self.pool, RENEW_EMAIL, event_ids, held_ms, until_ms).await
     }
 
     async fn finish_email(

@@ -7,13 +7,13 @@ use dueflow_domain::ids::{IdKind, new_id};
 use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use super::PgStore;
+use super::{PgStore, renew_leases};
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
     Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, Outcome,
-    REDELIVER, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
-    finish_values, list_deliveries_sql,
+    REDELIVER, RENEW, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks,
+    claimed, finish_values, list_deliveries_sql,
 };
 
 fn raw_webhook(row: &PgRow) -> std::result::Result<RawWebhook, sqlx::Error> {
@@ -198,6 +198,10 @@ impl Webhooks for PgStore {
         }
         tx.commit().await?;
         Ok(jobs)
+    }
+
+    async fn renew_deliveries(&self, ids: &[String], held_ms: i64, until_ms: i64) -> Result<()> {
+        renew_leases(&self.pool, RENEW, ids, held_ms, until_ms).await
     }
 
     async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {

@@ -153,6 +153,26 @@ impl SqliteStore {
     ) -> Result<T> {
         self.writer.write(f).await
     }
+
+    /// Renew a sender's leases with `renew` (`$1` the key, `$2` the lease
+    /// it holds, `$3` the new one).
+    async fn renew_leases(
+        &self,
+        renew: &'static str,
+        keys: &[String],
+        held_ms: i64,
+        until_ms: i64,
+    ) -> Result<()> {
+        let keys = keys.to_vec();
+        self.write(move |tx| {
+            let mut renew = tx.prepare_cached(&sql(renew))?;
+            for key in &keys {
+                renew.execute(params![key, held_ms, until_ms])?;
+            }
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// Shared SQL is written with `$n` placeholders; SQLite numbers them `?n`.

@@ -10,8 +10,8 @@ use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
     Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, REMINDER_CHANNELS,
-    RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL, list_sql,
-    mark_read_sql,
+    RENEW_EMAIL, RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL,
+    list_sql, mark_read_sql,
 };
 
 fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
@@ -159,6 +159,11 @@ impl Notifications for SqliteStore {
             Ok(out)
         })
         .await
+    }
+
+    async fn renew_emails(&self, event_ids: &[String], held_ms: i64, until_ms: i64) -> Result<()> {
+        self.renew_leases(RENEW_EMAIL, event_ids, held_ms, until_ms)
+            .await
     }
 
     async fn finish_email(

@@ -10,8 +10,8 @@ use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
     Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, Outcome,
-    REDELIVER, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
-    finish_values, list_deliveries_sql,
+    REDELIVER, RENEW, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks,
+    claimed, finish_values, list_deliveries_sql,
 };
 
 fn raw_webhook(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
@@ -195,6 +195,10 @@ impl Webhooks for SqliteStore {
             Ok(jobs)
         })
         .await
+    }
+
+    async fn renew_deliveries(&self, ids: &[String], held_ms: i64, until_ms: i64) -> Result<()> {
+        self.renew_leases(RENEW, ids, held_ms, until_ms).await
     }
 
     async fn finish_delivery(&self, id: &str, outcome: &Outcome, now: DateTime<Utc>) -> Result<()> {

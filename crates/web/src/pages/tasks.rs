@@ -24,7 +24,7 @@ use crate::page::{Chrome, PageError, chrome_for, encode, local_path, render, see
 use crate::session::{Posted, Viewer};
 use crate::views::{View, list_href};
 
-/// Tasks on one page of the list.
+/// Tasks on one page of the list; the next pages come as it is scrolled.
 const PAGE_SIZE: u32 = 100;
 
 /// Most tasks one page shows when asked for more (`rows`), as a list
@@ -120,6 +120,8 @@ struct TasksPage {
     filter_error: Option<FilterError>,
     groups: Vec<Group>,
     count: usize,
+    /// Rows on a page: a redraw of a list scrolled past it asks for all shown.
+    page_size: usize,
     next: Option<String>,
     /// This list's address, where its forms return to.
     here: String,
@@ -275,6 +277,7 @@ async fn list_page(
         filter_error,
         groups,
         count,
+        page_size: PAGE_SIZE as usize,
         next,
         add_text: String::new(),
         add_error: None,

@@ -18,12 +18,10 @@ use dueflow_store::{DeliveryJob, Outcome, Webhooks};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use tokio::task::JoinSet;
 
-use crate::pump::Queue;
+use crate::pump::{LEASE_MS, Queue, while_leased};
 
 /// Deliveries claimed (and sent concurrently) at once.
 const BATCH: u32 = 32;
-/// How long a claimed delivery stays leased to this sender.
-const LEASE_MS: i64 = 60_000;
 const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Cheap to clone: the store and the HTTP client are shared handles.
@@ -132,12 +130,14 @@ impl Sender {
 
     /// Claim and send what is due; how many were claimed.
     async fn round(&self) -> Result<usize, String> {
+        let now = Utc::now();
         let jobs = self
             .store
-            .claim_deliveries(Utc::now(), LEASE_MS, BATCH)
+            .claim_deliveries(now, LEASE_MS, BATCH)
             .await
             .map_err(|e| e.to_string())?;
         let n = jobs.len();
+        let ids = jobs.iter().map(|j| j.id.clone()).collect();
         let mut sending = JoinSet::new();
         for job in jobs {
             let me = self.clone();
@@ -154,9 +154,23 @@ impl Sender {
                     // The lease runs out and the delivery is sent again.
                     tracing::warn!(delivery = %job.id, error = %e, "cannot record a webhook attempt");
                 }
+                job.id
             });
         }
-        while sending.join_next().await.is_some() {}
+        let store = &self.store;
+        while_leased(
+            <Self as Queue>::WHAT,
+            sending,
+            ids,
+            now.timestamp_millis() + LEASE_MS,
+            |ids, held, until| async move {
+                store
+                    .renew_deliveries(&ids, held, until)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+        )
+        .await;
         Ok(n)
     }
 }
