@@ -11,7 +11,8 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
@@ -40,21 +41,22 @@ fn worst_per_half_second(late: &[(i64, i64)]) -> Vec<(i64, i64)> {
     worst.into_iter().collect()
 }
 
-/// Until `api` answers `/readyz` with 200.
-async fn ready(api: &Api) {
-    let deadline = Instant::now() + Duration::from_secs(30);
+/// Until the process on `port` answers `/readyz` with `status`; fails the
+/// test if that takes longer than `within`.
+async fn readyz_answers(port: u16, status: u16, within: Duration) {
+    let api = Api::new(port, String::new());
+    let deadline = Instant::now() + within;
     loop {
-        let ok = api
-            .http
-            .get(format!("{}/readyz", api.base))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200);
-        if ok {
+        let res = api.http.get(format!("{}/readyz", api.base)).send().await;
+        if res.is_ok_and(|r| r.status() == status) {
             return;
         }
-        assert!(Instant::now() < deadline, "{} never became ready", api.base);
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(
+            Instant::now() < deadline,
+            "{} never answered /readyz with {status}",
+            api.base
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -83,7 +85,7 @@ async fn a_rolling_update_of_every_role_delays_no_reminder_and_loses_no_write() 
         .collect();
     let api = Api::new(running[0].1, token.clone());
     for (_, port, _) in &running {
-        ready(&Api::new(*port, String::new())).await;
+        readyz_answers(*port, 200, Duration::from_secs(30)).await;
     }
     let (received, url) = receiver().await;
     api.reminder_webhook(&url).await;
@@ -95,21 +97,14 @@ async fn a_rolling_update_of_every_role_delays_no_reminder_and_loses_no_write() 
     // Another user's client writing all along, through whichever api
     // process is current: ten times a second it makes a repeating task and
     // completes it.
-    let current = Arc::new(Mutex::new(api.base.clone()));
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let current = Arc::new(AtomicU16::new(running[0].1));
+    let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (current, stop, token) = (current.clone(), stop.clone(), writer_token.clone());
         tokio::spawn(async move {
             let mut done = Vec::new();
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                let port = current
-                    .lock()
-                    .unwrap()
-                    .rsplit(':')
-                    .next()
-                    .unwrap()
-                    .to_owned();
-                let client = Api::new(port.parse().unwrap(), token.clone());
+            while !stop.load(Ordering::Relaxed) {
+                let client = Api::new(current.load(Ordering::Relaxed), token.clone());
                 let title = format!("rolling {}", done.len());
                 let id = client
                     .create_with(json!({"title": title, "due": "2026-12-01",
@@ -129,10 +124,9 @@ async fn a_rolling_update_of_every_role_delays_no_reminder_and_loses_no_write() 
     for (role, port, slot) in &mut running {
         let new_port = free_port();
         let new = start(&c, role, new_port);
-        let new_api = Api::new(new_port, String::new());
-        ready(&new_api).await;
+        readyz_answers(new_port, 200, Duration::from_secs(30)).await;
         if *role == "api" {
-            *current.lock().unwrap() = new_api.base.clone();
+            current.store(new_port, Ordering::Relaxed);
         }
         let asked = Instant::now();
         let mut old = std::mem::replace(slot, new);
@@ -140,23 +134,7 @@ async fn a_rolling_update_of_every_role_delays_no_reminder_and_loses_no_write() 
             tokio::task::spawn_blocking(move || (old.terminate(Duration::from_secs(25)), old));
         if *role == "api" {
             // It still answers, no longer ready, while load balancers let go.
-            let old_api = Api::new(*port, String::new());
-            let deadline = Instant::now() + Duration::from_millis(800);
-            loop {
-                let res = old_api
-                    .http
-                    .get(format!("{}/readyz", old_api.base))
-                    .send()
-                    .await;
-                if res.is_ok_and(|r| r.status() == 503) {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "the stopping api never answered /readyz with 503"
-                );
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+            readyz_answers(*port, 503, Duration::from_millis(800)).await;
         }
         let (exited, _old) = stopping.await.unwrap();
         assert!(
@@ -213,7 +191,7 @@ async fn a_rolling_update_of_every_role_delays_no_reminder_and_loses_no_write() 
         assert!(worst <= LATE_MS, "{what}: one came {worst} ms late");
     }
 
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.store(true, Ordering::Relaxed);
     let written = writer.await.unwrap();
     eprintln!(
         "{} repeating tasks made and completed during the update",
