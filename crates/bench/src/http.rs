@@ -54,8 +54,17 @@ pub fn get_page(path: &str, token: &str) -> Vec<u8> {
 
 /// `POST path` with a bearer token and a JSON body.
 pub fn post_json(path: &str, token: &str, body: &[u8]) -> Vec<u8> {
+    send_json("POST", path, token, body)
+}
+
+/// `PATCH path` with a bearer token and a JSON body.
+pub fn patch_json(path: &str, token: &str, body: &[u8]) -> Vec<u8> {
+    send_json("PATCH", path, token, body)
+}
+
+fn send_json(method: &str, path: &str, token: &str, body: &[u8]) -> Vec<u8> {
     let mut req = format!(
-        "POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\
+        "{method} {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {token}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )

@@ -16,6 +16,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -48,9 +49,11 @@ struct RunArgs {
     #[arg(long, default_value = "target/release/dueflow")]
     bin: PathBuf,
     /// `sqlite` (a file in a fresh temporary data directory) or the URL of
-    /// an empty PostgreSQL database.
-    #[arg(long, default_value = "sqlite")]
-    database: String,
+    /// an empty PostgreSQL database. Several, comma-separated, are measured
+    /// one after the other and compared side by side at the end (so a URL
+    /// here cannot itself hold a comma).
+    #[arg(long, value_delimiter = ',', default_value = "sqlite")]
+    database: Vec<String>,
     /// Measured seconds per scenario.
     #[arg(long, default_value_t = 10)]
     duration: u64,
@@ -75,13 +78,14 @@ struct RunArgs {
     /// Connections used for seeding.
     #[arg(long, default_value_t = 32)]
     seed_connections: usize,
-    /// Scenarios to run, comma-separated: get, list, search, create, page,
-    /// mcp (get_task over MCP), chat (an offline chat turn)
-    /// (the web app's task list, rendered on the server).
+    /// Scenarios to run, comma-separated: get, list, search, create, patch
+    /// (a task's notes), complete (complete or reopen a task), page (the web
+    /// app's task list, rendered on the server), mcp (get_task over MCP),
+    /// chat (an offline chat turn).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "get,list,search,create,page"
+        default_value = "get,list,search,create,patch,complete,page"
     )]
     only: Vec<String>,
     /// Keep the temporary data directory (and server log) afterwards.
@@ -210,26 +214,49 @@ async fn probe(addr: SocketAddr, request: &[u8]) -> anyhow::Result<serde_json::V
     res.json()
 }
 
-const SCENARIOS: [&str; 7] = ["get", "list", "search", "create", "page", "mcp", "chat"];
+const SCENARIOS: [&str; 9] = [
+    "get", "list", "search", "create", "patch", "complete", "page", "mcp", "chat",
+];
 
 fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(k) = args.only.iter().find(|k| !SCENARIOS.contains(&k.as_str())) {
-        bail!("unknown scenario '{k}'; use get, list, search, create or page");
+        bail!("unknown scenario '{k}'; use {}", SCENARIOS.join(", "));
     }
-    let database = (args.database != "sqlite").then_some(args.database.as_str());
-    let dir = std::env::temp_dir().join(format!("dueflow-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let result = measure(&args, &dir, database);
-    if args.keep {
-        eprintln!("kept {}", dir.display());
-    } else {
+    let mut runs = Vec::new();
+    for (i, db) in args.database.iter().enumerate() {
+        let database = (db != "sqlite").then_some(db.as_str());
+        let dir = std::env::temp_dir().join(format!("dueflow-bench-{}-{i}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let result = measure(&args, &dir, database);
+        if args.keep {
+            eprintln!("kept {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        // Each run is named by its backend, and a PostgreSQL one by its
+        // database too, so that two of them can be told apart.
+        let label = match database {
+            Some(url) => {
+                let name = url.rsplit('/').next().unwrap_or(url);
+                format!("PostgreSQL {}", name.split('?').next().unwrap_or(name))
+            }
+            None => "SQLite".to_owned(),
+        };
+        runs.push((label, result?));
     }
-    result
+    if runs.len() > 1 {
+        println!("\n{}", report::side_by_side(&runs));
+    }
+    Ok(())
 }
 
-fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
+/// Seed one backend, measure the chosen scenarios on it and print its table.
+fn measure(
+    args: &RunArgs,
+    dir: &Path,
+    database: Option<&str>,
+) -> anyhow::Result<Vec<report::Outcome>> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -316,6 +343,33 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
             let token = token.clone();
             Arc::new(move |rng| http::post_json("/api/v1/tasks", &token, &seed::task_body(rng)))
         }),
+        ("PATCH /tasks/{id} (notes)", {
+            let (ids, token) = (ids.clone(), token.clone());
+            Arc::new(move |rng| {
+                let body = format!(r#"{{"notes": "edited {}"}}"#, rng.next());
+                http::patch_json(
+                    &format!("/api/v1/tasks/{}", ids[rng.below(ids.len())]),
+                    &token,
+                    body.as_bytes(),
+                )
+            })
+        }),
+        ("POST /tasks/{id}/complete or /reopen", {
+            let (ids, token) = (ids.clone(), token.clone());
+            // Whether each task was last sent a completion, so that every
+            // request changes its task: done ones are reopened.
+            let done: Arc<Vec<AtomicBool>> =
+                Arc::new(ids.iter().map(|_| AtomicBool::new(false)).collect());
+            Arc::new(move |rng| {
+                let i = rng.below(ids.len());
+                let action = if done[i].fetch_xor(true, Ordering::Relaxed) {
+                    "reopen"
+                } else {
+                    "complete"
+                };
+                http::post_json(&format!("/api/v1/tasks/{}/{action}", ids[i]), &token, b"")
+            })
+        }),
         ("GET / (task list page)", Arc::new(move |_| page.clone())),
         ("MCP tools/call get_task", {
             let (ids, token) = (ids.clone(), token.clone());
@@ -355,6 +409,9 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
     }
     let end = Memory::of(pid)?;
     drop(server);
+    if outcomes.iter().any(|o| o.ok == 0) {
+        bail!("a scenario answered nothing: {}", report::table(&outcomes));
+    }
 
     println!(
         "backend: {}; user A: {} tasks; {} other users × {} tasks; {} connections, {} client threads, {} s per scenario after {} s warm-up\n",
@@ -376,7 +433,7 @@ fn measure(args: &RunArgs, dir: &Path, database: Option<&str>) -> anyhow::Result
         "\nserver RSS: {:.1} MiB after seeding, {:.1} MiB at the end, peak (VmHWM) {:.1} MiB",
         seeded.current_mib, end.current_mib, end.peak_mib
     );
-    Ok(())
+    Ok(outcomes)
 }
 
 fn main() -> anyhow::Result<()> {

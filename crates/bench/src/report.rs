@@ -200,3 +200,31 @@ pub fn table(outcomes: &[Outcome]) -> String {
     }
     s
 }
+
+/// One row per scenario, a req/s and p99 column pair per backend run, so
+/// that the backends measured in one run can be read against each other.
+pub fn side_by_side(runs: &[(String, Vec<Outcome>)]) -> String {
+    let mut s = String::from("| scenario |");
+    let mut rule = String::from("|---|");
+    for (backend, _) in runs {
+        s.push_str(&format!(" {backend} req/s | {backend} p99 ms |"));
+        rule.push_str("---:|---:|");
+    }
+    s.push('\n');
+    s.push_str(&rule);
+    s.push('\n');
+    let Some((_, first)) = runs.first() else {
+        return s;
+    };
+    for (i, o) in first.iter().enumerate() {
+        s.push_str(&format!("| {} |", o.name));
+        for (_, outcomes) in runs {
+            match outcomes.get(i) {
+                Some(o) => s.push_str(&format!(" {:.0} | {:.2} |", o.per_second, o.p99_ms)),
+                None => s.push_str(" | |"),
+            }
+        }
+        s.push('\n');
+    }
+    s
+}

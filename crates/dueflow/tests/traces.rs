@@ -49,6 +49,23 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
     let api_proc = c.role_with("api", api_port, &observed);
     let recurring_proc = c.role_with("recurring,scheduler,notifier", free_port(), &observed);
     let api = Api::new(api_port, token);
+    let roles = |s: &Recorded| s.resource["dueflow.roles"].clone();
+    // The live stream's consumer reads from the newest event on, from
+    // when it has joined its group: only after it has handled one does the
+    // completion's update surely reach it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !collector
+        .all()
+        .iter()
+        .any(|s| s.name == "process task-updates" && roles(s) == "api")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the api's live stream handled no update"
+        );
+        api.create_with(json!({"title": "Warm-up"})).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     let id = api
         .create_with(json!({"title": "Standup", "due": "2026-12-01",
                             "recurrence": {"rrule": "FREQ=DAILY"}}))
@@ -64,7 +81,6 @@ async fn one_trace_from_the_request_through_the_broker_to_the_recurring_role() {
     assert_eq!(res.status(), 200);
     api.wait_next("Standup", std::slice::from_ref(&id)).await;
 
-    let roles = |s: &Recorded| s.resource["dueflow.roles"].clone();
     const WORKERS: &str = "recurring,scheduler,notifier";
     let group = |s: &Recorded| s.attributes.get("messaging.consumer.group.name").cloned();
     let spans = collector

@@ -1,8 +1,26 @@
-//! The activity-log query, shared by both backends: filters by task, type
-//! and time, newest first, keyset-paged on (time, id).
+//! The activity log: every event as it was published, recorded once, and
+//! its query, shared by both backends: filters by task, type and time,
+//! newest first, keyset-paged on (time, id).
 
-use crate::ActivityQuery;
+use async_trait::async_trait;
+use dueflow_domain::event::Event;
+
 use crate::listing::{Builder, Dialect, SqlValue};
+use crate::{ActivityQuery, Result};
+
+#[async_trait]
+pub trait Activity: Send + Sync {
+    /// Record events (each with its CloudEvents JSON) in the activity log,
+    /// in one transaction; events recorded already are left as they are.
+    async fn record_activity(&self, events: &[(Event, String)]) -> Result<()>;
+    /// A user's activity, newest first, as stored CloudEvents JSON:
+    /// (time in ms, event id, payload).
+    async fn list_activity(
+        &self,
+        user_id: &str,
+        q: &ActivityQuery,
+    ) -> Result<Vec<(i64, String, String)>>;
+}
 
 pub fn list_sql(dialect: Dialect, user_id: &str, q: &ActivityQuery) -> (String, Vec<SqlValue>) {
     let mut b = Builder::new(dialect);

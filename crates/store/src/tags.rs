@@ -1,6 +1,12 @@
-//! Tag colours: the SQL both backends share. (The tags themselves live on
-//! their tasks; a colour outlives a tag's last task, so it comes back when
-//! the tag does.)
+//! A user's tags: the SQL both backends share. The tags themselves live on
+//! their tasks, counted per user and name in `tag_counts` by every task
+//! write; a colour outlives a tag's last task, so it comes back when the
+//! tag does.
+
+/// `$1` the user: each tag with its task counts and colour, by name.
+pub(crate) const LIST: &str = "SELECT c.name, c.count, c.open, k.colour FROM tag_counts c \
+     LEFT JOIN tag_colours k ON k.user_id = c.user_id AND k.name = c.name \
+     WHERE c.user_id = $1 ORDER BY c.name";
 
 pub(crate) const SET_COLOUR: &str = "INSERT INTO tag_colours (user_id, name, colour) \
      VALUES ($1, $2, $3) ON CONFLICT (user_id, name) DO UPDATE SET colour = excluded.colour";

@@ -7,14 +7,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::Event;
-use dueflow_store::Store;
+use dueflow_store::Activity;
 
 pub struct Audit {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Activity>,
 }
 
 impl Audit {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Activity>) -> Self {
         Self { store }
     }
 }

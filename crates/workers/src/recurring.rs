@@ -10,14 +10,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::{Envelope, Event, EventType};
-use dueflow_store::Store;
+use dueflow_store::Tasks;
 
 pub struct Recurring {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Tasks>,
 }
 
 impl Recurring {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Tasks>) -> Self {
         Self { store }
     }
 }

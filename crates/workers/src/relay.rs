@@ -5,7 +5,7 @@
 //! only delays events: the batch is retried with backoff. Each event goes
 //! to its own topic and to the live-update topic, in outbox order. Of the
 //! relays of several replicas only the leader publishes
-//! ([`Store::relay_leader`]); it confirms that every [`LEADERSHIP_CHECK`],
+//! ([`Outbox::relay_leader`]); it confirms that every [`LEADERSHIP_CHECK`],
 //! and the others stand by and ask every 200 ms, so one takes over within
 //! about that once the leader's database session ends (at once when its
 //! process stops or dies).
@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use dueflow_bus::health::BusHealth;
 use dueflow_bus::{Message, Publisher};
 use dueflow_domain::event::{Envelope, TASK_UPDATES};
-use dueflow_store::{OutboxMessage, Store};
+use dueflow_store::{Outbox, OutboxMessage};
 use dueflow_telemetry::{Span, SpanKind};
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +31,7 @@ pub const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
 const STANDBY_CHECK: Duration = Duration::from_millis(200);
 
 /// Publish one batch; how many messages went out.
-pub async fn relay_once(store: &dyn Store, bus: &dyn Publisher) -> Result<usize, String> {
+pub async fn relay_once(store: &dyn Outbox, bus: &dyn Publisher) -> Result<usize, String> {
     let batch = store.outbox_batch(BATCH).await.map_err(|e| e.to_string())?;
     if batch.is_empty() {
         return Ok(0);
@@ -94,7 +94,7 @@ fn publish_span(m: &OutboxMessage, system: &'static str) -> Option<Span> {
 }
 
 pub async fn run(
-    store: Arc<dyn Store>,
+    store: Arc<dyn Outbox>,
     bus: Arc<dyn Publisher>,
     health: Arc<BusHealth>,
     shutdown: CancellationToken,

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use dueflow_store::Store;
+use dueflow_store::Accounts;
 use tokio_util::sync::CancellationToken;
 
 use crate::auth::Caller;
@@ -169,7 +169,7 @@ impl Connections {
 
     /// Start this process's watcher, once: it ends when the connections
     /// are dropped.
-    pub fn watch(self: &Arc<Self>, store: Arc<dyn Store>, tokens: Arc<TokenCache>) {
+    pub fn watch(self: &Arc<Self>, store: Arc<dyn Accounts>, tokens: Arc<TokenCache>) {
         if !self.watching.swap(true, Ordering::AcqRel) {
             tokio::spawn(watch(Arc::downgrade(self), store, tokens));
         }
@@ -178,7 +178,7 @@ impl Connections {
 
 /// Every [`CHECK_EVERY`], close the streams whose credential the database
 /// no longer knows (revoked on another replica, or expired).
-async fn watch(connections: Weak<Connections>, store: Arc<dyn Store>, tokens: Arc<TokenCache>) {
+async fn watch(connections: Weak<Connections>, store: Arc<dyn Accounts>, tokens: Arc<TokenCache>) {
     let mut tick = tokio::time::interval(CHECK_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

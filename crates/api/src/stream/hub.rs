@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use dueflow_bus::{Handler, HandlerError, Message};
 use dueflow_domain::event::Envelope;
-use dueflow_store::Store;
+use dueflow_store::Tasks;
 use tokio::sync::broadcast;
 
 /// Events kept per user for clients that reconnect.
@@ -130,11 +130,11 @@ impl StreamHub {
 /// would hide the user's real events that follow it.
 pub struct HubFeed {
     hub: Arc<StreamHub>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn Tasks>,
 }
 
 impl HubFeed {
-    pub fn new(hub: Arc<StreamHub>, store: Arc<dyn Store>) -> Self {
+    pub fn new(hub: Arc<StreamHub>, store: Arc<dyn Tasks>) -> Self {
         Self { hub, store }
     }
 }

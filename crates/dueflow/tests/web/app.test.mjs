@@ -756,15 +756,26 @@ const calibrated = (index) => Math.round(Math.min(8, Math.max(1, (4 * index) / 1
 
 test("Lighthouse (mobile, CPU slowdown calibrated to the host, median of three runs) scores the task list 95+ on performance and 100 on accessibility", () => {
   // The first run, at the default 4x, measures the host; each run's
-  // slowdown follows from the index measured by the run before it.
+  // slowdown follows from the index measured by the run before it. The
+  // index moves with the host's load, so a run is kept only when its own
+  // index calls for a slowdown within a quarter of the one it had: a run
+  // slowed for a faster host than it met measures the load, not the page.
   const runs = [lighthouse(4)];
-  for (let i = 0; i < 3; i++) runs.push(lighthouse(calibrated(runs[runs.length - 1].benchmark)));
-  const [uncalibrated, ...measured] = runs;
+  const measured = [];
+  const fits = (r) => Math.abs(r.cpu - calibrated(r.benchmark)) <= 0.25 * calibrated(r.benchmark);
+  while (measured.length < 3 && runs.length < 10) {
+    const r = lighthouse(calibrated(runs[runs.length - 1].benchmark));
+    runs.push(r);
+    if (fits(r)) measured.push(r);
+  }
+  const uncalibrated = runs[0];
   for (const r of runs) assert.deepEqual(r.failed, [], "failed accessibility audits");
+  assert.equal(measured.length, 3, `the host's speed moved too much to calibrate: ${JSON.stringify(runs.map(({ failed, ...r }) => r))}`);
   const median = (key) => measured.map((r) => r[key]).sort((a, b) => a - b)[1];
   const figures = Object.fromEntries(["performance", "accessibility", "lcp_ms", "tbt_ms", "cls"].map((k) => [k, median(k)]));
   console.log("lighthouse (median of 3):", JSON.stringify(figures), "runs:", JSON.stringify(measured.map(({ failed, ...r }) => r)),
-    "at the default 4x:", JSON.stringify((({ failed, ...r }) => r)(uncalibrated)));
+    "at the default 4x:", JSON.stringify((({ failed, ...r }) => r)(uncalibrated)),
+    "set aside (slowdown off by over a quarter):", runs.length - 1 - measured.length);
   assert.ok(figures.performance >= 95, `performance ${figures.performance}`);
   assert.equal(figures.accessibility, 100);
   assert.ok(figures.lcp_ms <= 1500, `largest contentful paint ${figures.lcp_ms} ms`);

@@ -18,7 +18,7 @@ use crate::codec::{EncodedTask, encode};
 
 /// A new task, its tags, its reminders and its events (plus those of the
 /// reminders), ready to be bound. It owns what it binds, so that a
-/// [`super::group::Creates`] writer can write it for the caller.
+/// [`super::group::Writes`] writer can write it for the caller.
 pub(super) struct Create {
     pub(super) user_id: String,
     task: Task,
@@ -37,6 +37,7 @@ impl Create {
         events: &[Event],
         skip_existing: bool,
     ) -> Result<Self> {
+        debug_assert!(!events.is_empty(), "a task write carries its events");
         let now = task.updated_at;
         let mut all = events.to_vec();
         let (mut reminder_ids, mut reminder_ats) = (Vec::new(), Vec::new());

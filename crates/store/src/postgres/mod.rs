@@ -6,8 +6,10 @@ mod conversations;
 mod create;
 mod group;
 mod leader;
+mod migrate;
 mod notifications;
 mod reminders;
+mod replace;
 mod verification;
 mod views;
 mod webhooks;
@@ -25,18 +27,20 @@ use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Connection, PgPool, Postgres, Row};
 
 use create::Create;
+use replace::Replace;
 
+use crate::accounts::{INSERT_USER, SET_PREFERENCES};
 use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
-use crate::users::{INSERT_USER, SET_PREFERENCES};
+use crate::reminders::parse_state;
 use crate::{
-    ActivityQuery, OutboxMessage, Preferences, Result, Store, StoreError, TagCount, TokenKind,
-    TokenOwner, TokenRecord, User,
+    Accounts, Activity, ActivityQuery, Outbox, OutboxMessage, Preferences, Result, Store,
+    StoreError, TagCount, Tasks, TokenKind, TokenOwner, TokenRecord, User,
 };
 
 pub struct PgStore {
     pool: PgPool,
-    creates: group::Creates,
+    writes: group::Writes,
     relay_leader: leader::RelayLeader,
 }
 
@@ -44,6 +48,14 @@ pub struct PgStore {
 const IDLE_BEFORE_PING: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl PgStore {
+    /// The rows of one query of a list. The list compiler emits only fixed
+    /// SQL fragments; all input is bound.
+    async fn fetch_part(&self, sql: &str, params: &[SqlValue]) -> Result<Vec<PgRow>> {
+        Ok(bind_all(sqlx::query(AssertSqlSafe(sql)), params)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     pub async fn connect(url: &str) -> Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
@@ -63,7 +75,7 @@ impl PgStore {
             .connect(url)
             .await?;
         Ok(Self {
-            creates: group::Creates::start(pool.clone()),
+            writes: group::Writes::start(pool.clone()),
             pool,
             relay_leader: leader::RelayLeader::default(),
         })
@@ -113,14 +125,23 @@ const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status,
      created_at, updated_at, completed_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
      $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
 
-/// A task's tags, before the task's new ones or with the task (`$1`).
+/// A task's tags, with the task (`$1`).
 const DELETE_TAGS: &str = "DELETE FROM task_tags WHERE task_id = $1";
 
-/// Same parameters as [`INSERT_TASK`] plus `$21`, the version it replaces.
-const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, \
+/// Same parameters as [`INSERT_TASK`] plus `$21`, the version it replaces,
+/// and `$22`, its tags. One statement replaces the task and its tags and
+/// returns the task's reminders as they were (`at`, `state`; one row of
+/// NULLs when it has none), or no row when the version moved.
+const UPDATE_TASK: &str = "WITH updated AS (UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, \
      due = $7, due_at = $8, overdue_at = $9, tz = $10, tags = $11, tag_count = $12, \
      recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
-     version = $20 WHERE id = $1 AND user_id = $2 AND version = $21";
+     version = $20 WHERE id = $1 AND user_id = $2 AND version = $21 \
+     RETURNING id), \
+     untagged AS (DELETE FROM task_tags g USING updated u \
+     WHERE g.task_id = u.id AND g.name <> ALL($22::text[])), \
+     tagged AS (INSERT INTO task_tags (task_id, user_id, name) \
+     SELECT u.id, $2, n FROM updated u, unnest($22::text[]) n ON CONFLICT DO NOTHING) \
+     SELECT r.at, r.state FROM updated u LEFT JOIN reminders r ON r.task_id = u.id";
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
@@ -175,19 +196,6 @@ async fn renew_leases(
     Ok(())
 }
 
-async fn insert_tags(tx: &mut Tx<'_>, user_id: &str, task: &Task) -> Result<()> {
-    if task.tags.is_empty() {
-        return Ok(());
-    }
-    sqlx::query("INSERT INTO task_tags (task_id, user_id, name) SELECT $1, $2, unnest($3::text[])")
-        .bind(&task.id)
-        .bind(user_id)
-        .bind(&task.tags)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
 /// Replace a task still at `prev_version`, its tags and its reminders;
 /// `None` if the version moved, else the events of reminders scheduled.
 async fn replace_task(
@@ -198,20 +206,25 @@ async fn replace_task(
     trace: TraceParent,
 ) -> Result<Option<Vec<Event>>> {
     let e = encode(task);
-    let updated = bind_task(sqlx::query(UPDATE_TASK), user_id, task, &e)
-        .bind(prev_version)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
-    if updated == 0 {
+    let rows: Vec<(Option<i64>, Option<String>)> =
+        bind_task(sqlx::query(UPDATE_TASK), user_id, task, &e)
+            .bind(prev_version)
+            .bind(&task.tags)
+            .try_map(|row: PgRow| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .fetch_all(&mut **tx)
+            .await?;
+    if rows.is_empty() {
         return Ok(None);
     }
-    sqlx::query(DELETE_TAGS)
-        .bind(&task.id)
-        .execute(&mut **tx)
-        .await?;
-    insert_tags(tx, user_id, task).await?;
-    reminders::sync(tx, user_id, task, trace).await.map(Some)
+    let mut existing = Vec::with_capacity(rows.len());
+    for (at, state) in rows {
+        if let (Some(at), Some(state)) = (at, state) {
+            existing.push((at, parse_state(&state)?));
+        }
+    }
+    reminders::sync(tx, user_id, task, &existing, trace)
+        .await
+        .map(Some)
 }
 
 /// The tail of a statement that appends one user's events to the outbox:
@@ -332,10 +345,7 @@ fn token(row: &PgRow) -> Result<TokenRecord> {
 #[async_trait]
 impl Store for PgStore {
     async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("migrations/postgres")
-            .run(&self.pool)
-            .await?;
-        Ok(())
+        migrate::run(&self.pool).await
     }
 
     async fn ping(&self) -> Result<()> {
@@ -346,7 +356,10 @@ impl Store for PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
     }
+}
 
+#[async_trait]
+impl Accounts for PgStore {
     async fn create_user(&self, u: &User, password_hash: &str) -> Result<()> {
         sqlx::query(INSERT_USER)
             .bind(&u.id)
@@ -440,7 +453,10 @@ impl Store for PgStore {
             .rows_affected();
         Ok(n == 1)
     }
+}
 
+#[async_trait]
+impl Tasks for PgStore {
     async fn event_sequence(&self, user_id: &str) -> Result<i64> {
         let seq: Option<i64> = sqlx::query_scalar("SELECT event_seq FROM users WHERE id = $1")
             .bind(user_id)
@@ -450,8 +466,8 @@ impl Store for PgStore {
     }
 
     async fn insert_task(&self, user_id: &str, task: &Task, events: &[Event]) -> Result<()> {
-        self.creates
-            .write(Create::new(user_id, task, events, false)?)
+        self.writes
+            .create(Create::new(user_id, task, events, false)?)
             .await?;
         Ok(())
     }
@@ -474,21 +490,9 @@ impl Store for PgStore {
         prev_version: i64,
         events: &[Event],
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let Some(scheduled) = replace_task(
-            &mut tx,
-            user_id,
-            task,
-            prev_version,
-            crate::write_trace(events),
-        )
-        .await?
-        else {
-            return Ok(false);
-        };
-        insert_events(&mut tx, &[events, &scheduled].concat()).await?;
-        tx.commit().await?;
-        Ok(true)
+        self.writes
+            .replace(Replace::new(user_id, task, prev_version, events))
+            .await
     }
 
     async fn insert_occurrence(&self, user_id: &str, task: &Task, event: &Event) -> Result<bool> {
@@ -524,13 +528,17 @@ impl Store for PgStore {
         let wanted = query.limit as usize + 1;
         let mut rows = Vec::with_capacity(wanted);
         for part in &stmt.parts {
-            if rows.len() >= wanted {
+            let needed = wanted.saturating_sub(rows.len());
+            if needed == 0 {
                 break;
             }
-            // The list compiler emits only fixed SQL fragments; all input is bound.
-            let fetched = bind_all(sqlx::query(AssertSqlSafe(part.sql.as_str())), &part.params)
-                .fetch_all(&self.pool)
-                .await?;
+            let mut fetched = match &part.probe {
+                Some(probe) => self.fetch_part(probe, &part.params).await?,
+                None => Vec::new(),
+            };
+            if fetched.len() < needed {
+                fetched = self.fetch_part(&part.sql, &part.params).await?;
+            }
             for row in &fetched {
                 let task = raw_task(row)?.decode()?;
                 let keys = stmt
@@ -546,16 +554,10 @@ impl Store for PgStore {
     }
 
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>> {
-        let rows = sqlx::query(
-            "SELECT g.name, COUNT(*) AS count, COUNT(*) FILTER (WHERE t.status = 'open') AS open, \
-             MIN(k.colour) AS colour \
-             FROM task_tags g JOIN tasks t ON t.id = g.task_id \
-             LEFT JOIN tag_colours k ON k.user_id = g.user_id AND k.name = g.name \
-             WHERE g.user_id = $1 GROUP BY g.name ORDER BY g.name",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(crate::tags::LIST)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(TagCount {
@@ -581,7 +583,10 @@ impl Store for PgStore {
         statement.execute(&self.pool).await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl Outbox for PgStore {
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
         let rows = sqlx::query(
             "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT $1",
@@ -619,7 +624,10 @@ impl Store for PgStore {
             .fetch_one(&self.pool)
             .await?)
     }
+}
 
+#[async_trait]
+impl Activity for PgStore {
     async fn record_activity(&self, events: &[(Event, String)]) -> Result<()> {
         let column = |f: fn(&(Event, String)) -> &str| events.iter().map(f).collect::<Vec<_>>();
         let times: Vec<i64> = events

@@ -15,8 +15,8 @@ use super::{PgStore, Tx, insert_events, raw_task};
 use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
-    ADD, DISMISS, EXISTING, Fired, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery,
-    Reminders, SNOOZE, due_sql, list_sql, new_pending, parse_state,
+    ADD, DISMISS, Fired, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders,
+    SNOOZE, due_sql, list_sql, new_pending,
 };
 
 fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx::Error> {
@@ -30,26 +30,20 @@ fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx
     })
 }
 
-/// Bring `task`'s reminder rows in line with its reminders (see
-/// [`schedule::plan`]); returns the `reminder.scheduled` events of the rows
-/// added. (A new task's rows are written with it, by its insert.)
+/// Bring `task`'s reminder rows, `existing` (`at`, state) before this
+/// write, in line with its reminders (see [`schedule::plan`]); returns the
+/// `reminder.scheduled` events of the rows added. (A new task's rows are
+/// written with it, by its insert.)
 pub(super) async fn sync(
     tx: &mut Tx<'_>,
     user_id: &str,
     task: &Task,
+    existing: &[(i64, ReminderState)],
     trace: TraceParent,
 ) -> Result<Vec<Event>> {
     let wanted = schedule::instants(task);
-    let mut existing = Vec::new();
-    let rows: Vec<(i64, String)> = sqlx::query_as(EXISTING)
-        .bind(&task.id)
-        .fetch_all(&mut **tx)
-        .await?;
-    for (at, state) in rows {
-        existing.push((at, parse_state(&state)?));
-    }
     let now = task.updated_at;
-    let (remove, add) = schedule::plan(&existing, &wanted, now.timestamp_millis());
+    let (remove, add) = schedule::plan(existing, &wanted, now.timestamp_millis());
     for at in remove {
         sqlx::query(REMOVE)
             .bind(&task.id)

@@ -1,34 +1,150 @@
-//! Schema migrations for SQLite: numbered SQL files applied in order, the
-//! version kept in `PRAGMA user_version`, each file in its own transaction.
+//! Schema migrations for SQLite: the numbered SQL files of
+//! `migrations/sqlite`, one history with PostgreSQL's (the same file names;
+//! a step that one backend does not need is a comment there). Each step is
+//! applied in its own transaction together with its row in
+//! `schema_migrations`; `PRAGMA user_version` follows the latest step.
+//!
+//! Databases written before the two histories were aligned counted only
+//! SQLite's own steps, in `user_version`, and have no `schema_migrations`.
+//! Such a database has its history written once, in the new numbering,
+//! before any step runs.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use crate::Result;
+use crate::{Result, StoreError};
 
-const MIGRATIONS: &[&str] = &[
-    include_str!("../../migrations/sqlite/0001_init.sql"),
-    include_str!("../../migrations/sqlite/0002_events.sql"),
-    include_str!("../../migrations/sqlite/0003_event_sequence.sql"),
-    include_str!("../../migrations/sqlite/0004_due_sort_indexes.sql"),
-    include_str!("../../migrations/sqlite/0005_reminders_notifications_webhooks.sql"),
-    include_str!("../../migrations/sqlite/0006_search_owner.sql"),
-    include_str!("../../migrations/sqlite/0007_search_prefixes.sql"),
-    include_str!("../../migrations/sqlite/0008_webhook_secret_rotation.sql"),
-    include_str!("../../migrations/sqlite/0009_email_verification.sql"),
-    include_str!("../../migrations/sqlite/0010_tags_views_channels.sql"),
-    include_str!("../../migrations/sqlite/0011_date_order.sql"),
-    include_str!("../../migrations/sqlite/0012_conversations.sql"),
+/// The migration files in order: the step at index `i` is version `i + 1`.
+macro_rules! migrations {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../migrations/sqlite/", $name, ".sql")))),*]
+    };
+}
+
+const MIGRATIONS: &[(&str, &str)] = migrations![
+    "0001_init",
+    "0002_events",
+    "0003_event_sequence",
+    "0004_due_sort_indexes",
+    "0005_reminders_notifications_webhooks",
+    "0006_search_owner",
+    "0007_search_weights",
+    "0008_search_prefixes",
+    "0009_lighter_writes",
+    "0010_webhook_secret_rotation",
+    "0011_no_write_foreign_keys",
+    "0012_email_verification",
+    "0013_tags_views_channels",
+    "0014_date_order",
+    "0015_conversations",
+    "0016_tag_counts",
 ];
 
+/// Indexed by a `user_version` of the previous numbering: the step it had
+/// reached, in the current one. The steps up to there that the previous
+/// numbering did not count (7, 9 and 11) are comments on SQLite, so every
+/// step up to there counts as applied.
+const PREVIOUS_NUMBERING: [i64; 13] = [0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 13, 14, 15];
+
+const CREATE_HISTORY: &str = "CREATE TABLE schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    description TEXT NOT NULL,
+    applied_at  INTEGER NOT NULL
+)";
+
+/// `0008_search_prefixes` → `search prefixes`, as sqlx describes a file.
+fn description(name: &str) -> String {
+    name.split_once('_')
+        .map_or(name, |(_, d)| d)
+        .replace('_', " ")
+}
+
 pub fn run(conn: &mut Connection) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut applied = start_history(&tx)?;
+    tx.commit()?;
+    for (i, (name, sql)) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        if version <= applied {
+            continue;
+        }
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Another process may have applied it since the history was read.
+        applied = latest(&tx)?;
+        if version <= applied {
+            continue;
+        }
         tx.execute_batch(sql)?;
-        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        record(&tx, version, name)?;
+        tx.pragma_update(None, "user_version", version)?;
         tx.commit()?;
-        tracing::info!(version = i + 1, "sqlite schema migrated");
+        applied = version;
+        tracing::info!(version, name, "sqlite schema migrated");
     }
+    Ok(())
+}
+
+/// Make sure `schema_migrations` exists, writing it from `user_version`
+/// for a database of the previous numbering; the latest step applied.
+fn start_history(tx: &Transaction<'_>) -> Result<i64> {
+    let exists = tx
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if exists {
+        return latest(tx);
+    }
+    let previous: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let reached = usize::try_from(previous)
+        .ok()
+        .and_then(|v| PREVIOUS_NUMBERING.get(v))
+        .copied()
+        .ok_or_else(|| {
+            StoreError::Backend(
+                format!(
+                    "the database's schema version {previous} is not one this release knows \
+                     (it has no schema_migrations table)"
+                )
+                .into(),
+            )
+        })?;
+    tx.execute_batch(CREATE_HISTORY)?;
+    for (i, (name, _)) in MIGRATIONS.iter().take(reached as usize).enumerate() {
+        record(tx, i as i64 + 1, name)?;
+    }
+    if reached > 0 {
+        tx.pragma_update(None, "user_version", reached)?;
+        tracing::info!(
+            previous,
+            version = reached,
+            "sqlite schema history renumbered"
+        );
+    }
+    Ok(reached)
+}
+
+/// The latest step recorded; steps are applied in order, so every one
+/// before it is recorded too.
+fn latest(tx: &Transaction<'_>) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+fn record(tx: &Transaction<'_>, version: i64, name: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)",
+        params![
+            version,
+            description(name),
+            chrono::Utc::now().timestamp_millis()
+        ],
+    )?;
     Ok(())
 }
 
@@ -36,10 +152,133 @@ pub fn run(conn: &mut Connection) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// Whether `sql` holds nothing but SQL comments.
+    fn only_comments(sql: &str) -> bool {
+        sql.lines()
+            .map(str::trim)
+            .all(|l| l.is_empty() || l.starts_with("--"))
+    }
+
+    fn history(conn: &Connection) -> Vec<(i64, String)> {
+        conn.prepare("SELECT version, description FROM schema_migrations ORDER BY version")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    fn user_version(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_list_is_the_directory_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        let listed: Vec<String> = MIGRATIONS.iter().map(|(n, _)| format!("{n}.sql")).collect();
+        assert_eq!(listed, files);
+        for (i, (name, _)) in MIGRATIONS.iter().enumerate() {
+            assert!(
+                name.starts_with(&format!("{:04}_", i + 1)),
+                "{name} out of place"
+            );
+        }
+    }
+
+    #[test]
+    fn steps_the_previous_numbering_skipped_are_comments() {
+        let last = PREVIOUS_NUMBERING[PREVIOUS_NUMBERING.len() - 1];
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().take(last as usize) {
+            let version = i as i64 + 1;
+            let counted = PREVIOUS_NUMBERING.contains(&version);
+            assert_eq!(!counted, only_comments(sql), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_fresh_database_records_every_step_once() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        run(&mut conn).unwrap();
+        run(&mut conn).unwrap();
+        let h = history(&conn);
+        assert_eq!(h.len(), MIGRATIONS.len());
+        for (i, (version, description)) in h.iter().enumerate() {
+            assert_eq!(*version, i as i64 + 1);
+            assert_eq!(*description, super::description(MIGRATIONS[i].0));
+        }
+        assert_eq!(h[7].1, "search prefixes");
+        assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
+    }
+
+    /// A database the previous release left at each of its versions: the
+    /// history is written in the new numbering and the rest applied once.
+    #[test]
+    fn every_previous_version_is_renumbered() {
+        let previous: [&str; 12] = [
+            "0001_init",
+            "0002_events",
+            "0003_event_sequence",
+            "0004_due_sort_indexes",
+            "0005_reminders_notifications_webhooks",
+            "0006_search_owner",
+            "0008_search_prefixes",
+            "0010_webhook_secret_rotation",
+            "0012_email_verification",
+            "0013_tags_views_channels",
+            "0014_date_order",
+            "0015_conversations",
+        ];
+        let sql = |name: &str| MIGRATIONS.iter().find(|(n, _)| *n == name).unwrap().1;
+        let mut fresh = Connection::open_in_memory().unwrap();
+        run(&mut fresh).unwrap();
+        for old in 0..=previous.len() {
+            let mut conn = Connection::open_in_memory().unwrap();
+            for (i, name) in previous.iter().take(old).enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql(name)).unwrap();
+                tx.pragma_update(None, "user_version", i + 1).unwrap();
+                tx.commit().unwrap();
+            }
+            run(&mut conn).unwrap();
+            let versions: Vec<i64> = history(&conn).into_iter().map(|(v, _)| v).collect();
+            assert_eq!(
+                versions,
+                (1..=MIGRATIONS.len() as i64).collect::<Vec<_>>(),
+                "from {old}"
+            );
+            assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
+            assert_eq!(schema(&conn), schema(&fresh), "from {old}");
+        }
+    }
+
+    fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
+        conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", 13).unwrap();
+        let err = run(&mut conn).unwrap_err().to_string();
+        assert!(err.contains("schema version 13"), "{err}");
+        assert_eq!(user_version(&conn), 13);
+    }
+
     #[test]
     fn owner_index_is_rebuilt_from_existing_tasks() {
         let mut conn = Connection::open_in_memory().unwrap();
-        for sql in &MIGRATIONS[..4] {
+        for (_, sql) in &MIGRATIONS[..4] {
             conn.execute_batch(sql).unwrap();
         }
         conn.execute_batch(

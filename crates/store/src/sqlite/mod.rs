@@ -27,12 +27,12 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use thread_local::ThreadLocal;
 
+use crate::accounts::{INSERT_USER, SET_PREFERENCES};
 use crate::codec::{RawTask, TASK_COLUMNS, decode_tags, encode, ms};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
-use crate::users::{INSERT_USER, SET_PREFERENCES};
 use crate::{
-    ActivityQuery, OutboxMessage, Preferences, Result, Store, StoreError, TagCount, TokenKind,
-    TokenOwner, TokenRecord, User,
+    Accounts, Activity, ActivityQuery, Outbox, OutboxMessage, Preferences, Result, Store,
+    StoreError, TagCount, Tasks, TokenKind, TokenOwner, TokenRecord, User,
 };
 
 pub struct SqliteStore {
@@ -89,7 +89,7 @@ fn open_connection(path: &PathBuf, cache_kib: u32) -> rusqlite::Result<Connectio
 /// merges them only a little with each later write, so after a burst the
 /// index stays fragmented and every search seeks through each segment. This
 /// finishes the merging while nothing else needs the writer (merge levels of
-/// two or more segments: `usermerge`, migration 0007). FTS5 reports work
+/// two or more segments: `usermerge`, migration 0008). FTS5 reports work
 /// done as two or more changes.
 fn merge_search_index(tx: &Transaction<'_>) -> rusqlite::Result<bool> {
     let before = tx.total_changes();
@@ -412,7 +412,10 @@ impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
     }
+}
 
+#[async_trait]
+impl Accounts for SqliteStore {
     async fn create_user(&self, user: &User, password_hash: &str) -> Result<()> {
         let (user, password_hash) = (user.clone(), password_hash.to_owned());
         self.write(move |tx| {
@@ -549,7 +552,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl Tasks for SqliteStore {
     async fn event_sequence(&self, user_id: &str) -> Result<i64> {
         let seq = self.read(|c| {
             Ok(
@@ -681,11 +687,7 @@ impl Store for SqliteStore {
 
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT c.name, c.count, c.open, k.colour FROM tag_counts c \
-                 LEFT JOIN tag_colours k ON k.user_id = c.user_id AND k.name = c.name \
-                 WHERE c.user_id = ?1 ORDER BY c.name",
-            )?;
+            let mut stmt = c.prepare_cached(&sql(crate::tags::LIST))?;
             let rows = stmt.query_map([user_id], |r| {
                 Ok(TagCount {
                     name: r.get(0)?,
@@ -717,7 +719,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl Outbox for SqliteStore {
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
@@ -756,7 +761,10 @@ impl Store for SqliteStore {
     async fn outbox_backlog(&self) -> Result<i64> {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
     }
+}
 
+#[async_trait]
+impl Activity for SqliteStore {
     async fn record_activity(&self, events: &[(Event, String)]) -> Result<()> {
         let events = events.to_vec();
         self.write(move |tx| {

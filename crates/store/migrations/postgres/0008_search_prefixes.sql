@@ -1,0 +1,6 @@
+-- Nothing to do on PostgreSQL. On SQLite this step gives the full-text
+-- index prefix indexes (2 to 8 characters), so the last word typed, matched
+-- as a prefix, reads one list instead of merging the lists of every word
+-- that starts with it. PostgreSQL's GIN index over the search vector (0006,
+-- 0007) answers a prefix query (`'word':*`) by itself, scanning the range
+-- of its sorted keys that start with the prefix.

@@ -1,0 +1,6 @@
+-- Nothing to do on SQLite. On PostgreSQL this step labels title words A and
+-- notes words B in the search vector, so that relevance finds title matches
+-- first with one index lookup, and adds an index in relevance's newest-first
+-- order. SQLite's FTS5 index keeps title and notes as columns of their own
+-- (0001, 0006): a title match is a column filter in the MATCH (`{title}`),
+-- and relevance walks that index newest first by row number.

@@ -1,0 +1,8 @@
+-- Nothing to do on SQLite. On PostgreSQL this step makes task writes
+-- cheaper: the search vector folds diacritics through a text search
+-- configuration instead of an SQL wrapper function planned again for every
+-- inserted row, and the outbox's event ids lose their unique index. FTS5's
+-- tokenizer folds diacritics by itself (`remove_diacritics 2`, 0001), with
+-- no function to plan. The outbox keeps its unique index on event ids: its
+-- rows are deleted once published, so the index stays small, and SQLite can
+-- drop a UNIQUE constraint only by rebuilding the table.

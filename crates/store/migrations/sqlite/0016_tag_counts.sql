@@ -1,0 +1,3 @@
+-- Nothing to do on SQLite. On PostgreSQL this step adds the tag counters
+-- (`tag_counts`) that SQLite has kept since 0013, in each task write of
+-- its single writer; there a trigger keeps them.

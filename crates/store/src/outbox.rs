@@ -1,0 +1,21 @@
+//! The transactional outbox: events committed with their writes wait here
+//! until the relay has published them to the bus, in sequence order.
+
+use async_trait::async_trait;
+
+use crate::{OutboxMessage, Result};
+
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// The oldest unpublished outbox messages, in commit-independent
+    /// sequence order.
+    async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>>;
+    /// Whether this process is the one that relays the outbox: it takes
+    /// the role when no live process holds it. Asked again before relaying
+    /// on, since a holder can lose it (its database session ended).
+    async fn relay_leader(&self) -> Result<bool>;
+    /// Remove published messages from the outbox.
+    async fn outbox_ack(&self, seqs: &[i64]) -> Result<()>;
+    /// How many messages wait to be published.
+    async fn outbox_backlog(&self) -> Result<i64>;
+}
