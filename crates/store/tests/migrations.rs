@@ -229,6 +229,27 @@ async fn sqlite_upgrades_the_previous_release_with_its_data() {
     assert_eq!(without_times(db.history()), expected_history());
 }
 
+/// Every point the previous release could have stopped at: the upgrade
+/// ends with the history, version and schema of a fresh database.
+#[tokio::test]
+async fn sqlite_upgrades_from_every_previous_version() {
+    let fresh = SqliteDb::new();
+    fresh.store().await.migrate().await.expect("migrate");
+    let schema = fresh.schema();
+    for upto in 0..=PREVIOUS_SQLITE.len() {
+        let db = SqliteDb::new();
+        db.previous_release(upto);
+        db.store().await.migrate().await.expect("migrate");
+        assert_eq!(
+            without_times(db.history()),
+            expected_history(),
+            "from {upto}"
+        );
+        assert_eq!(db.user_version(), expected_history().len() as i64);
+        assert_eq!(db.schema(), schema, "from {upto}");
+    }
+}
+
 #[tokio::test]
 async fn sqlite_upgrades_a_release_in_the_middle_of_the_previous_numbering() {
     let fresh = SqliteDb::new();

@@ -216,56 +216,6 @@ mod tests {
         assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
     }
 
-    /// A database the previous release left at each of its versions: the
-    /// history is written in the new numbering and the rest applied once.
-    #[test]
-    fn every_previous_version_is_renumbered() {
-        let previous: [&str; 12] = [
-            "0001_init",
-            "0002_events",
-            "0003_event_sequence",
-            "0004_due_sort_indexes",
-            "0005_reminders_notifications_webhooks",
-            "0006_search_owner",
-            "0008_search_prefixes",
-            "0010_webhook_secret_rotation",
-            "0012_email_verification",
-            "0013_tags_views_channels",
-            "0014_date_order",
-            "0015_conversations",
-        ];
-        let sql = |name: &str| MIGRATIONS.iter().find(|(n, _)| *n == name).unwrap().1;
-        let mut fresh = Connection::open_in_memory().unwrap();
-        run(&mut fresh).unwrap();
-        for old in 0..=previous.len() {
-            let mut conn = Connection::open_in_memory().unwrap();
-            for (i, name) in previous.iter().take(old).enumerate() {
-                let tx = conn.transaction().unwrap();
-                tx.execute_batch(sql(name)).unwrap();
-                tx.pragma_update(None, "user_version", i + 1).unwrap();
-                tx.commit().unwrap();
-            }
-            run(&mut conn).unwrap();
-            let versions: Vec<i64> = history(&conn).into_iter().map(|(v, _)| v).collect();
-            assert_eq!(
-                versions,
-                (1..=MIGRATIONS.len() as i64).collect::<Vec<_>>(),
-                "from {old}"
-            );
-            assert_eq!(user_version(&conn), MIGRATIONS.len() as i64);
-            assert_eq!(schema(&conn), schema(&fresh), "from {old}");
-        }
-    }
-
-    fn schema(conn: &Connection) -> Vec<(String, String, Option<String>)> {
-        conn.prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    }
-
     #[test]
     fn an_unknown_version_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();

@@ -149,21 +149,14 @@ async fn concurrent_writers_one_wins(db: &Db) {
         let task = create(&*db.store, &ann, json!({"title": "Contested"}), t0()).await;
         let a = patched(&task, json!({"title": format!("A{round}")}), t0() + secs(1));
         let b = patched(&task, json!({"title": format!("B{round}")}), t0() + secs(1));
-        let write = |store: std::sync::Arc<dyn Store>, next: Task| {
-            let (user_id, before) = (ann.id.clone(), task.clone());
-            tokio::spawn(async move {
-                let event = Event::task_updated(&user_id, &before, &next);
-                store
-                    .replace_task(&user_id, &next, before.version, &[event])
-                    .await
-                    .expect("replace")
-            })
-        };
         let (wa, wb) = (
-            write(db.store.clone(), a.clone()),
-            write(other.clone(), b.clone()),
+            write_apart(&db.store, &ann, &task, a.clone()),
+            write_apart(&other, &ann, &task, b.clone()),
         );
-        let (wa, wb) = (wa.await.expect("join"), wb.await.expect("join"));
+        let (wa, wb) = (
+            wa.await.expect("join").expect("replace"),
+            wb.await.expect("join").expect("replace"),
+        );
         assert!(
             wa != wb,
             "exactly one of two writers at version 1 wins (round {round}: {wa}, {wb})"
@@ -178,48 +171,54 @@ async fn concurrent_writers_one_wins(db: &Db) {
     );
 }
 
+/// `n` tasks of `user`, "Task 0" to "Task n-1".
+async fn numbered_tasks(s: &dyn Store, user: &User, n: usize) -> Vec<Task> {
+    let mut tasks = Vec::with_capacity(n);
+    for i in 0..n {
+        tasks.push(create(s, user, json!({"title": format!("Task {i}")}), t0()).await);
+    }
+    tasks
+}
+
+/// Write `next` over `before` as the app does (at its version, with
+/// `task.updated`), on a task of its own so that writes run at once.
+fn write_apart(
+    store: &std::sync::Arc<dyn Store>,
+    user: &User,
+    before: &Task,
+    next: Task,
+) -> tokio::task::JoinHandle<dueflow_store::Result<bool>> {
+    let (store, user_id, before) = (store.clone(), user.id.clone(), before.clone());
+    tokio::spawn(async move {
+        let event = Event::task_updated(&user_id, &before, &next);
+        store
+            .replace_task(&user_id, &next, before.version, &[event])
+            .await
+    })
+}
+
 /// Many writes of one user at once through one handle (PostgreSQL commits
 /// those that queue up together): each write at the current version lands
 /// once, of two at one version exactly one does, and every event that
 /// landed is numbered in the user's sequence once.
 async fn many_writes_at_once_each_land_once(db: &Db) {
     let ann = user(&*db.store, "ann").await;
-    let mut tasks = Vec::new();
-    for i in 0..24 {
-        tasks.push(
-            create(
-                &*db.store,
-                &ann,
-                json!({"title": format!("Task {i}")}),
-                t0(),
-            )
-            .await,
-        );
-    }
+    let tasks = numbered_tasks(&*db.store, &ann, 24).await;
     let mut writers = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
         // Tasks 0 to 7 get two writes at one version; the rest one.
         for twin in 0..if i < 8 { 2 } else { 1 } {
-            let s = db.store.clone();
-            let (user_id, before) = (ann.id.clone(), task.clone());
-            writers.push(tokio::spawn(async move {
-                let next = patched(
-                    &before,
-                    json!({"notes": format!("write {twin}")}),
-                    t0() + secs(1),
-                );
-                let event = Event::task_updated(&user_id, &before, &next);
-                let landed = s
-                    .replace_task(&user_id, &next, before.version, &[event])
-                    .await
-                    .expect("replace");
-                (before.id, landed)
-            }));
+            let next = patched(
+                task,
+                json!({"notes": format!("write {twin}")}),
+                t0() + secs(1),
+            );
+            writers.push((task.id.clone(), write_apart(&db.store, &ann, task, next)));
         }
     }
     let mut landed: std::collections::HashMap<String, usize> = Default::default();
-    for w in writers {
-        let (id, ok) = w.await.expect("join");
+    for (id, w) in writers {
+        let ok = w.await.expect("join").expect("replace");
         *landed.entry(id).or_default() += usize::from(ok);
     }
     assert!(landed.values().all(|n| *n == 1), "{landed:?}");
@@ -245,31 +244,14 @@ async fn many_writes_at_once_each_land_once(db: &Db) {
 /// group, and are written again without it. SQLite stores it.)
 async fn a_refused_write_fails_alone(db: &Db) {
     let ann = user(&*db.store, "ann").await;
-    let mut tasks = Vec::new();
-    for i in 0..16 {
-        tasks.push(
-            create(
-                &*db.store,
-                &ann,
-                json!({"title": format!("Task {i}")}),
-                t0(),
-            )
-            .await,
-        );
-    }
+    let tasks = numbered_tasks(&*db.store, &ann, 16).await;
     let mut writers = Vec::new();
     for (i, task) in tasks.iter().enumerate() {
-        let s = db.store.clone();
-        let (user_id, before) = (ann.id.clone(), task.clone());
-        writers.push(tokio::spawn(async move {
-            let mut next = patched(&before, json!({"notes": "edited"}), t0() + secs(1));
-            if i == 7 {
-                next.notes = "edited\0".to_owned();
-            }
-            let event = Event::task_updated(&user_id, &before, &next);
-            s.replace_task(&user_id, &next, before.version, &[event])
-                .await
-        }));
+        let mut next = patched(task, json!({"notes": "edited"}), t0() + secs(1));
+        if i == 7 {
+            next.notes = "edited\0".to_owned();
+        }
+        writers.push(write_apart(&db.store, &ann, task, next));
     }
     for (i, w) in writers.into_iter().enumerate() {
         let out = w.await.expect("join");
