@@ -248,7 +248,11 @@ pub async fn consume(
     shutdown: CancellationToken,
 ) -> Result<(), BusError> {
     let session_timeout = config.session_timeout_ms.to_string();
-    let heartbeat = (config.session_timeout_ms / 5).max(100).to_string();
+    // A member learns that its group is rebalancing from its next
+    // heartbeat, and the group waits for every member to rejoin: the
+    // interval bounds the pause in consuming when a replica joins or
+    // leaves, as in a rolling update.
+    let heartbeat = (config.session_timeout_ms / 5).clamp(100, 500).to_string();
     let consumer: StreamConsumer<LagReporter> = config
         .client(
             &[

@@ -27,7 +27,9 @@ impl Due {
     /// Parse `YYYY-MM-DD` or an RFC 3339 date-time with offset, in [`YEARS`].
     pub fn parse(field: &str, s: &str) -> Result<Self, FieldError> {
         let s = s.trim();
-        let due = if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let due = if let Some(d) = plain_date(s) {
+            Due::Date(d)
+        } else if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Due::Date(d)
         } else {
             DateTime::parse_from_rfc3339(s).map(Due::At).map_err(|_| {
@@ -75,6 +77,23 @@ impl Due {
     }
 }
 
+/// `YYYY-MM-DD` with every digit written, read without chrono's format
+/// parser: the form every stored due date has. Anything else, or no such
+/// day, is left to the general parse.
+fn plain_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(0..4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(5..7)?, digits(8..10)?)
+}
+
 /// The first instant of `day` in `tz` (midnight, or the first valid time when
 /// a DST gap swallows midnight).
 pub fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
@@ -91,7 +110,8 @@ pub fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
 impl fmt::Display for Due {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Due::Date(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            // Chrono writes a date of the years 0 to 9999 as `YYYY-MM-DD`.
+            Due::Date(d) => write!(f, "{d}"),
             Due::At(t) => f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)),
         }
     }
@@ -99,7 +119,9 @@ impl fmt::Display for Due {
 
 impl Serialize for Due {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        // One string, escaped at once: `collect_str` would escape each
+        // character as chrono writes it.
+        s.serialize_str(&self.to_string())
     }
 }
 
@@ -113,6 +135,35 @@ impl<'de> Deserialize<'de> for Due {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_dates_read_as_the_format_parser_reads_them() {
+        for s in [
+            "2026-12-01",
+            "0001-01-01",
+            "9999-12-31",
+            "2024-02-29",
+            "2026-02-29",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "2026/12/01",
+            "+2026-12-1",
+            "２０２６-12-01",
+        ] {
+            let general = NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+            if let Some(d) = plain_date(s) {
+                assert_eq!(Some(d), general, "{s}");
+            }
+        }
+        for s in ["2026-12-01", "0001-01-01", "9999-12-31", "2024-02-29"] {
+            assert!(plain_date(s).is_some(), "{s} takes the fast path");
+        }
+        assert_eq!(
+            Due::parse("due", "0001-01-01").unwrap().to_string(),
+            "0001-01-01"
+        );
+    }
 
     #[test]
     fn parses_and_prints_both_forms() {

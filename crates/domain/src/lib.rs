@@ -13,6 +13,7 @@ pub mod query;
 pub mod quickadd;
 pub mod recurrence;
 pub mod reminder;
+pub mod rfc3339;
 pub mod sort;
 pub mod status;
 pub mod tags;

@@ -43,8 +43,11 @@ pub struct Task {
     /// 1-based position of this occurrence in its series.
     #[serde(skip)]
     pub occurrence: u32,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::serialize")]
     pub updated_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::rfc3339::option::serialize")]
     pub completed_at: Option<DateTime<Utc>>,
     /// Increments on every change; send it back to reject stale writes.
     pub version: i64,

@@ -7,6 +7,8 @@
 //! `webhook-id`; a message sent just before the kill may arrive again under
 //! the same id, which Standard Webhooks receivers deduplicate), none early,
 //! and what the killed process had claimed is taken over within 5 s.
+//! And a send that outlasts its lease keeps it: two notifiers, a receiver
+//! that answers only after 5 s, and each webhook still goes out once.
 
 mod common;
 
@@ -14,7 +16,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, SubsecRound, Utc};
-use common::hooks::receiver;
+use common::hooks::{receiver, receiver_answering_after};
 use common::kafka::{Api, Cluster, env};
 use common::process::{free_port, user_with_token};
 
@@ -73,4 +75,49 @@ async fn two_schedulers_and_a_killed_notifier_deliver_each_reminder_once() {
     eprintln!("across the kill, the latest webhook arrived {worst} ms after its reminder's time");
     assert!(worst <= 5_000, "a reminder was taken over {worst} ms late");
     drop(notifier);
+}
+
+/// The receiver's answer takes this long, longer than a delivery's lease.
+const SLOW_ANSWER: Duration = Duration::from_secs(5);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_that_outlasts_its_lease_is_not_taken_over_by_another_notifier() {
+    let c = Cluster::start().await;
+    let token = user_with_token(&env(&c.db));
+    let api_port = free_port();
+    let _api = c.role("api", api_port);
+    let _scheduler = c.role("scheduler", free_port());
+    // A session longer than the test broker's pause when a member joins a
+    // group that has a leader (3 s), so that two members settle.
+    let settles = [("DUEFLOW_KAFKA_SESSION_TIMEOUT_MS", "6000".to_owned())];
+    let _notifiers = [
+        c.role_with("notifier", free_port(), &settles),
+        c.role_with("notifier", free_port(), &settles),
+    ];
+    let api = Api::new(api_port, token);
+    let (received, url) = receiver_answering_after(SLOW_ANSWER).await;
+    api.reminder_webhook(&url).await;
+
+    // Both notifiers look for due deliveries (every 2 s at the latest,
+    // unless woken); whichever claims one leases it for 3 s and renews
+    // the lease while the receiver takes its 5 s, so the other never
+    // claims it.
+    let first = (Utc::now() + chrono::Duration::seconds(3)).trunc_subsecs(3);
+    let due = api
+        .tasks_with_reminders(4, first, Duration::from_secs(2))
+        .await;
+    api.each_reminder_once(&received, &due, Duration::from_secs(60))
+        .await;
+    // Until every send has been answered and a lease more has passed.
+    tokio::time::sleep(SLOW_ANSWER + Duration::from_secs(4)).await;
+    let got = received.lock().unwrap().clone();
+    let mut sends: HashMap<&str, usize> = HashMap::new();
+    for h in &got {
+        *sends.entry(&h.task).or_default() += 1;
+    }
+    assert_eq!(sends.len(), due.len());
+    assert!(
+        sends.values().all(|n| *n == 1),
+        "a delivery was sent again while its first send was still waiting for the answer: {sends:?}"
+    );
 }

@@ -24,10 +24,11 @@ use serde_json::json;
 const REMINDERS: usize = 1_000;
 const SPREAD: Duration = Duration::from_secs(20);
 const ROLES: [&str; 5] = ["api", "recurring", "scheduler", "notifier", "audit"];
-/// The latest a reminder may come during the update. The aim is 1 s; over
-/// the test broker a process joining a consumer group gets its partitions
-/// about 3 s after it starts, and the group's other members consume
-/// nothing meanwhile, so the reminders due then come up to about 5 s late.
+/// The latest a reminder may come during the update. The aim is 1 s; the
+/// test broker (tansu 0.6) holds for 3 s the `JoinGroup` of a process
+/// joining a group that has a leader, and the group's other members
+/// consume nothing meanwhile, so the reminders due then come up to about
+/// 5 s late.
 const LATE_MS: i64 = 6_000;
 
 /// The lateness of the latest reminder due in each half second after the

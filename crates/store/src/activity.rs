@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use dueflow_domain::event::Event;
 
 use crate::listing::{Builder, Dialect, SqlValue};
+use crate::row::RowAccess;
 use crate::{ActivityQuery, Result};
 
 #[async_trait]
@@ -51,4 +52,9 @@ pub fn list_sql(dialect: Dialect, user_id: &str, q: &ActivityQuery) -> (String, 
         ),
         b.params,
     )
+}
+
+/// Reads a row of [`list_sql`]: time, event id, payload.
+pub(crate) fn entry<R: RowAccess>(row: &R) -> Result<(i64, String, String), R::Error> {
+    Ok((row.at(0)?, row.at(1)?, row.at(2)?))
 }

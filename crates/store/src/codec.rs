@@ -8,6 +8,7 @@ use dueflow_domain::{
 };
 
 use crate::StoreError;
+use crate::row::RowAccess;
 
 /// Columns read for a task, in the order [`RawTask`] expects; `t` is `tasks`.
 pub const TASK_COLUMNS: &str = "t.id, t.title, t.notes, t.status, t.priority, t.due, t.tz, \
@@ -33,6 +34,41 @@ pub struct RawTask {
     pub completed_at: Option<i64>,
     pub version: i64,
 }
+
+/// Reads a row whose first columns are [`TASK_COLUMNS`].
+pub fn raw_task<R: RowAccess>(row: &R) -> Result<RawTask, R::Error> {
+    Ok(RawTask {
+        id: row.at(0)?,
+        title: row.at(1)?,
+        notes: row.at(2)?,
+        status: row.at(3)?,
+        priority: row.at(4)?,
+        due: row.at(5)?,
+        tz: row.at(6)?,
+        tags: row.at(7)?,
+        recurrence: row.at(8)?,
+        reminders: row.at(9)?,
+        series_id: row.at(10)?,
+        occurrence: row.at(11)?,
+        created_at: row.at(12)?,
+        updated_at: row.at(13)?,
+        completed_at: row.at(14)?,
+        version: row.at(15)?,
+    })
+}
+
+/// Inserts a task: its twenty column values, in the order both backends
+/// bind them (`$n` placeholders; SQLite reads them as `?n`).
+pub const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status, priority, due, \
+     due_at, overdue_at, tz, tags, tag_count, recurrence, reminders, series_id, occurrence, \
+     created_at, updated_at, completed_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+
+/// Same parameters as [`INSERT_TASK`] plus `$21`, the version it replaces.
+pub const UPDATE_TASK: &str = "UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, \
+     due = $7, due_at = $8, overdue_at = $9, tz = $10, tags = $11, tag_count = $12, \
+     recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
+     version = $20 WHERE id = $1 AND user_id = $2 AND version = $21";
 
 /// Everything written for a task, derived columns included.
 pub struct EncodedTask {

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::Result;
 use crate::codec::ms;
+use crate::row::RowAccess;
 
 /// A conversation as listed: without its turns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +60,16 @@ pub(crate) const DELETE: &str = "DELETE FROM conversations WHERE id = $1 AND use
 pub(crate) type RawHead = (String, String, i64, i64);
 /// The rest of a row as [`GET`] reads it.
 pub(crate) type RawBody = (String, Option<String>, i64);
+
+/// Reads a row of [`HEADS`], or the head of a row of [`GET`].
+pub(crate) fn raw_head<R: RowAccess>(row: &R) -> Result<RawHead, R::Error> {
+    Ok((row.at(0)?, row.at(1)?, row.at(2)?, row.at(3)?))
+}
+
+/// Reads a row of [`GET`].
+pub(crate) fn raw_conversation<R: RowAccess>(row: &R) -> Result<(RawHead, RawBody), R::Error> {
+    Ok((raw_head(row)?, (row.at(4)?, row.at(5)?, row.at(6)?)))
+}
 
 pub(crate) fn decode_head(
     (id, title, created_at, updated_at): RawHead,

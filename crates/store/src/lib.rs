@@ -3,6 +3,10 @@
 //! e-mail verification, saved views, conversations), with one module per
 //! backend: SQLite (the embedded default, through rusqlite) and
 //! PostgreSQL (through sqlx). [`connect`] picks the backend from the URL.
+//! Each record's row mapper (over [`row::RowAccess`]) and the task and
+//! account statements both dialects share live beside their part, written
+//! once; the backend modules hold the writer thread, grouped commits, the
+//! leader lock, migrations, and the statements whose shape differs.
 //!
 //! The domain decides what a change is; a store only persists it, scoped to
 //! its owner on every query, and checks the version so that a stale write
@@ -19,6 +23,7 @@ pub mod notifications;
 pub mod outbox;
 mod postgres;
 pub mod reminders;
+mod row;
 mod sqlite;
 mod tags;
 pub mod tasks;

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::codec::ms;
+use crate::row::RowAccess;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -141,6 +142,15 @@ pub trait Notifications: Send + Sync {
 
 pub(crate) const REMINDER_CHANNELS: &str =
     "SELECT in_app, email, webhook FROM reminder_channels WHERE user_id = $1";
+/// Reads a row of [`REMINDER_CHANNELS`].
+pub(crate) fn reminder_channels<R: RowAccess>(row: &R) -> Result<ReminderChannels, R::Error> {
+    Ok(ReminderChannels {
+        in_app: row.at(0)?,
+        email: row.at(1)?,
+        webhook: row.at(2)?,
+    })
+}
+
 pub(crate) const SET_REMINDER_CHANNELS: &str = "INSERT INTO reminder_channels \
      (user_id, in_app, email, webhook) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE \
      SET in_app = excluded.in_app, email = excluded.email, webhook = excluded.webhook";
@@ -153,6 +163,20 @@ pub(crate) const CLAIMABLE_EMAILS: &str = "SELECT event_id FROM emails \
 pub(crate) const LEASE_EMAIL: &str = "UPDATE emails SET attempts = attempts + 1, \
      next_attempt_at = $2, updated_at = $3 WHERE event_id = $1 AND state = 'pending' \
      RETURNING event_id, user_id, to_addr, subject, body, attempts";
+/// Reads a row [`LEASE_EMAIL`] returns: the mail and its attempts so far.
+pub(crate) fn leased_email<R: RowAccess>(row: &R) -> Result<(QueuedEmail, i64), R::Error> {
+    Ok((
+        QueuedEmail {
+            event_id: row.at(0)?,
+            user_id: row.at(1)?,
+            to: row.at(2)?,
+            subject: row.at(3)?,
+            body: row.at(4)?,
+        },
+        row.at(5)?,
+    ))
+}
+
 pub(crate) const RENEW_EMAIL: &str = "UPDATE emails SET next_attempt_at = $3 \
      WHERE event_id = $1 AND state = 'pending' AND next_attempt_at = $2";
 /// A mail that carries a secret forgets its body once it is done with.
@@ -198,6 +222,20 @@ pub(crate) struct RawNotification {
     pub body: String,
     pub created_at: i64,
     pub read_at: Option<i64>,
+}
+
+/// Reads [`COLUMNS`].
+pub(crate) fn raw_notification<R: RowAccess>(row: &R) -> Result<RawNotification, R::Error> {
+    Ok(RawNotification {
+        id: row.at(0)?,
+        event_id: row.at(1)?,
+        task_id: row.at(2)?,
+        reminder_id: row.at(3)?,
+        title: row.at(4)?,
+        body: row.at(5)?,
+        created_at: row.at(6)?,
+        read_at: row.at(7)?,
+    })
 }
 
 impl RawNotification {

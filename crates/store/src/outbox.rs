@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use crate::row::RowAccess;
 use crate::{OutboxMessage, Result};
 
 #[async_trait]
@@ -18,4 +19,18 @@ pub trait Outbox: Send + Sync {
     async fn outbox_ack(&self, seqs: &[i64]) -> Result<()>;
     /// How many messages wait to be published.
     async fn outbox_backlog(&self) -> Result<i64>;
+}
+
+/// The oldest `$1` messages, as [`message`] reads them.
+pub(crate) const BATCH: &str =
+    "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT $1";
+
+pub(crate) fn message<R: RowAccess>(row: &R) -> Result<OutboxMessage, R::Error> {
+    Ok(OutboxMessage {
+        seq: row.at(0)?,
+        id: row.at(1)?,
+        topic: row.at(2)?,
+        partition_key: row.at(3)?,
+        payload: row.at(4)?,
+    })
 }

@@ -10,7 +10,8 @@ use dueflow_domain::reminder::schedule::{ReminderState, ScheduledReminder};
 use dueflow_domain::trace::TraceParent;
 
 use crate::Result;
-use crate::codec::ms;
+use crate::codec::{RawTask, ms, raw_task};
+use crate::row::RowAccess;
 
 /// Filters for listing a user's reminders, soonest first.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +74,18 @@ pub(crate) struct RawReminder {
     pub fired_at: Option<i64>,
 }
 
+/// Reads [`REMINDER_COLUMNS`] from column `at` on.
+pub(crate) fn raw_reminder<R: RowAccess>(row: &R, at: usize) -> Result<RawReminder, R::Error> {
+    Ok(RawReminder {
+        id: row.at(at)?,
+        task_id: row.at(at + 1)?,
+        at: row.at(at + 2)?,
+        fire_at: row.at(at + 3)?,
+        state: row.at(at + 4)?,
+        fired_at: row.at(at + 5)?,
+    })
+}
+
 impl RawReminder {
     pub fn decode(self) -> Result<ScheduledReminder> {
         Ok(ScheduledReminder {
@@ -128,6 +141,11 @@ pub(crate) fn due_sql(lock: &str) -> String {
          WHERE r.state = 'pending' AND r.fire_at <= $1 ORDER BY r.fire_at, r.id LIMIT $2{lock}",
         crate::codec::TASK_COLUMNS
     )
+}
+
+/// Reads a row of [`due_sql`]: the task, the reminder and its owner.
+pub(crate) fn raw_due<R: RowAccess>(row: &R) -> Result<(RawTask, RawReminder, String), R::Error> {
+    Ok((raw_task(row)?, raw_reminder(row, 16)?, row.at(22)?))
 }
 
 /// A user's reminders, soonest first; filters bound from `$2`.

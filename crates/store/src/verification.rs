@@ -64,6 +64,9 @@ pub trait EmailVerification: Send + Sync {
     async fn verify_email(&self, digest: &[u8; 32], now: DateTime<Utc>) -> Result<Option<User>>;
 }
 
+/// The user's columns, as [`crate::accounts::raw_user`] reads them.
+pub(crate) const USER: &str =
+    "SELECT id, name, tz, created_at, email, email_verified, date_order FROM users WHERE id = $1";
 /// The user's address and whether it is verified, `$1` the user.
 pub(crate) const USER_ADDRESS: &str = "SELECT email, email_verified FROM users WHERE id = $1";
 /// The user's verification mails of the last day: how many, the first

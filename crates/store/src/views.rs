@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::codec::ms;
+use crate::row::RowAccess;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -46,6 +47,17 @@ pub(crate) const DELETE: &str = "DELETE FROM saved_views WHERE id = $1 AND user_
 
 /// A row as [`LIST`] reads it.
 pub(crate) type RawView = (String, String, String, String, i64, i64);
+
+pub(crate) fn raw_view<R: RowAccess>(row: &R) -> Result<RawView, R::Error> {
+    Ok((
+        row.at(0)?,
+        row.at(1)?,
+        row.at(2)?,
+        row.at(3)?,
+        row.at(4)?,
+        row.at(5)?,
+    ))
+}
 
 pub(crate) fn decode(
     (id, name, query, sort, created_at, updated_at): RawView,

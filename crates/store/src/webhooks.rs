@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::codec::ms;
+use crate::row::RowAccess;
 use crate::{Result, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +184,8 @@ pub trait Webhooks: Send + Sync {
 
 pub(crate) const WEBHOOK_COLUMNS: &str =
     "id, user_id, url, events, secret, enabled, disabled_reason, created_at";
+/// Whether `$2` has the endpoint `$1`.
+pub(crate) const OWNED: &str = "SELECT 1 FROM webhooks WHERE id = $1 AND user_id = $2";
 pub(crate) const INSERT_WEBHOOK: &str = "INSERT INTO webhooks (id, user_id, url, events, secret, \
      enabled, disabled_reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 pub(crate) const DELETE_WEBHOOK: &str = "DELETE FROM webhooks WHERE id = $1 AND user_id = $2";
@@ -298,6 +301,20 @@ pub(crate) struct RawWebhook {
     pub created_at: i64,
 }
 
+/// Reads [`WEBHOOK_COLUMNS`].
+pub(crate) fn raw_webhook<R: RowAccess>(row: &R) -> Result<RawWebhook, R::Error> {
+    Ok(RawWebhook {
+        id: row.at(0)?,
+        user_id: row.at(1)?,
+        url: row.at(2)?,
+        events: row.at(3)?,
+        secret: row.at(4)?,
+        enabled: row.at(5)?,
+        disabled_reason: row.at(6)?,
+        created_at: row.at(7)?,
+    })
+}
+
 impl RawWebhook {
     pub fn decode(self) -> Result<Webhook> {
         Ok(Webhook {
@@ -326,6 +343,23 @@ pub(crate) struct RawDelivery {
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Reads [`DELIVERY_COLUMNS`].
+pub(crate) fn raw_delivery<R: RowAccess>(row: &R) -> Result<RawDelivery, R::Error> {
+    Ok(RawDelivery {
+        id: row.at(0)?,
+        webhook_id: row.at(1)?,
+        event_id: row.at(2)?,
+        event_type: row.at(3)?,
+        state: row.at(4)?,
+        attempts: row.at(5)?,
+        next_attempt_at: row.at(6)?,
+        last_status: row.at(7)?,
+        last_error: row.at(8)?,
+        created_at: row.at(9)?,
+        updated_at: row.at(10)?,
+    })
 }
 
 impl RawDelivery {

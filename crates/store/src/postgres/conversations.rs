@@ -2,19 +2,13 @@
 //! [`crate::conversations`], run on the pool.
 
 use async_trait::async_trait;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
 use super::PgStore;
 use crate::Result;
 use crate::conversations::{
-    Conversation, ConversationHead, Conversations, DELETE, GET, HEADS, INSERT, REPLACE, RawHead,
-    decode, decode_head,
+    Conversation, ConversationHead, Conversations, DELETE, GET, HEADS, INSERT, REPLACE, decode,
+    decode_head, raw_conversation, raw_head,
 };
-
-fn head(r: &PgRow) -> Result<RawHead> {
-    Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))
-}
 
 #[async_trait]
 impl Conversations for PgStore {
@@ -24,7 +18,7 @@ impl Conversations for PgStore {
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| decode_head(head(r)?)).collect()
+        rows.iter().map(|r| decode_head(raw_head(r)?)).collect()
     }
 
     async fn conversation(&self, user_id: &str, id: &str) -> Result<Option<Conversation>> {
@@ -33,8 +27,11 @@ impl Conversations for PgStore {
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| decode(head(&r)?, (r.try_get(4)?, r.try_get(5)?, r.try_get(6)?)))
-            .transpose()
+        row.map(|r| {
+            let (head, body) = raw_conversation(&r)?;
+            decode(head, body)
+        })
+        .transpose()
     }
 
     async fn insert_conversation(&self, user_id: &str, c: &Conversation) -> Result<()> {

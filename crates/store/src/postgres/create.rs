@@ -12,9 +12,9 @@ use dueflow_domain::reminder::schedule;
 use dueflow_domain::task::Task;
 use sqlx::{AssertSqlSafe, Postgres};
 
-use super::{EventColumns, INSERT_TASK, append_events, bind_task};
+use super::{EventColumns, append_events, bind_task};
 use crate::Result;
-use crate::codec::{EncodedTask, encode};
+use crate::codec::{EncodedTask, INSERT_TASK, encode};
 
 /// A new task, its tags, its reminders and its events (plus those of the
 /// reminders), ready to be bound. It owns what it binds, so that a

@@ -29,13 +29,16 @@ use sqlx::{AssertSqlSafe, Connection, PgPool, Postgres, Row};
 use create::Create;
 use replace::Replace;
 
-use crate::accounts::{INSERT_USER, SET_PREFERENCES};
-use crate::codec::{EncodedTask, RawTask, TASK_COLUMNS, encode, ms};
+use crate::accounts::{
+    EVENT_SEQUENCE, INSERT_TOKEN, INSERT_USER, LIST_TOKENS, REVOKE_TOKEN, SET_PREFERENCES,
+    USER_BY_TOKEN, USER_CREDENTIALS, raw_token, raw_user, user,
+};
+use crate::codec::{EncodedTask, TASK_COLUMNS, UPDATE_TASK, encode, raw_task};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::reminders::parse_state;
 use crate::{
-    Accounts, Activity, ActivityQuery, Outbox, OutboxMessage, Preferences, Result, Store,
-    StoreError, TagCount, Tasks, TokenKind, TokenOwner, TokenRecord, User,
+    Accounts, Activity, ActivityQuery, Outbox, OutboxMessage, Preferences, Result, Store, TagCount,
+    Tasks, TokenOwner, TokenRecord, User,
 };
 
 pub struct PgStore {
@@ -82,66 +85,20 @@ impl PgStore {
     }
 }
 
-fn user(row: &PgRow) -> Result<User> {
-    let tz: String = row.try_get("tz")?;
-    let id: String = row.try_get("id")?;
-    Ok(User {
-        tz: tz
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("user {id}: zone {tz}")))?,
-        created_at: ms(row.try_get("created_at")?)?,
-        name: row.try_get("name")?,
-        email: row.try_get("email")?,
-        email_verified: row.try_get("email_verified")?,
-        date_order: DateOrder::parse(row.try_get("date_order")?)
-            .ok_or_else(|| StoreError::Corrupt(format!("user {id}: date order")))?,
-        id,
-    })
-}
-
-fn raw_task(row: &PgRow) -> std::result::Result<RawTask, sqlx::Error> {
-    Ok(RawTask {
-        id: row.try_get(0)?,
-        title: row.try_get(1)?,
-        notes: row.try_get(2)?,
-        status: row.try_get(3)?,
-        priority: row.try_get(4)?,
-        due: row.try_get(5)?,
-        tz: row.try_get(6)?,
-        tags: row.try_get(7)?,
-        recurrence: row.try_get(8)?,
-        reminders: row.try_get(9)?,
-        series_id: row.try_get(10)?,
-        occurrence: row.try_get(11)?,
-        created_at: row.try_get(12)?,
-        updated_at: row.try_get(13)?,
-        completed_at: row.try_get(14)?,
-        version: row.try_get(15)?,
-    })
-}
-
-const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status, priority, due, \
-     due_at, overdue_at, tz, tags, tag_count, recurrence, reminders, series_id, occurrence, \
-     created_at, updated_at, completed_at, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-     $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
-
-/// A task's tags, with the task (`$1`).
-const DELETE_TAGS: &str = "DELETE FROM task_tags WHERE task_id = $1";
-
-/// Same parameters as [`INSERT_TASK`] plus `$21`, the version it replaces,
-/// and `$22`, its tags. One statement replaces the task and its tags and
-/// returns the task's reminders as they were (`at`, `state`; one row of
-/// NULLs when it has none), or no row when the version moved.
-const UPDATE_TASK: &str = "WITH updated AS (UPDATE tasks SET title = $3, notes = $4, status = $5, priority = $6, \
-     due = $7, due_at = $8, overdue_at = $9, tz = $10, tags = $11, tag_count = $12, \
-     recurrence = $13, reminders = $14, series_id = $15, updated_at = $18, completed_at = $19, \
-     version = $20 WHERE id = $1 AND user_id = $2 AND version = $21 \
-     RETURNING id), \
-     untagged AS (DELETE FROM task_tags g USING updated u \
-     WHERE g.task_id = u.id AND g.name <> ALL($22::text[])), \
-     tagged AS (INSERT INTO task_tags (task_id, user_id, name) \
-     SELECT u.id, $2, n FROM updated u, unnest($22::text[]) n ON CONFLICT DO NOTHING) \
-     SELECT r.at, r.state FROM updated u LEFT JOIN reminders r ON r.task_id = u.id";
+/// Same parameters as [`UPDATE_TASK`] plus `$22`, the task's tags. One
+/// statement replaces the task and its tags and returns the task's
+/// reminders as they were (`at`, `state`; one row of NULLs when it has
+/// none), or no row when the version moved.
+static REPLACE_TASK: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH updated AS ({UPDATE_TASK} RETURNING id), \
+         untagged AS (DELETE FROM task_tags g USING updated u \
+         WHERE g.task_id = u.id AND g.name <> ALL($22::text[])), \
+         tagged AS (INSERT INTO task_tags (task_id, user_id, name) \
+         SELECT u.id, $2, n FROM updated u, unnest($22::text[]) n ON CONFLICT DO NOTHING) \
+         SELECT r.at, r.state FROM updated u LEFT JOIN reminders r ON r.task_id = u.id"
+    )
+});
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
@@ -207,7 +164,7 @@ async fn replace_task(
 ) -> Result<Option<Vec<Event>>> {
     let e = encode(task);
     let rows: Vec<(Option<i64>, Option<String>)> =
-        bind_task(sqlx::query(UPDATE_TASK), user_id, task, &e)
+        bind_task(sqlx::query(REPLACE_TASK.as_str()), user_id, task, &e)
             .bind(prev_version)
             .bind(&task.tags)
             .try_map(|row: PgRow| Ok((row.try_get(0)?, row.try_get(1)?)))
@@ -299,7 +256,7 @@ async fn insert_events(tx: &mut Tx<'_>, events: &[Event]) -> Result<()> {
         by_user.entry(&e.user_id).or_default().push(e);
     }
     for (user, mine) in by_user {
-        let q = sqlx::query(AssertSqlSafe(APPEND_EVENTS.as_str())).bind(user);
+        let q = sqlx::query(APPEND_EVENTS.as_str()).bind(user);
         let columns = EventColumns::of(mine.into_iter());
         columns.bind(q).execute(&mut **tx).await?;
     }
@@ -325,20 +282,6 @@ fn key_value(kind: KeyKind, row: &PgRow, i: usize) -> Result<KeyValue> {
         KeyKind::Int => KeyValue::Int(row.try_get(i)?),
         KeyKind::Real => KeyValue::Real(row.try_get(i)?),
         KeyKind::Text => KeyValue::Text(row.try_get(i)?),
-    })
-}
-
-fn token(row: &PgRow) -> Result<TokenRecord> {
-    Ok(TokenRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
-        kind: TokenKind::parse(row.try_get("kind")?),
-        created_at: ms(row.try_get("created_at")?)?,
-        expires_at: row
-            .try_get::<Option<i64>, _>("expires_at")?
-            .map(ms)
-            .transpose()?,
     })
 }
 
@@ -374,14 +317,11 @@ impl Accounts for PgStore {
     }
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(
-            "SELECT id, name, tz, created_at, email, email_verified, date_order, password_hash FROM users \
-             WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| Ok((user(&r)?, r.try_get("password_hash")?)))
+        let row = sqlx::query(USER_CREDENTIALS)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((user(raw_user(&r)?)?, r.try_get(7)?)))
             .transpose()
     }
 
@@ -392,60 +332,49 @@ impl Accounts for PgStore {
             .bind(p.date_order.map(DateOrder::as_str))
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(user).transpose()
+        row.map(|r| user(raw_user(&r)?)).transpose()
     }
 
     async fn insert_token(&self, t: &TokenRecord, digest: &[u8; 32]) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO tokens (id, user_id, name, kind, digest, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&t.id)
-        .bind(&t.user_id)
-        .bind(&t.name)
-        .bind(t.kind.as_str())
-        .bind(&digest[..])
-        .bind(t.created_at.timestamp_millis())
-        .bind(t.expires_at.map(|e| e.timestamp_millis()))
-        .execute(&self.pool)
-        .await?;
+        sqlx::query(INSERT_TOKEN)
+            .bind(&t.id)
+            .bind(&t.user_id)
+            .bind(&t.name)
+            .bind(t.kind.as_str())
+            .bind(&digest[..])
+            .bind(t.created_at.timestamp_millis())
+            .bind(t.expires_at.map(|e| e.timestamp_millis()))
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, u.date_order, k.expires_at, \
-             k.id AS token_id \
-             FROM tokens k JOIN users u ON u.id = k.user_id \
-             WHERE k.digest = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)",
-        )
-        .bind(&digest[..])
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(USER_BY_TOKEN)
+            .bind(&digest[..])
+            .bind(now_ms)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| {
             Ok(TokenOwner {
-                token_id: r.try_get("token_id")?,
-                user: user(&r)?,
-                expires_at_ms: r.try_get("expires_at")?,
+                token_id: r.try_get(8)?,
+                user: user(raw_user(&r)?)?,
+                expires_at_ms: r.try_get(7)?,
             })
         })
         .transpose()
     }
 
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, name, kind, created_at, expires_at FROM tokens \
-             WHERE user_id = $1 ORDER BY created_at, id",
-        )
-        .bind(user_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(token).collect()
+        let rows = sqlx::query(LIST_TOKENS)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| raw_token(r)?.decode()).collect()
     }
 
     async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM tokens WHERE id = $1 AND user_id = $2")
+        let n = sqlx::query(REVOKE_TOKEN)
             .bind(token_id)
             .bind(user_id)
             .execute(&self.pool)
@@ -458,7 +387,7 @@ impl Accounts for PgStore {
 #[async_trait]
 impl Tasks for PgStore {
     async fn event_sequence(&self, user_id: &str) -> Result<i64> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT event_seq FROM users WHERE id = $1")
+        let seq: Option<i64> = sqlx::query_scalar(EVENT_SEQUENCE)
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -512,7 +441,10 @@ impl Tasks for PgStore {
             .await?
             .rows_affected();
         if n == 1 {
-            sqlx::query(DELETE_TAGS).bind(id).execute(&mut *tx).await?;
+            sqlx::query(crate::tags::DELETE_FOR_TASK)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(crate::reminders::DELETE_FOR_TASK)
                 .bind(id)
                 .execute(&mut *tx)
@@ -559,14 +491,7 @@ impl Tasks for PgStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| {
-                Ok(TagCount {
-                    name: r.try_get("name")?,
-                    count: r.try_get("count")?,
-                    open: r.try_get("open")?,
-                    colour: r.try_get("colour")?,
-                })
-            })
+            .map(|r| Ok(crate::tags::tag_count(r)?))
             .collect()
     }
 
@@ -588,22 +513,12 @@ impl Tasks for PgStore {
 #[async_trait]
 impl Outbox for PgStore {
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
-        let rows = sqlx::query(
-            "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT $1",
-        )
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(crate::outbox::BATCH)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
-            .map(|r| {
-                Ok(OutboxMessage {
-                    seq: r.try_get("seq")?,
-                    id: r.try_get("id")?,
-                    topic: r.try_get("topic")?,
-                    partition_key: r.try_get("partition_key")?,
-                    payload: r.try_get("payload")?,
-                })
-            })
+            .map(|r| Ok(crate::outbox::message(r)?))
             .collect()
     }
 
@@ -661,7 +576,7 @@ impl Activity for PgStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .map(|r| Ok(crate::activity::entry(r)?))
             .collect()
     }
 }

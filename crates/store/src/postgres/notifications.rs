@@ -2,30 +2,16 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 use super::{PgStore, insert_events, renew_leases};
 use crate::Result;
 use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
     Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, REMINDER_CHANNELS,
-    RENEW_EMAIL, RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL,
-    list_sql, mark_read_sql,
+    RENEW_EMAIL, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL, leased_email, list_sql,
+    mark_read_sql, raw_notification, reminder_channels,
 };
-
-fn raw(row: &PgRow) -> std::result::Result<RawNotification, sqlx::Error> {
-    Ok(RawNotification {
-        id: row.try_get(0)?,
-        event_id: row.try_get(1)?,
-        task_id: row.try_get(2)?,
-        reminder_id: row.try_get(3)?,
-        title: row.try_get(4)?,
-        body: row.try_get(5)?,
-        created_at: row.try_get(6)?,
-        read_at: row.try_get(7)?,
-    })
-}
 
 #[async_trait]
 impl Notifications for PgStore {
@@ -70,23 +56,18 @@ impl Notifications for PgStore {
             query = query.bind(*t).bind(id);
         }
         let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(|r| raw(r)?.decode()).collect()
+        rows.iter().map(|r| raw_notification(r)?.decode()).collect()
     }
 
     async fn reminder_channels(&self, user_id: &str) -> Result<ReminderChannels> {
-        let chosen: Option<(bool, bool, bool)> = sqlx::query_as(REMINDER_CHANNELS)
+        let chosen = sqlx::query(REMINDER_CHANNELS)
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(
-            chosen.map_or_else(ReminderChannels::default, |(in_app, email, webhook)| {
-                ReminderChannels {
-                    in_app,
-                    email,
-                    webhook,
-                }
-            }),
-        )
+        Ok(chosen
+            .map(|r| reminder_channels(&r))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     async fn set_reminder_channels(&self, user_id: &str, c: ReminderChannels) -> Result<()> {
@@ -139,29 +120,13 @@ impl Notifications for PgStore {
         .await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let (event_id, user_id, to, subject, body, attempts): (
-                String,
-                String,
-                String,
-                String,
-                String,
-                i64,
-            ) = sqlx::query_as(LEASE_EMAIL)
+            let row = sqlx::query(LEASE_EMAIL)
                 .bind(&id)
                 .bind(now_ms + lease_ms)
                 .bind(now_ms)
                 .fetch_one(&mut *tx)
                 .await?;
-            out.push((
-                QueuedEmail {
-                    event_id,
-                    user_id,
-                    to,
-                    subject,
-                    body,
-                },
-                attempts,
-            ));
+            out.push(leased_email(&row)?);
         }
         tx.commit().await?;
         Ok(out)
@@ -206,6 +171,6 @@ impl Notifications for PgStore {
             .bind(now.timestamp_millis())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| raw(&r)?.decode()).transpose()
+        row.map(|r| raw_notification(&r)?.decode()).transpose()
     }
 }

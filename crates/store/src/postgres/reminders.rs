@@ -8,27 +8,15 @@ use dueflow_domain::event::Event;
 use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder};
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
-use super::{PgStore, Tx, insert_events, raw_task};
+use super::{PgStore, Tx, insert_events};
 use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
-    ADD, DISMISS, Fired, MARK_FIRED, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders,
-    SNOOZE, due_sql, list_sql, new_pending,
+    ADD, DISMISS, Fired, MARK_FIRED, NEXT_AT, REMOVE, ReminderQuery, Reminders, SNOOZE, due_sql,
+    list_sql, new_pending, raw_due, raw_reminder,
 };
-
-fn raw_reminder(row: &PgRow, at: usize) -> std::result::Result<RawReminder, sqlx::Error> {
-    Ok(RawReminder {
-        id: row.try_get(at)?,
-        task_id: row.try_get(at + 1)?,
-        at: row.try_get(at + 2)?,
-        fire_at: row.try_get(at + 3)?,
-        state: row.try_get(at + 4)?,
-        fired_at: row.try_get(at + 5)?,
-    })
-}
 
 /// Bring `task`'s reminder rows, `existing` (`at`, state) before this
 /// write, in line with its reminders (see [`schedule::plan`]); returns the
@@ -98,8 +86,8 @@ impl Reminders for PgStore {
         let mut events = Vec::with_capacity(rows.len());
         let mut late = Vec::with_capacity(rows.len());
         for row in &rows {
-            let mut r = raw_reminder(row, 16)?.decode()?;
-            let user_id: String = row.try_get(22)?;
+            let (task, reminder, user_id) = raw_due(row)?;
+            let mut r = reminder.decode()?;
             sqlx::query(MARK_FIRED)
                 .bind(&r.id)
                 .bind(now_ms)
@@ -107,8 +95,7 @@ impl Reminders for PgStore {
                 .await?;
             r.state = ReminderState::Fired;
             r.fired_at = Some(now);
-            let task = raw_task(row)?.decode()?;
-            let due = Event::reminder_due(&user_id, &r, &task, now);
+            let due = Event::reminder_due(&user_id, &r, &task.decode()?, now);
             late.push(Fired {
                 late_ms: (now - r.fire_at).num_milliseconds(),
                 trace: due.trace,

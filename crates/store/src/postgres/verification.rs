@@ -7,20 +7,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::AssertSqlSafe;
 
-use super::{PgStore, Tx, user};
+use super::{PgStore, Tx};
+use crate::accounts::{raw_user, user};
 use crate::verification::{
     CLEAR, EmailVerification, FORGET_OLD, INSERT_VERIFICATION, LIVE_SECRET, MARK_VERIFIED,
-    QUEUE_MAIL, RECENT_MAILS, Requested, SET_ADDRESS, Settled, USE_UP, USER_ADDRESS,
+    QUEUE_MAIL, RECENT_MAILS, Requested, SET_ADDRESS, Settled, USE_UP, USER, USER_ADDRESS,
     VerificationMail, day_ago, limited, target,
 };
 use crate::{Result, User};
 
-const USER: &str =
-    "SELECT id, name, tz, created_at, email, email_verified, date_order FROM users WHERE id = $1";
-
 async fn stored_user(tx: &mut Tx<'_>, user_id: &str) -> Result<User> {
     let row = sqlx::query(USER).bind(user_id).fetch_one(&mut **tx).await?;
-    user(&row)
+    user(raw_user(&row)?)
 }
 
 async fn request(
@@ -106,7 +104,7 @@ impl EmailVerification for PgStore {
             .bind(user_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(user).transpose()
+        row.map(|r| user(raw_user(&r)?)).transpose()
     }
 
     async fn verify_email(&self, digest: &[u8; 32], now: DateTime<Utc>) -> Result<Option<User>> {
@@ -135,6 +133,6 @@ impl EmailVerification for PgStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        user(&row).map(Some)
+        user(raw_user(&row)?).map(Some)
     }
 }

@@ -2,11 +2,10 @@
 //! [`crate::views`], run on the pool.
 
 use async_trait::async_trait;
-use sqlx::Row;
 
 use super::PgStore;
 use crate::Result;
-use crate::views::{DELETE, INSERT, LIST, REPLACE, SavedView, SavedViews, decode};
+use crate::views::{DELETE, INSERT, LIST, REPLACE, SavedView, SavedViews, decode, raw_view};
 
 #[async_trait]
 impl SavedViews for PgStore {
@@ -15,18 +14,7 @@ impl SavedViews for PgStore {
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| {
-                decode((
-                    r.try_get(0)?,
-                    r.try_get(1)?,
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                    r.try_get(4)?,
-                    r.try_get(5)?,
-                ))
-            })
-            .collect()
+        rows.iter().map(|r| decode(raw_view(r)?)).collect()
     }
 
     async fn insert_saved_view(&self, user_id: &str, view: &SavedView) -> Result<()> {

@@ -4,46 +4,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dueflow_domain::ids::{IdKind, new_id};
-use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::AssertSqlSafe;
 
 use super::{PgStore, renew_leases};
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, Outcome,
-    REDELIVER, RENEW, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks,
-    claimed, finish_values, list_deliveries_sql,
+    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, OWNED,
+    Outcome, REDELIVER, RENEW, ROTATE_SECRET, WEBHOOK_COLUMNS, Webhook, Webhooks, claimed,
+    finish_values, list_deliveries_sql, raw_delivery, raw_webhook,
 };
-
-fn raw_webhook(row: &PgRow) -> std::result::Result<RawWebhook, sqlx::Error> {
-    Ok(RawWebhook {
-        id: row.try_get(0)?,
-        user_id: row.try_get(1)?,
-        url: row.try_get(2)?,
-        events: row.try_get(3)?,
-        secret: row.try_get(4)?,
-        enabled: row.try_get(5)?,
-        disabled_reason: row.try_get(6)?,
-        created_at: row.try_get(7)?,
-    })
-}
-
-fn raw_delivery(row: &PgRow) -> std::result::Result<RawDelivery, sqlx::Error> {
-    Ok(RawDelivery {
-        id: row.try_get(0)?,
-        webhook_id: row.try_get(1)?,
-        event_id: row.try_get(2)?,
-        event_type: row.try_get(3)?,
-        state: row.try_get(4)?,
-        attempts: row.try_get(5)?,
-        next_attempt_at: row.try_get(6)?,
-        last_status: row.try_get(7)?,
-        last_error: row.try_get(8)?,
-        created_at: row.try_get(9)?,
-        updated_at: row.try_get(10)?,
-    })
-}
 
 /// Write an attempt's end within `tx`, turning the endpoint off if asked.
 async fn finish(tx: &mut super::Tx<'_>, id: &str, outcome: &Outcome, now_ms: i64) -> Result<()> {
@@ -221,12 +191,11 @@ impl Webhooks for PgStore {
         webhook_id: &str,
         limit: u32,
     ) -> Result<Option<Vec<Delivery>>> {
-        let owned: Option<i32> =
-            sqlx::query_scalar("SELECT 1 FROM webhooks WHERE id = $1 AND user_id = $2")
-                .bind(webhook_id)
-                .bind(user_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let owned: Option<i32> = sqlx::query_scalar(OWNED)
+            .bind(webhook_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         if owned.is_none() {
             return Ok(None);
         }

@@ -8,7 +8,7 @@ use super::{SqliteStore, sql};
 use crate::Result;
 use crate::conversations::{
     Conversation, ConversationHead, Conversations, DELETE, GET, HEADS, INSERT, REPLACE, decode,
-    decode_head,
+    decode_head, raw_conversation, raw_head,
 };
 
 #[async_trait]
@@ -16,9 +16,7 @@ impl Conversations for SqliteStore {
     async fn conversation_heads(&self, user_id: &str, limit: u32) -> Result<Vec<ConversationHead>> {
         let rows = self.read(|c| {
             let mut stmt = c.prepare_cached(&sql(HEADS))?;
-            let rows = stmt.query_map(params![user_id, limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })?;
+            let rows = stmt.query_map(params![user_id, limit], |r| raw_head(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         rows.into_iter().map(decode_head).collect()
@@ -27,12 +25,7 @@ impl Conversations for SqliteStore {
     async fn conversation(&self, user_id: &str, id: &str) -> Result<Option<Conversation>> {
         let row = self.read(|c| {
             let mut stmt = c.prepare_cached(&sql(GET))?;
-            let mut rows = stmt.query_map([id, user_id], |r| {
-                Ok((
-                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
-                    (r.get(4)?, r.get(5)?, r.get(6)?),
-                ))
-            })?;
+            let mut rows = stmt.query_map([id, user_id], |r| raw_conversation(r))?;
             Ok(rows.next().transpose()?)
         })?;
         row.map(|(head, body)| decode(head, body)).transpose()

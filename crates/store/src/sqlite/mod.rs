@@ -24,15 +24,20 @@ use dueflow_domain::status::Status;
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use thread_local::ThreadLocal;
 
-use crate::accounts::{INSERT_USER, SET_PREFERENCES};
-use crate::codec::{RawTask, TASK_COLUMNS, decode_tags, encode, ms};
+use crate::accounts::{
+    INSERT_TOKEN, INSERT_USER, LIST_TOKENS, REVOKE_TOKEN, RawToken, SET_PREFERENCES, USER_BY_TOKEN,
+    USER_CREDENTIALS, raw_token, raw_user, user,
+};
+use crate::codec::{
+    INSERT_TASK, RawTask, TASK_COLUMNS, UPDATE_TASK, decode_tags, encode, raw_task,
+};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::{
     Accounts, Activity, ActivityQuery, Outbox, OutboxMessage, Preferences, Result, Store,
-    StoreError, TagCount, Tasks, TokenKind, TokenOwner, TokenRecord, User,
+    StoreError, TagCount, Tasks, TokenOwner, TokenRecord, User,
 };
 
 pub struct SqliteStore {
@@ -180,69 +185,6 @@ fn sql(s: &str) -> String {
     s.replace('$', "?")
 }
 
-type RawUser = (String, String, String, i64, Option<String>, bool, String);
-
-/// Reads `id, name, tz, created_at, email, email_verified, date_order`.
-fn user_row(row: &Row<'_>) -> rusqlite::Result<RawUser> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-    ))
-}
-
-fn user(raw: RawUser) -> Result<User> {
-    let (id, name, tz, created_at, email, email_verified, date_order) = raw;
-    Ok(User {
-        date_order: DateOrder::parse(&date_order)
-            .ok_or_else(|| StoreError::Corrupt(format!("user {id}: date order {date_order}")))?,
-        tz: tz
-            .parse()
-            .map_err(|_| StoreError::Corrupt(format!("user {id}: zone {tz}")))?,
-        created_at: ms(created_at)?,
-        id,
-        name,
-        email,
-        email_verified,
-    })
-}
-
-fn raw_task(row: &Row<'_>) -> rusqlite::Result<RawTask> {
-    Ok(RawTask {
-        id: row.get(0)?,
-        title: row.get(1)?,
-        notes: row.get(2)?,
-        status: row.get(3)?,
-        priority: row.get(4)?,
-        due: row.get(5)?,
-        tz: row.get(6)?,
-        tags: row.get(7)?,
-        recurrence: row.get(8)?,
-        reminders: row.get(9)?,
-        series_id: row.get(10)?,
-        occurrence: row.get(11)?,
-        created_at: row.get(12)?,
-        updated_at: row.get(13)?,
-        completed_at: row.get(14)?,
-        version: row.get(15)?,
-    })
-}
-
-const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status, priority, due, \
-     due_at, overdue_at, tz, tags, tag_count, recurrence, reminders, series_id, occurrence, \
-     created_at, updated_at, completed_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, \
-     ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)";
-
-/// Same parameters as [`INSERT_TASK`] plus `?21`, the version it replaces.
-const UPDATE_TASK: &str = "UPDATE tasks SET title = ?3, notes = ?4, status = ?5, priority = ?6, \
-     due = ?7, due_at = ?8, overdue_at = ?9, tz = ?10, tags = ?11, tag_count = ?12, \
-     recurrence = ?13, reminders = ?14, series_id = ?15, updated_at = ?18, completed_at = ?19, \
-     version = ?20 WHERE id = ?1 AND user_id = ?2 AND version = ?21";
-
 /// Execute `sql` with a task's twenty column values (and any `extra`).
 fn execute_task(
     tx: &Transaction<'_>,
@@ -296,13 +238,13 @@ fn insert_task(
     let n = if skip_existing {
         execute_task(
             tx,
-            &format!("{INSERT_TASK} ON CONFLICT DO NOTHING"),
+            &sql(&format!("{INSERT_TASK} ON CONFLICT DO NOTHING")),
             user_id,
             task,
             None,
         )?
     } else {
-        execute_task(tx, INSERT_TASK, user_id, task, None)?
+        execute_task(tx, &sql(INSERT_TASK), user_id, task, None)?
     };
     if n == 0 {
         return Ok(None);
@@ -347,9 +289,9 @@ fn replace_task(
         return Ok(None);
     };
     let before = decode_tags(&task.id, &raw_tags)?;
-    execute_task(tx, UPDATE_TASK, user_id, task, Some(prev_version))?;
+    execute_task(tx, &sql(UPDATE_TASK), user_id, task, Some(prev_version))?;
     if before != task.tags {
-        tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+        tx.prepare_cached(&sql(crate::tags::DELETE_FOR_TASK))?
             .execute([&task.id])?;
         insert_tags(tx, user_id, task)?;
     }
@@ -437,12 +379,9 @@ impl Accounts for SqliteStore {
 
     async fn user_credentials(&self, name: &str) -> Result<Option<(User, String)>> {
         let row = self.read(|c| {
-            Ok(c.prepare_cached(
-                "SELECT id, name, tz, created_at, email, email_verified, date_order, password_hash FROM users \
-                 WHERE name = ?1",
-            )?
-            .query_row([name], |r| Ok((user_row(r)?, r.get::<_, String>(7)?)))
-            .optional()?)
+            Ok(c.prepare_cached(&sql(USER_CREDENTIALS))?
+                .query_row([name], |r| Ok((raw_user(r)?, r.get::<_, String>(7)?)))
+                .optional()?)
         })?;
         row.map(|(u, h)| Ok((user(u)?, h))).transpose()
     }
@@ -459,7 +398,7 @@ impl Accounts for SqliteStore {
                             p.tz.map(|t| t.name()),
                             p.date_order.map(DateOrder::as_str)
                         ],
-                        user_row,
+                        |r| raw_user(r),
                     )
                     .optional()?)
             })
@@ -471,8 +410,7 @@ impl Accounts for SqliteStore {
         let (t, digest) = (t.clone(), *digest);
         self.write(move |tx| {
             tx.execute(
-                "INSERT INTO tokens (id, user_id, name, kind, digest, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                &sql(INSERT_TOKEN),
                 params![
                     t.id,
                     t.user_id,
@@ -490,15 +428,11 @@ impl Accounts for SqliteStore {
 
     async fn user_by_token(&self, digest: &[u8; 32], now_ms: i64) -> Result<Option<TokenOwner>> {
         let row = self.read(|c| {
-            Ok(c.prepare_cached(
-                "SELECT u.id, u.name, u.tz, u.created_at, u.email, u.email_verified, u.date_order, k.expires_at, k.id \
-                 FROM tokens k JOIN users u ON u.id = k.user_id \
-                 WHERE k.digest = ?1 AND (k.expires_at IS NULL OR k.expires_at > ?2)",
-            )?
-            .query_row(params![&digest[..], now_ms], |r| {
-                Ok((user_row(r)?, r.get(7)?, r.get(8)?))
-            })
-            .optional()?)
+            Ok(c.prepare_cached(&sql(USER_BY_TOKEN))?
+                .query_row(params![&digest[..], now_ms], |r| {
+                    Ok((raw_user(r)?, r.get(7)?, r.get(8)?))
+                })
+                .optional()?)
         })?;
         row.map(|(u, expires_at_ms, token_id)| {
             Ok(TokenOwner {
@@ -512,45 +446,17 @@ impl Accounts for SqliteStore {
 
     async fn list_tokens(&self, user_id: &str) -> Result<Vec<TokenRecord>> {
         let rows = self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, user_id, name, kind, created_at, expires_at FROM tokens \
-                 WHERE user_id = ?1 ORDER BY created_at, id",
-            )?;
-            let rows = stmt.query_map([user_id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
-                ))
-            })?;
+            let mut stmt = c.prepare_cached(&sql(LIST_TOKENS))?;
+            let rows = stmt.query_map([user_id], |r| raw_token(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
-        rows.into_iter()
-            .map(|(id, user_id, name, kind, created, expires)| {
-                Ok(TokenRecord {
-                    id,
-                    user_id,
-                    name,
-                    kind: TokenKind::parse(&kind),
-                    created_at: ms(created)?,
-                    expires_at: expires.map(ms).transpose()?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(RawToken::decode).collect()
     }
 
     async fn revoke_token(&self, user_id: &str, token_id: &str) -> Result<bool> {
         let (user_id, token_id) = (user_id.to_owned(), token_id.to_owned());
-        self.write(move |tx| {
-            Ok(tx.execute(
-                "DELETE FROM tokens WHERE id = ?1 AND user_id = ?2",
-                params![token_id, user_id],
-            )? == 1)
-        })
-        .await
+        self.write(move |tx| Ok(tx.execute(&sql(REVOKE_TOKEN), params![token_id, user_id])? == 1))
+            .await
     }
 }
 
@@ -558,11 +464,9 @@ impl Accounts for SqliteStore {
 impl Tasks for SqliteStore {
     async fn event_sequence(&self, user_id: &str) -> Result<i64> {
         let seq = self.read(|c| {
-            Ok(
-                c.prepare_cached("SELECT event_seq FROM users WHERE id = ?1")?
-                    .query_row([user_id], |r| r.get(0))
-                    .optional()?,
-            )
+            Ok(c.prepare_cached(&sql(crate::accounts::EVENT_SEQUENCE))?
+                .query_row([user_id], |r| r.get(0))
+                .optional()?)
         })?;
         Ok(seq.unwrap_or(0))
     }
@@ -583,7 +487,7 @@ impl Tasks for SqliteStore {
             Ok(c.prepare_cached(&format!(
                 "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1 AND t.user_id = ?2"
             ))?
-            .query_row([id, user_id], raw_task)
+            .query_row([id, user_id], |r| raw_task(r))
             .optional()?)
         })?;
         raw.map(RawTask::decode).transpose()
@@ -644,7 +548,7 @@ impl Tasks for SqliteStore {
                 let before = decode_tags(&id, &raw_tags)?;
                 let was_open = status == Status::Open.as_str();
                 tags::recount(tx, &user_id, Some((&before, was_open)), None)?;
-                tx.prepare_cached("DELETE FROM task_tags WHERE task_id = ?1")?
+                tx.prepare_cached(&sql(crate::tags::DELETE_FOR_TASK))?
                     .execute([&id])?;
                 tx.prepare_cached(&sql(crate::reminders::DELETE_FOR_TASK))?
                     .execute([&id])?;
@@ -688,14 +592,7 @@ impl Tasks for SqliteStore {
     async fn tags(&self, user_id: &str) -> Result<Vec<TagCount>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&sql(crate::tags::LIST))?;
-            let rows = stmt.query_map([user_id], |r| {
-                Ok(TagCount {
-                    name: r.get(0)?,
-                    count: r.get(1)?,
-                    open: r.get(2)?,
-                    colour: r.get(3)?,
-                })
-            })?;
+            let rows = stmt.query_map([user_id], |r| crate::tags::tag_count(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -725,18 +622,8 @@ impl Tasks for SqliteStore {
 impl Outbox for SqliteStore {
     async fn outbox_batch(&self, limit: u32) -> Result<Vec<OutboxMessage>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([i64::from(limit)], |r| {
-                Ok(OutboxMessage {
-                    seq: r.get(0)?,
-                    id: r.get(1)?,
-                    topic: r.get(2)?,
-                    partition_key: r.get(3)?,
-                    payload: r.get(4)?,
-                })
-            })?;
+            let mut stmt = c.prepare_cached(&sql(crate::outbox::BATCH))?;
+            let rows = stmt.query_map([i64::from(limit)], |r| crate::outbox::message(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -797,7 +684,7 @@ impl Activity for SqliteStore {
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt
                 .query_map(rusqlite::params_from_iter(values.iter().map(to_sql)), |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    crate::activity::entry(r)
                 })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, params};
 
 use super::{SqliteStore, insert_events, sql};
 use crate::Result;
@@ -11,21 +11,8 @@ use crate::notifications::{
     CLAIMABLE_EMAILS, FINISH_EMAIL, INSERT, InApp, LEASE_EMAIL, MailOutcome, NEXT_EMAIL,
     Notification, NotificationQuery, Notifications, QUEUE_EMAIL, QueuedEmail, REMINDER_CHANNELS,
     RENEW_EMAIL, RawNotification, ReminderChannels, SET_REMINDER_CHANNELS, VERIFIED_EMAIL,
-    list_sql, mark_read_sql,
+    leased_email, list_sql, mark_read_sql, raw_notification, reminder_channels,
 };
-
-fn raw(row: &Row<'_>) -> rusqlite::Result<RawNotification> {
-    Ok(RawNotification {
-        id: row.get(0)?,
-        event_id: row.get(1)?,
-        task_id: row.get(2)?,
-        reminder_id: row.get(3)?,
-        title: row.get(4)?,
-        body: row.get(5)?,
-        created_at: row.get(6)?,
-        read_at: row.get(7)?,
-    })
-}
 
 #[async_trait]
 impl Notifications for SqliteStore {
@@ -71,7 +58,8 @@ impl Notifications for SqliteStore {
         }
         let rows = self.read(|c| {
             let mut stmt = c.prepare_cached(&sql(&list_sql(q)))?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(values), raw)?;
+            let rows =
+                stmt.query_map(rusqlite::params_from_iter(values), |r| raw_notification(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         rows.into_iter().map(RawNotification::decode).collect()
@@ -80,13 +68,7 @@ impl Notifications for SqliteStore {
     async fn reminder_channels(&self, user_id: &str) -> Result<ReminderChannels> {
         let chosen = self.read(|c| {
             Ok(c.prepare_cached(&sql(REMINDER_CHANNELS))?
-                .query_row([user_id], |r| {
-                    Ok(ReminderChannels {
-                        in_app: r.get(0)?,
-                        email: r.get(1)?,
-                        webhook: r.get(2)?,
-                    })
-                })
+                .query_row([user_id], |r| reminder_channels(r))
                 .optional()?)
         })?;
         Ok(chosen.unwrap_or_default())
@@ -142,18 +124,7 @@ impl Notifications for SqliteStore {
             let mut out = Vec::with_capacity(ids.len());
             for id in ids {
                 out.push(
-                    lease.query_row(params![id, now_ms + lease_ms, now_ms], |r| {
-                        Ok((
-                            QueuedEmail {
-                                event_id: r.get(0)?,
-                                user_id: r.get(1)?,
-                                to: r.get(2)?,
-                                subject: r.get(3)?,
-                                body: r.get(4)?,
-                            },
-                            r.get(5)?,
-                        ))
-                    })?,
+                    lease.query_row(params![id, now_ms + lease_ms, now_ms], |r| leased_email(r))?,
                 );
             }
             Ok(out)
@@ -198,7 +169,9 @@ impl Notifications for SqliteStore {
             .write(move |tx| {
                 Ok(tx
                     .prepare_cached(&sql(&mark_read_sql()))?
-                    .query_row(params![id, user_id, now.timestamp_millis()], raw)
+                    .query_row(params![id, user_id, now.timestamp_millis()], |r| {
+                        raw_notification(r)
+                    })
                     .optional()?)
             })
             .await?;

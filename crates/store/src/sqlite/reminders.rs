@@ -9,26 +9,15 @@ use dueflow_domain::reminder::schedule::{self, ReminderState, ScheduledReminder}
 use dueflow_domain::task::Task;
 use dueflow_domain::trace::TraceParent;
 use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SqliteStore, insert_events, raw_task, sql};
+use super::{SqliteStore, insert_events, sql};
 use crate::Result;
 use crate::codec::ms;
 use crate::reminders::{
     ADD, DISMISS, EXISTING, Fired, NEXT_AT, REMOVE, RawReminder, ReminderQuery, Reminders, SNOOZE,
-    due_sql, list_sql, new_pending, parse_state,
+    due_sql, list_sql, new_pending, parse_state, raw_due, raw_reminder,
 };
-
-fn raw_reminder(row: &Row<'_>, at: usize) -> rusqlite::Result<RawReminder> {
-    Ok(RawReminder {
-        id: row.get(at)?,
-        task_id: row.get(at + 1)?,
-        at: row.get(at + 2)?,
-        fire_at: row.get(at + 3)?,
-        state: row.get(at + 4)?,
-        fired_at: row.get(at + 5)?,
-    })
-}
 
 /// Bring `task`'s reminder rows in line with its reminders (see
 /// [`schedule::plan`]); returns the `reminder.scheduled` events of the rows
@@ -109,11 +98,7 @@ impl Reminders for SqliteStore {
                 let mut stmt = tx.prepare_cached(&sql(&due_sql("")))?;
                 let mut rows = stmt.query(params![now_ms, i64::from(limit)])?;
                 while let Some(row) = rows.next()? {
-                    due.push((
-                        raw_task(row)?,
-                        raw_reminder(row, 16)?,
-                        row.get::<_, String>(22)?,
-                    ));
+                    due.push(raw_due(row)?);
                 }
             }
             let mut events = Vec::with_capacity(due.len());

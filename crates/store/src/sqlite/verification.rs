@@ -6,19 +6,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::{SqliteStore, sql, user, user_row};
+use super::{SqliteStore, sql};
+use crate::accounts::{raw_user, user};
 use crate::verification::{
     CLEAR, EmailVerification, FORGET_OLD, INSERT_VERIFICATION, LIVE_SECRET, MARK_VERIFIED,
-    QUEUE_MAIL, RECENT_MAILS, Requested, SET_ADDRESS, Settled, USE_UP, USER_ADDRESS,
+    QUEUE_MAIL, RECENT_MAILS, Requested, SET_ADDRESS, Settled, USE_UP, USER, USER_ADDRESS,
     VerificationMail, day_ago, limited, target,
 };
 use crate::{Result, User};
 
-const USER: &str =
-    "SELECT id, name, tz, created_at, email, email_verified, date_order FROM users WHERE id = ?1";
-
 fn stored_user(tx: &Transaction<'_>, user_id: &str) -> Result<User> {
-    user(tx.prepare_cached(USER)?.query_row([user_id], user_row)?)
+    user(
+        tx.prepare_cached(&sql(USER))?
+            .query_row([user_id], |r| raw_user(r))?,
+    )
 }
 
 fn request(
@@ -103,7 +104,7 @@ impl EmailVerification for SqliteStore {
             .write(move |tx| {
                 Ok(tx
                     .prepare_cached(&sql(CLEAR))?
-                    .query_row([user_id], user_row)
+                    .query_row([user_id], |r| raw_user(r))
                     .optional()?)
             })
             .await?;
@@ -125,7 +126,7 @@ impl EmailVerification for SqliteStore {
                 };
                 let Some(row) = tx
                     .prepare_cached(&sql(MARK_VERIFIED))?
-                    .query_row(params![user_id, address], user_row)
+                    .query_row(params![user_id, address], |r| raw_user(r))
                     .optional()?
                 else {
                     return Ok(None);

@@ -6,23 +6,14 @@ use rusqlite::params;
 
 use super::{SqliteStore, sql};
 use crate::Result;
-use crate::views::{DELETE, INSERT, LIST, REPLACE, SavedView, SavedViews, decode};
+use crate::views::{DELETE, INSERT, LIST, REPLACE, SavedView, SavedViews, decode, raw_view};
 
 #[async_trait]
 impl SavedViews for SqliteStore {
     async fn saved_views(&self, user_id: &str) -> Result<Vec<SavedView>> {
         let rows = self.read(|c| {
             let mut stmt = c.prepare_cached(&sql(LIST))?;
-            let rows = stmt.query_map([user_id], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
+            let rows = stmt.query_map([user_id], |r| raw_view(r))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })?;
         rows.into_iter().map(decode).collect()

@@ -3,45 +3,16 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use dueflow_domain::ids::{IdKind, new_id};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::{SqliteStore, sql};
 use crate::Result;
 use crate::webhooks::{
     CLAIMABLE, DELETE_WEBHOOK, DELETE_WEBHOOK_DELIVERIES, DISABLE, Delivery, DeliveryJob, ENDPOINT,
-    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, Outcome,
-    REDELIVER, RENEW, ROTATE_SECRET, RawDelivery, RawWebhook, WEBHOOK_COLUMNS, Webhook, Webhooks,
-    claimed, finish_values, list_deliveries_sql,
+    Endpoint, FINISH, INSERT_DELIVERY, INSERT_WEBHOOK, LEASE, NEXT_DUE, NewDelivery, OWNED,
+    Outcome, REDELIVER, RENEW, ROTATE_SECRET, RawDelivery, WEBHOOK_COLUMNS, Webhook, Webhooks,
+    claimed, finish_values, list_deliveries_sql, raw_delivery, raw_webhook,
 };
-
-fn raw_webhook(row: &Row<'_>) -> rusqlite::Result<RawWebhook> {
-    Ok(RawWebhook {
-        id: row.get(0)?,
-        user_id: row.get(1)?,
-        url: row.get(2)?,
-        events: row.get(3)?,
-        secret: row.get(4)?,
-        enabled: row.get(5)?,
-        disabled_reason: row.get(6)?,
-        created_at: row.get(7)?,
-    })
-}
-
-fn raw_delivery(row: &Row<'_>) -> rusqlite::Result<RawDelivery> {
-    Ok(RawDelivery {
-        id: row.get(0)?,
-        webhook_id: row.get(1)?,
-        event_id: row.get(2)?,
-        event_type: row.get(3)?,
-        state: row.get(4)?,
-        attempts: row.get(5)?,
-        next_attempt_at: row.get(6)?,
-        last_status: row.get(7)?,
-        last_error: row.get(8)?,
-        created_at: row.get(9)?,
-        updated_at: row.get(10)?,
-    })
-}
 
 fn webhooks_of(c: &Connection, user_ids: &[&str]) -> Result<Vec<Webhook>> {
     let mut stmt = c.prepare_cached(&format!(
@@ -49,7 +20,7 @@ fn webhooks_of(c: &Connection, user_ids: &[&str]) -> Result<Vec<Webhook>> {
          WHERE user_id IN (SELECT value FROM json_each(?1)) ORDER BY created_at, id"
     ))?;
     let users = serde_json::to_string(user_ids).expect("strings serialise");
-    let rows = stmt.query_map([users], raw_webhook)?;
+    let rows = stmt.query_map([users], |r| raw_webhook(r))?;
     rows.map(|r| r?.decode()).collect()
 }
 
@@ -219,14 +190,14 @@ impl Webhooks for SqliteStore {
     ) -> Result<Option<Vec<Delivery>>> {
         let rows = self.read(|c| {
             let owned = c
-                .prepare_cached("SELECT 1 FROM webhooks WHERE id = ?1 AND user_id = ?2")?
+                .prepare_cached(&sql(OWNED))?
                 .query_row([webhook_id, user_id], |_| Ok(()))
                 .optional()?;
             if owned.is_none() {
                 return Ok(None);
             }
             let mut stmt = c.prepare_cached(&sql(&list_deliveries_sql(limit)))?;
-            let rows = stmt.query_map([webhook_id], raw_delivery)?;
+            let rows = stmt.query_map([webhook_id], |r| raw_delivery(r))?;
             Ok(Some(rows.collect::<rusqlite::Result<Vec<_>>>()?))
         })?;
         rows.map(|v| v.into_iter().map(RawDelivery::decode).collect())
