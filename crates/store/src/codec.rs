@@ -57,6 +57,11 @@ pub fn raw_task<R: RowAccess>(row: &R) -> Result<RawTask, R::Error> {
     })
 }
 
+/// One task of its owner: `$1` the task's id, `$2` the owner's.
+pub static TASK_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2")
+});
+
 /// Inserts a task: its twenty column values, in the order both backends
 /// bind them (`$n` placeholders; SQLite reads them as `?n`).
 pub const INSERT_TASK: &str = "INSERT INTO tasks (id, user_id, title, notes, status, priority, due, \

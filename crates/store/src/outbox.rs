@@ -25,6 +25,9 @@ pub trait Outbox: Send + Sync {
 pub(crate) const BATCH: &str =
     "SELECT seq, id, topic, partition_key, payload FROM outbox ORDER BY seq LIMIT $1";
 
+/// How many messages wait ([`Outbox::outbox_backlog`]).
+pub(crate) const BACKLOG: &str = "SELECT COUNT(*) FROM outbox";
+
 pub(crate) fn message<R: RowAccess>(row: &R) -> Result<OutboxMessage, R::Error> {
     Ok(OutboxMessage {
         seq: row.at(0)?,

@@ -33,7 +33,7 @@ use crate::accounts::{
     EVENT_SEQUENCE, INSERT_TOKEN, INSERT_USER, LIST_TOKENS, REVOKE_TOKEN, SET_PREFERENCES,
     USER_BY_TOKEN, USER_CREDENTIALS, raw_token, raw_user, user,
 };
-use crate::codec::{EncodedTask, TASK_COLUMNS, UPDATE_TASK, encode, raw_task};
+use crate::codec::{EncodedTask, TASK_BY_ID, UPDATE_TASK, encode, raw_task};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::reminders::parse_state;
 use crate::{
@@ -402,13 +402,11 @@ impl Tasks for PgStore {
     }
 
     async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>> {
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = $1 AND t.user_id = $2"
-        )))
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(TASK_BY_ID.as_str())
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| raw_task(&r)?.decode()).transpose()
     }
 
@@ -535,7 +533,7 @@ impl Outbox for PgStore {
     }
 
     async fn outbox_backlog(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
+        Ok(sqlx::query_scalar(crate::outbox::BACKLOG)
             .fetch_one(&self.pool)
             .await?)
     }

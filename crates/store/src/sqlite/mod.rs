@@ -31,9 +31,7 @@ use crate::accounts::{
     INSERT_TOKEN, INSERT_USER, LIST_TOKENS, REVOKE_TOKEN, RawToken, SET_PREFERENCES, USER_BY_TOKEN,
     USER_CREDENTIALS, raw_token, raw_user, user,
 };
-use crate::codec::{
-    INSERT_TASK, RawTask, TASK_COLUMNS, UPDATE_TASK, decode_tags, encode, raw_task,
-};
+use crate::codec::{INSERT_TASK, RawTask, TASK_BY_ID, UPDATE_TASK, decode_tags, encode, raw_task};
 use crate::listing::{self, Dialect, KeyKind, KeyValue, ListQuery, Page, SqlValue};
 use crate::{
     Accounts, Activity, ActivityQuery, Outbox, OutboxMessage, Preferences, Result, Store,
@@ -484,11 +482,9 @@ impl Tasks for SqliteStore {
 
     async fn task(&self, user_id: &str, id: &str) -> Result<Option<Task>> {
         let raw = self.read(|c| {
-            Ok(c.prepare_cached(&format!(
-                "SELECT {TASK_COLUMNS} FROM tasks t WHERE t.id = ?1 AND t.user_id = ?2"
-            ))?
-            .query_row([id, user_id], |r| raw_task(r))
-            .optional()?)
+            Ok(c.prepare_cached(&sql(&TASK_BY_ID))?
+                .query_row([id, user_id], |r| raw_task(r))
+                .optional()?)
         })?;
         raw.map(RawTask::decode).transpose()
     }
@@ -646,7 +642,7 @@ impl Outbox for SqliteStore {
     }
 
     async fn outbox_backlog(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?))
+        self.read(|c| Ok(c.query_row(crate::outbox::BACKLOG, [], |r| r.get(0))?))
     }
 }
 
