@@ -204,21 +204,24 @@ impl ClientContext for LagReporter {
     }
 }
 
-/// Rebalances pause a group's consumption: they are logged, so that a
-/// delay can be told from one.
+/// A partition that moves to another member is consumed by neither
+/// meanwhile: the partitions each rebalance hands over are logged, so
+/// that a delay can be told from one. (A cooperative rebalance that moves
+/// nothing to or from this member hands over no partitions.)
 impl ConsumerContext for LagReporter {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         match rebalance {
-            Rebalance::Assign(partitions) => {
+            Rebalance::Assign(partitions) if partitions.count() > 0 => {
                 tracing::info!(group = %self.group, partitions = partitions.count(), "partitions assigned");
             }
-            Rebalance::Revoke(partitions) => {
+            Rebalance::Revoke(partitions) if partitions.count() > 0 => {
                 tracing::info!(group = %self.group, partitions = partitions.count(), "partitions revoked");
                 // Their lag is no longer this consumer's to report.
                 for p in partitions.elements() {
                     self.lag(p.topic(), p.partition()).set(0.0);
                 }
             }
+            Rebalance::Assign(_) | Rebalance::Revoke(_) => {}
             Rebalance::Error(e) => {
                 tracing::warn!(group = %self.group, error = %e, "rebalance failed");
             }
@@ -250,8 +253,8 @@ pub async fn consume(
     let session_timeout = config.session_timeout_ms.to_string();
     // A member learns that its group is rebalancing from its next
     // heartbeat, and the group waits for every member to rejoin: the
-    // interval bounds the pause in consuming when a replica joins or
-    // leaves, as in a rolling update.
+    // interval bounds how long the partitions that move are consumed by
+    // no one when a replica joins or leaves, as in a rolling update.
     let heartbeat = (config.session_timeout_ms / 5).clamp(100, 500).to_string();
     let consumer: StreamConsumer<LagReporter> = config
         .client(
@@ -263,6 +266,9 @@ pub async fn consume(
                 // the wait (such as tansu) would otherwise add up to
                 // librdkafka's 500 ms default to every event's way.
                 ("fetch.wait.max.ms", "10"),
+                // A rebalance takes from a member only the partitions
+                // that change owner: it keeps consuming the rest meanwhile.
+                ("partition.assignment.strategy", "cooperative-sticky"),
             ],
             &[
                 ("group.id", &group),

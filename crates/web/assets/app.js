@@ -20,6 +20,24 @@
     addEventListener("load", () => setTimeout(() => navigator.serviceWorker.register("/sw.js").catch(() => {}), 2000));
   }
 
+  // htmx searches all it processes for `hx-on` attributes, with an XPath
+  // over every attribute, even inside what it then ignores: on a list of
+  // 100 rows that search was most of its start. It is handed the parts
+  // around an ignored subtree instead, each in a task of its own, so that
+  // the page answers input meanwhile; an element htmx acts on itself
+  // (a link, a form, a request or `hx-on` attribute) is left to it whole.
+  const IGNORED = "[hx-ignore],[data-hx-ignore]";
+  const actsItself = (el) => el.matches("a,form") ||
+    el.getAttributeNames().some((n) => /^(data-)?hx-(on|action|get|post|put|patch|delete|query)/.test(n));
+  document.addEventListener("htmx:before:process", (e) => {
+    const root = e.target;
+    if (!root.querySelector(IGNORED) || actsItself(root)) return;
+    e.preventDefault();
+    for (const part of root.children) {
+      if (!part.matches(IGNORED)) setTimeout(() => htmx.process(part));
+    }
+  });
+
   // A new account starts in the browser's zone.
   for (const z of $$("[data-zone]")) {
     z.value = Intl.DateTimeFormat().resolvedOptions().timeZone || "";

@@ -750,30 +750,32 @@ function lighthouse(cpu) {
 /// emulate the phone Lighthouse's default 4x emulates on the host it is
 /// made for (a high-end desktop, index 1500–2000): its throttling guide
 /// ("Calibrating the CPU slowdown") asks for less on a slower host. The
-/// index of a 2-core test host moves between about 900 and 1,900 with its
+/// index of a 2-core test host moves between about 900 and 2,250 with its
 /// load.
 const calibrated = (index) => Math.round(Math.min(8, Math.max(1, (4 * index) / 1750)) * 100) / 100;
 
-test("Lighthouse (mobile, CPU slowdown calibrated to the host, median of three runs) scores the task list 95+ on performance and 100 on accessibility", () => {
+test("Lighthouse (mobile, CPU slowdown calibrated to the host, median of five runs) scores the task list 95+ on performance and 100 on accessibility", () => {
   // The first run, at the default 4x, measures the host; each run's
   // slowdown follows from the index measured by the run before it. The
   // index moves with the host's load, so a run is kept only when its own
   // index calls for a slowdown within a quarter of the one it had: a run
   // slowed for a faster host than it met measures the load, not the page.
+  // The median of five runs, as Lighthouse's guide to variability advises,
+  // varies about half as much as a single run.
   const runs = [lighthouse(4)];
   const measured = [];
   const fits = (r) => Math.abs(r.cpu - calibrated(r.benchmark)) <= 0.25 * calibrated(r.benchmark);
-  while (measured.length < 3 && runs.length < 10) {
+  while (measured.length < 5 && runs.length < 15) {
     const r = lighthouse(calibrated(runs[runs.length - 1].benchmark));
     runs.push(r);
     if (fits(r)) measured.push(r);
   }
   const uncalibrated = runs[0];
   for (const r of runs) assert.deepEqual(r.failed, [], "failed accessibility audits");
-  assert.equal(measured.length, 3, `the host's speed moved too much to calibrate: ${JSON.stringify(runs.map(({ failed, ...r }) => r))}`);
-  const median = (key) => measured.map((r) => r[key]).sort((a, b) => a - b)[1];
+  assert.equal(measured.length, 5, `the host's speed moved too much to calibrate: ${JSON.stringify(runs.map(({ failed, ...r }) => r))}`);
+  const median = (key) => measured.map((r) => r[key]).sort((a, b) => a - b)[2];
   const figures = Object.fromEntries(["performance", "accessibility", "lcp_ms", "tbt_ms", "cls"].map((k) => [k, median(k)]));
-  console.log("lighthouse (median of 3):", JSON.stringify(figures), "runs:", JSON.stringify(measured.map(({ failed, ...r }) => r)),
+  console.log("lighthouse (median of 5):", JSON.stringify(figures), "runs:", JSON.stringify(measured.map(({ failed, ...r }) => r)),
     "at the default 4x:", JSON.stringify((({ failed, ...r }) => r)(uncalibrated)),
     "set aside (slowdown off by over a quarter):", runs.length - 1 - measured.length);
   assert.ok(figures.performance >= 95, `performance ${figures.performance}`);
