@@ -129,12 +129,14 @@ impl Publisher for DaprPublisher {
         "dapr"
     }
 
-    /// One request per message, in order, so one user's events stay in order.
+    /// One request per message, in order, so one user's events stay in
+    /// order. Each carries its event's `traceparent` as a header too, so
+    /// that the sidecar's spans join the event's trace.
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         let c = &self.0.config;
         for m in messages {
             let topic = c.topics.wire(&m.topic);
-            let req = self
+            let mut req = self
                 .0
                 .post(&format!("/v1.0/publish/{}/{topic}", c.pubsub))
                 .query(&[
@@ -144,12 +146,21 @@ impl Publisher for DaprPublisher {
                 .header(
                     reqwest::header::CONTENT_TYPE,
                     "application/cloudevents+json",
-                )
-                .body(m.payload.clone());
+                );
+            if let Some(trace) = traceparent(&m.payload) {
+                req = req.header("traceparent", trace);
+            }
+            let req = req.body(m.payload.clone());
             SidecarApi::send(req, &format!("publishing to {topic}")).await?;
         }
         Ok(())
     }
+}
+
+/// The `traceparent` of a CloudEvent, when it has one.
+fn traceparent(payload: &str) -> Option<String> {
+    let doc: Value = serde_json::from_str(payload).ok()?;
+    doc.get("traceparent")?.as_str().map(str::to_owned)
 }
 
 const TOKEN_HEADER: &str = "dapr-api-token";

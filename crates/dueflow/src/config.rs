@@ -4,7 +4,7 @@
 //! them, or from a Dapr secret store: `secret_store`), then flags. Validated once at start-up; the database URL's
 //! password is redacted whenever it is shown.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -256,6 +256,50 @@ const SECRET_KEYS: [&str; 5] = [
     "dapr_app_token",
     "assistant_api_key",
 ];
+
+/// Variables the binary reads besides the settings: the configuration
+/// file's path, and the client's server and token.
+const OTHER_VARIABLES: [&str; 3] = ["DUEFLOW_CONFIG", "DUEFLOW_SERVER", "DUEFLOW_TOKEN"];
+
+/// Every `DUEFLOW_*` variable the binary reads: one per setting, a `_FILE`
+/// twin per secret, and [`OTHER_VARIABLES`].
+fn read_variables() -> BTreeSet<String> {
+    let settings = ENV_KEYS
+        .iter()
+        .map(|k| format!("DUEFLOW_{}", k.to_uppercase()));
+    let files = SECRET_KEYS
+        .iter()
+        .map(|k| format!("DUEFLOW_{}_FILE", k.to_uppercase()));
+    settings
+        .chain(files)
+        .chain(OTHER_VARIABLES.map(String::from))
+        .collect()
+}
+
+/// The `DUEFLOW_*` names among `names` that the binary does not read, such
+/// as a misspelt setting, in order.
+fn unread_variables(names: impl Iterator<Item = OsString>) -> Vec<String> {
+    let read = read_variables();
+    let mut unread: Vec<String> = names
+        .filter_map(|n| n.into_string().ok())
+        .filter(|n| n.starts_with("DUEFLOW_") && !read.contains(n))
+        .collect();
+    unread.sort_unstable();
+    unread
+}
+
+/// A warning for each `DUEFLOW_*` variable of this process that is not a
+/// setting: a misspelt one would otherwise go unnoticed, its default in
+/// force. Logged once logging is set up.
+pub fn warn_of_unread_variables() {
+    for name in unread_variables(std::env::vars_os().map(|(name, _)| name)) {
+        tracing::warn!(
+            variable = %name,
+            "{name} is set, but dueflow has no such setting: it is ignored. The settings \
+             and their variables are listed in the README (Configuration)"
+        );
+    }
+}
 
 /// The secrets given as files: key → the file's text without its final
 /// line break. `var` reads the environment.
@@ -746,6 +790,47 @@ pub fn redact(database_url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variable_that_is_no_setting_is_named() {
+        let set = [
+            "PATH",
+            "DUEFLOW_SMTP_HOST",
+            "DUEFLOW_SMTP_HOTS",
+            "DUEFLOW_SMTP_PASSWORD_FILE",
+            "DUEFLOW_LISTEN_FILE",
+            "DUEFLOW_CONFIG",
+            "DUEFLOW_TOKEN",
+        ]
+        .map(OsString::from);
+        assert_eq!(
+            unread_variables(set.into_iter()),
+            ["DUEFLOW_LISTEN_FILE", "DUEFLOW_SMTP_HOTS"]
+        );
+    }
+
+    /// The chart's templates name every variable a rendering can set; each
+    /// must be one the binary reads.
+    #[test]
+    fn every_variable_the_chart_sets_is_read() {
+        let templates =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/helm/dueflow/templates");
+        let mut named = BTreeSet::new();
+        for entry in std::fs::read_dir(&templates).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            for (at, _) in text.match_indices("DUEFLOW_") {
+                let name: String = text[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+                    .collect();
+                if name != "DUEFLOW_" {
+                    named.insert(OsString::from(name));
+                }
+            }
+        }
+        assert!(named.len() >= 20, "only {named:?} found in the templates");
+        assert_eq!(unread_variables(named.into_iter()), Vec::<String>::new());
+    }
 
     #[test]
     fn redacts_passwords() {

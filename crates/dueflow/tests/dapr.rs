@@ -151,7 +151,16 @@ async fn every_role_over_the_dapr_http_contract() {
         assert!(p.raw_payload, "the broker keeps the event as written");
         let doc: Value = serde_json::from_str(&p.body).unwrap();
         assert_eq!(doc["specversion"], "1.0");
+        assert_eq!(
+            p.traceparent.as_deref(),
+            doc["traceparent"].as_str(),
+            "the sidecar is told the event's trace"
+        );
     }
+    assert!(
+        sidecar.published().iter().any(|p| p.traceparent.is_some()),
+        "no event carried a trace"
+    );
 
     // The app's answers follow the contract: a duplicate is a SUCCESS that
     // changes nothing; what can never be handled is a DROP.

@@ -151,6 +151,7 @@ fn the_chart_renders_valid_locked_down_manifests() {
                 "{what}"
             );
             assert_eq!(pod["automountServiceAccountToken"], false, "{what}");
+            assert_eq!(pod["enableServiceLinks"], false, "{what}");
             let sc = &c["securityContext"];
             assert_eq!(sc["readOnlyRootFilesystem"], true, "{what}");
             assert_eq!(sc["allowPrivilegeEscalation"], false, "{what}");

@@ -1,6 +1,7 @@
 //! What an operator reads: log lines written to a file or a pipe carry no
-//! colour codes, and a log filter that does not parse stops the start with
-//! one line saying so (instead of being replaced by `info` unnoticed).
+//! colour codes, a log filter that does not parse stops the start with
+//! one line saying so (instead of being replaced by `info` unnoticed), and
+//! a misspelt setting's variable is named in a warning.
 
 mod common;
 
@@ -68,4 +69,26 @@ fn a_log_filter_that_does_not_parse_stops_the_start() {
         "{err}"
     );
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn a_variable_that_is_no_setting_is_named_in_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .arg("migrate")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DUEFLOW_DATA_DIR", dir.path().join("data"))
+        .env("DUEFLOW_SMTP_HOTS", "mail.example.com")
+        .env("DUEFLOW_SMTP_PORT", "2525")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(
+        warnings[0].contains("DUEFLOW_SMTP_HOTS is set, but dueflow has no such setting"),
+        "{err}"
+    );
 }

@@ -1,6 +1,8 @@
 //! The transactional outbox: events committed with their writes wait here
 //! until the relay has published them to the bus, in sequence order.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::row::RowAccess;
@@ -19,7 +21,20 @@ pub trait Outbox: Send + Sync {
     async fn outbox_ack(&self, seqs: &[i64]) -> Result<()>;
     /// How many messages wait to be published.
     async fn outbox_backlog(&self) -> Result<i64>;
+    /// Returns when the outbox may hold messages it did not hold when the
+    /// relay last looked. SQLite is written by this process alone, which
+    /// announces each commit, so an idle relay sleeps until one; other
+    /// PostgreSQL replicas write too, so there it returns after
+    /// [`PG_POLL`].
+    async fn outbox_written(&self);
 }
+
+/// How often an idle relay looks for new messages on PostgreSQL.
+pub(crate) const PG_POLL: Duration = Duration::from_millis(10);
+
+/// The longest an idle relay waits on SQLite without a commit announced:
+/// a safety net, since every write of this process announces itself.
+pub(crate) const SQLITE_SAFETY_POLL: Duration = Duration::from_secs(1);
 
 /// The oldest `$1` messages, as [`message`] reads them.
 pub(crate) const BATCH: &str =

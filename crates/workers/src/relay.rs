@@ -2,7 +2,9 @@
 //! order, publishes them, and deletes them only once the bus accepted them.
 //! Rows are found by presence, never by "ids above the last one seen", so a
 //! row whose transaction committed late is still picked up. A bus outage
-//! only delays events: the batch is retried with backoff. Each event goes
+//! only delays events: the batch is retried with backoff. A relay that
+//! drained the outbox waits for the store to say it may have grown
+//! ([`Outbox::outbox_written`]), and at least [`MIN_GAP`]. Each event goes
 //! to its own topic and to the live-update topic, in outbox order. Of the
 //! relays of several replicas only the leader publishes
 //! ([`Outbox::relay_leader`]); it confirms that every [`LEADERSHIP_CHECK`],
@@ -21,8 +23,13 @@ use dueflow_telemetry::{Span, SpanKind};
 use tokio_util::sync::CancellationToken;
 
 pub const BATCH: u32 = 500;
-/// How often an idle relay looks for new rows.
-pub const IDLE_POLL: Duration = Duration::from_millis(10);
+/// The shortest pause after a look that found the outbox drained: a write
+/// after a quiet spell goes out at once, and under steady writes the relay
+/// takes what they add in batches (each look and its acknowledgement cost a
+/// read and a write) rather than one commit at a time.
+const MIN_GAP: Duration = Duration::from_millis(10);
+/// The first retry's delay after the bus or the store failed.
+const FIRST_BACKOFF: Duration = Duration::from_millis(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// How often a relay confirms it leads.
 pub const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
@@ -99,7 +106,7 @@ pub async fn run(
     health: Arc<BusHealth>,
     shutdown: CancellationToken,
 ) {
-    let mut backoff = IDLE_POLL;
+    let mut backoff = FIRST_BACKOFF;
     let mut leads_until: Option<Instant> = None;
     while !shutdown.is_cancelled() {
         if leads_until.is_none_or(|t| Instant::now() >= t) {
@@ -122,32 +129,36 @@ pub async fn run(
                 continue;
             }
         }
-        let wait = match relay_once(store.as_ref(), bus.as_ref()).await {
+        match relay_once(store.as_ref(), bus.as_ref()).await {
             Ok(n) => {
                 health.ok();
-                backoff = IDLE_POLL;
+                backoff = FIRST_BACKOFF;
                 if n == BATCH as usize {
                     continue;
                 }
                 metrics::gauge!("dueflow_outbox_backlog").set(0.0);
-                IDLE_POLL
+                let next = tokio::time::Instant::now() + MIN_GAP;
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = async {
+                        store.outbox_written().await;
+                        tokio::time::sleep_until(next).await;
+                    } => {}
+                }
             }
             Err(e) => {
                 health.failed();
                 tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay failed");
+                // Counting rows is a scan: only worth it when the relay is behind.
+                if let Ok(n) = store.outbox_backlog().await {
+                    metrics::gauge!("dueflow_outbox_backlog").set(n as f64);
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => {}
+                    () = tokio::time::sleep(backoff) => {}
+                }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
-                backoff
             }
-        };
-        // Counting rows is a scan: only worth it when the relay is behind.
-        if wait != IDLE_POLL
-            && let Ok(n) = store.outbox_backlog().await
-        {
-            metrics::gauge!("dueflow_outbox_backlog").set(n as f64);
-        }
-        tokio::select! {
-            () = shutdown.cancelled() => {}
-            () = tokio::time::sleep(wait) => {}
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct Published {
     pub partition_key: String,
     pub content_type: String,
     pub raw_payload: bool,
+    /// The request's `traceparent` header.
+    pub traceparent: Option<String>,
     /// The request's body: what the app published.
     pub body: String,
 }
@@ -382,6 +384,7 @@ async fn publish(
         partition_key: q.get("metadata.partitionKey").cloned().unwrap_or_default(),
         content_type,
         raw_payload,
+        traceparent: header("traceparent"),
         body,
     });
     s.deliver.send((topic, stored)).unwrap();

@@ -537,6 +537,10 @@ impl Outbox for PgStore {
             .fetch_one(&self.pool)
             .await?)
     }
+
+    async fn outbox_written(&self) {
+        tokio::time::sleep(crate::outbox::PG_POLL).await;
+    }
 }
 
 #[async_trait]

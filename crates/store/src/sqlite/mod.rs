@@ -644,6 +644,13 @@ impl Outbox for SqliteStore {
     async fn outbox_backlog(&self) -> Result<i64> {
         self.read(|c| Ok(c.query_row(crate::outbox::BACKLOG, [], |r| r.get(0))?))
     }
+
+    async fn outbox_written(&self) {
+        tokio::select! {
+            () = self.writer.committed() => {}
+            () = tokio::time::sleep(crate::outbox::SQLITE_SAFETY_POLL) => {}
+        }
+    }
 }
 
 #[async_trait]

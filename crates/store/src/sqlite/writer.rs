@@ -6,13 +6,15 @@
 //! every caller hears back only after the commit that holds its write. The
 //! blocking work stays off the async runtime's threads. When the queue runs
 //! dry the thread does deferred housekeeping a small step at a time, each
-//! step its own transaction, so a write waits for one step at most.
+//! step its own transaction, so a write waits for one step at most. Every
+//! commit of writes is announced ([`Writer::committed`]), so that what
+//! waits for new rows, such as the outbox relay, need not poll for them.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 use crate::{Result, StoreError};
 
@@ -73,6 +75,7 @@ where
 
 pub struct Writer {
     jobs: mpsc::Sender<Box<dyn Job>>,
+    committed: Arc<Notify>,
 }
 
 impl Writer {
@@ -81,10 +84,18 @@ impl Writer {
     /// the queue is empty, until it reports that nothing remains.
     pub fn start(conn: Connection, idle: IdleStep) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel();
+        let committed = Arc::new(Notify::new());
+        let announce = committed.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(conn, &queue, idle))?;
-        Ok(Self { jobs })
+            .spawn(move || run(conn, &queue, idle, &announce))?;
+        Ok(Self { jobs, committed })
+    }
+
+    /// Resolves once a batch of writes has committed after the previous
+    /// call resolved: at once if one has meanwhile. One caller at a time.
+    pub async fn committed(&self) {
+        self.committed.notified().await;
     }
 
     /// Run `work` in a write transaction; its changes are committed (or
@@ -104,7 +115,12 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, mut idle: IdleStep) {
+fn run(
+    mut conn: Connection,
+    queue: &mpsc::Receiver<Box<dyn Job>>,
+    mut idle: IdleStep,
+    committed: &Notify,
+) {
     // Nothing to tidy until something was written (the schema may not even
     // exist yet: migrations run after the store opens).
     let mut housekeeping = false;
@@ -127,7 +143,9 @@ fn run(mut conn: Connection, queue: &mpsc::Receiver<Box<dyn Job>>, mut idle: Idl
         let mut batch = Vec::with_capacity(16);
         batch.push(first);
         batch.extend(queue.try_iter().take(MAX_BATCH - 1));
-        run_batch(&mut conn, batch);
+        if run_batch(&mut conn, batch) {
+            committed.notify_one();
+        }
         housekeeping = true;
     }
 }
@@ -148,14 +166,15 @@ fn idle_step(conn: &mut Connection, idle: &mut IdleStep) -> bool {
     })
 }
 
-fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
+/// Whether the batch committed.
+fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) -> bool {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "could not begin a write transaction");
             let message = e.to_string();
             batch.into_iter().for_each(|job| job.fail(&message));
-            return;
+            return false;
         }
     };
     let mut finishers = Vec::with_capacity(batch.len());
@@ -194,6 +213,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
     for finish in finishers {
         finish(failure.as_deref());
     }
+    failure.is_none()
 }
 
 fn exec(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
@@ -203,6 +223,7 @@ fn exec(tx: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use super::*;
 
@@ -251,6 +272,26 @@ mod tests {
             }
         }
         assert_eq!(rows(&w).await, (0..400).step_by(2).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn each_commit_is_announced_after_it_is_made() {
+        let w = writer();
+        let quiet = Duration::from_millis(100);
+        assert!(
+            tokio::time::timeout(quiet, w.committed()).await.is_err(),
+            "a commit was announced before anything was written"
+        );
+        w.write(|tx| Ok(tx.execute("INSERT INTO t (n) VALUES (1)", [])?))
+            .await
+            .expect("write");
+        tokio::time::timeout(Duration::from_secs(5), w.committed())
+            .await
+            .expect("the commit was not announced");
+        assert!(
+            tokio::time::timeout(quiet, w.committed()).await.is_err(),
+            "one commit was announced twice"
+        );
     }
 
     #[tokio::test]

@@ -4,17 +4,19 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use dueflow_domain::event::{Event, EventType};
 use dueflow_store::ReminderQuery;
 use serde_json::json;
 
 use crate::common::prelude::*;
-use crate::common::{Db, change, create, hours, mins, outbox, t0, user};
+use crate::common::{Backend, Db, change, create, hours, mins, outbox, t0, user};
 
 both!(
     messages_in_sequence_order_until_acknowledged,
     each_users_order_survives_concurrent_writers,
+    an_idle_relay_hears_of_new_messages_at_once,
 );
 
 async fn messages_in_sequence_order_until_acknowledged(db: &Db) {
@@ -243,5 +245,41 @@ async fn each_users_order_survives_concurrent_writers(db: &Db) {
         let tasks: Vec<&str> = reminders.iter().map(|r| r.task_id.as_str()).collect();
         let ids: Vec<&str> = written[&u.id].iter().map(String::as_str).collect();
         assert_eq!(tasks, ids, "one reminder per task, soonest first");
+    }
+}
+
+async fn an_idle_relay_hears_of_new_messages_at_once(db: &Db) {
+    let s = &*db.store;
+    let ann = user(s, "ann").await;
+    tokio::time::timeout(Duration::from_secs(3), s.outbox_written())
+        .await
+        .expect("what was written so far was not heard of");
+    let waiting = {
+        let store = db.store.clone();
+        tokio::spawn(async move {
+            let asked = Instant::now();
+            store.outbox_written().await;
+            asked.elapsed()
+        })
+    };
+    create(s, &ann, json!({"title": "Heard of"}), t0()).await;
+    let waited = tokio::time::timeout(Duration::from_secs(3), waiting)
+        .await
+        .expect("a new message was not heard of")
+        .expect("join");
+    assert!(
+        waited < Duration::from_millis(300),
+        "a new message was heard of after {waited:?}"
+    );
+    assert_eq!(outbox(s).await.len(), 1);
+    if db.backend == Backend::Sqlite {
+        // Written by this process alone: with nothing written, nothing to
+        // look for.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(300), s.outbox_written())
+                .await
+                .is_err(),
+            "an idle SQLite relay was woken with nothing written"
+        );
     }
 }
