@@ -157,10 +157,11 @@ impl Publisher for DaprPublisher {
     }
 }
 
-/// The `traceparent` of a CloudEvent, when it has one.
-fn traceparent(payload: &str) -> Option<String> {
+/// The `traceparent` of a CloudEvent, when it has one that can be a
+/// header's value (one that cannot would fail every retry of the publish).
+fn traceparent(payload: &str) -> Option<reqwest::header::HeaderValue> {
     let doc: Value = serde_json::from_str(payload).ok()?;
-    doc.get("traceparent")?.as_str().map(str::to_owned)
+    reqwest::header::HeaderValue::from_str(doc.get("traceparent")?.as_str()?).ok()
 }
 
 const TOKEN_HEADER: &str = "dapr-api-token";
@@ -367,6 +368,17 @@ async fn deliver(r: &Routes, topic: String, body: String) -> Json<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_traceparent_is_sent_only_as_a_valid_header() {
+        let trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let event = json!({"id": "evt_1", "traceparent": trace}).to_string();
+        assert_eq!(traceparent(&event).unwrap(), trace);
+        let broken = json!({"id": "evt_1", "traceparent": "00-a\nb"}).to_string();
+        assert_eq!(traceparent(&broken), None);
+        assert_eq!(traceparent(r#"{"id":"evt_1"}"#), None);
+        assert_eq!(traceparent("not json"), None);
+    }
 
     #[test]
     fn every_delivery_form_reads_back_to_the_event_as_published() {

@@ -261,17 +261,13 @@ const SECRET_KEYS: [&str; 5] = [
 /// file's path, and the client's server and token.
 const OTHER_VARIABLES: [&str; 3] = ["DUEFLOW_CONFIG", "DUEFLOW_SERVER", "DUEFLOW_TOKEN"];
 
-/// Every `DUEFLOW_*` variable the binary reads: one per setting, a `_FILE`
-/// twin per secret, and [`OTHER_VARIABLES`].
-fn read_variables() -> BTreeSet<String> {
-    let settings = ENV_KEYS
+/// The `DUEFLOW_*` variables read by their exact name: a `_FILE` twin per
+/// secret, and [`OTHER_VARIABLES`]. A setting's own variable is read in any
+/// case (as figment matches it).
+fn exact_variables() -> BTreeSet<String> {
+    SECRET_KEYS
         .iter()
-        .map(|k| format!("DUEFLOW_{}", k.to_uppercase()));
-    let files = SECRET_KEYS
-        .iter()
-        .map(|k| format!("DUEFLOW_{}_FILE", k.to_uppercase()));
-    settings
-        .chain(files)
+        .map(|k| format!("DUEFLOW_{}_FILE", k.to_uppercase()))
         .chain(OTHER_VARIABLES.map(String::from))
         .collect()
 }
@@ -279,10 +275,14 @@ fn read_variables() -> BTreeSet<String> {
 /// The `DUEFLOW_*` names among `names` that the binary does not read, such
 /// as a misspelt setting, in order.
 fn unread_variables(names: impl Iterator<Item = OsString>) -> Vec<String> {
-    let read = read_variables();
+    let exact = exact_variables();
+    let is_setting = |name: &str| {
+        let key = name["DUEFLOW_".len()..].to_ascii_lowercase();
+        ENV_KEYS.contains(&key.as_str())
+    };
     let mut unread: Vec<String> = names
         .filter_map(|n| n.into_string().ok())
-        .filter(|n| n.starts_with("DUEFLOW_") && !read.contains(n))
+        .filter(|n| n.starts_with("DUEFLOW_") && !exact.contains(n) && !is_setting(n))
         .collect();
     unread.sort_unstable();
     unread
@@ -348,7 +348,25 @@ fn parse_properties(text: &str, path: &Path) -> anyhow::Result<BTreeMap<String, 
 }
 
 impl Config {
+    /// The settings as the file, the environment, secret files and flags
+    /// make them. When they are refused, the error also names any
+    /// `DUEFLOW_*` variable that is no setting: a misspelt name is the
+    /// likely cause.
     pub async fn load(args: &ServerArgs) -> anyhow::Result<Config> {
+        let unread = unread_variables(std::env::vars_os().map(|(name, _)| name));
+        Self::read(args).await.map_err(|e| {
+            if unread.is_empty() {
+                e
+            } else {
+                anyhow::anyhow!(
+                    "{e:#} ({} set, but dueflow has no such setting)",
+                    unread.join(", ")
+                )
+            }
+        })
+    }
+
+    async fn read(args: &ServerArgs) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = &args.config {
             if !path.exists() {
@@ -801,6 +819,7 @@ mod tests {
             "DUEFLOW_LISTEN_FILE",
             "DUEFLOW_CONFIG",
             "DUEFLOW_TOKEN",
+            "DUEFLOW_smtp_port",
         ]
         .map(OsString::from);
         assert_eq!(

@@ -71,24 +71,51 @@ fn a_log_filter_that_does_not_parse_stops_the_start() {
     assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
 }
 
-#[test]
-fn a_variable_that_is_no_setting_is_named_in_a_warning() {
+/// `dueflow migrate` on a new SQLite database with `vars` set: its exit
+/// status and what it wrote to stderr.
+fn migrate(vars: &[(&str, &str)]) -> (bool, String) {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
         .arg("migrate")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DUEFLOW_DATA_DIR", dir.path().join("data"))
-        .env("DUEFLOW_SMTP_HOTS", "mail.example.com")
-        .env("DUEFLOW_SMTP_PORT", "2525")
+        .envs(vars.iter().copied())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("WARN")).collect();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_variable_that_is_no_setting_is_named_in_a_warning() {
+    let (ok, err) = migrate(&[
+        ("DUEFLOW_SMTP_HOTS", "mail.example.com"),
+        ("DUEFLOW_SMTP_PORT", "2525"),
+    ]);
+    assert!(ok, "{err}");
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("no such setting"))
+        .collect();
     assert_eq!(warnings.len(), 1, "{err}");
     assert!(
-        warnings[0].contains("DUEFLOW_SMTP_HOTS is set, but dueflow has no such setting"),
+        warnings[0].contains("WARN")
+            && warnings[0].contains("DUEFLOW_SMTP_HOTS is set, but dueflow has no such setting"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_refused_start_names_a_variable_that_is_no_setting() {
+    let (ok, err) = migrate(&[("DUEFLOW_BUS", "dapr"), ("DUEFLOW_DAPR_APP_TOKN", "secret")]);
+    assert!(!ok);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert!(err.contains("invalid configuration"), "{err}");
+    assert!(
+        err.contains("(DUEFLOW_DAPR_APP_TOKN set, but dueflow has no such setting)"),
         "{err}"
     );
 }

@@ -24,8 +24,9 @@ pub trait Outbox: Send + Sync {
     /// Returns when the outbox may hold messages it did not hold when the
     /// relay last looked. SQLite is written by this process alone, which
     /// announces each commit, so an idle relay sleeps until one; other
-    /// PostgreSQL replicas write too, so there it returns after
-    /// [`PG_POLL`].
+    /// PostgreSQL replicas write too, so there it returns after 10 ms. For
+    /// the process's one relay: of two callers, one would miss commits and
+    /// look only once a second.
     async fn outbox_written(&self);
 }
 

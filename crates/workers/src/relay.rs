@@ -137,12 +137,12 @@ pub async fn run(
                     continue;
                 }
                 metrics::gauge!("dueflow_outbox_backlog").set(0.0);
-                let next = tokio::time::Instant::now() + MIN_GAP;
+                let earliest_look = tokio::time::Instant::now() + MIN_GAP;
                 tokio::select! {
                     () = shutdown.cancelled() => {}
                     () = async {
                         store.outbox_written().await;
-                        tokio::time::sleep_until(next).await;
+                        tokio::time::sleep_until(earliest_look).await;
                     } => {}
                 }
             }

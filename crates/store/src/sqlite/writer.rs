@@ -275,7 +275,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn each_commit_is_announced_after_it_is_made() {
+    async fn a_commit_is_announced_once() {
         let w = writer();
         let quiet = Duration::from_millis(100);
         assert!(
