@@ -21,7 +21,7 @@ enum Database {
 async fn app(args: &ServerArgs, database: Database) -> anyhow::Result<App> {
     let config = Config::load(args).await?;
     init_logging(&format!("warn,{}", config.log), &config.log_format);
-    crate::config::warn_of_unread_variables();
+    config.warn_of_unread_variables();
     if database == Database::Existing {
         config.require_existing_database()?;
     }

@@ -128,6 +128,10 @@ pub struct Config {
     pub assistant_api_key: String,
     /// Seconds one request to the model may take.
     pub assistant_timeout_secs: u64,
+    /// The `DUEFLOW_*` variables of this process that are no setting,
+    /// found as the settings are read and warned of once logging is set up.
+    #[serde(skip)]
+    unread_variables: Vec<String>,
 }
 
 impl Default for Config {
@@ -179,6 +183,7 @@ impl Default for Config {
             assistant_model: String::new(),
             assistant_api_key: String::new(),
             assistant_timeout_secs: 20,
+            unread_variables: Vec::new(),
         }
     }
 }
@@ -288,19 +293,6 @@ fn unread_variables(names: impl Iterator<Item = OsString>) -> Vec<String> {
     unread
 }
 
-/// A warning for each `DUEFLOW_*` variable of this process that is not a
-/// setting: a misspelt one would otherwise go unnoticed, its default in
-/// force. Logged once logging is set up.
-pub fn warn_of_unread_variables() {
-    for name in unread_variables(std::env::vars_os().map(|(name, _)| name)) {
-        tracing::warn!(
-            variable = %name,
-            "{name} is set, but dueflow has no such setting: it is ignored. The settings \
-             and their variables are listed in the README (Configuration)"
-        );
-    }
-}
-
 /// The secrets given as files: key → the file's text without its final
 /// line break. `var` reads the environment.
 fn secret_files(
@@ -354,16 +346,30 @@ impl Config {
     /// likely cause.
     pub async fn load(args: &ServerArgs) -> anyhow::Result<Config> {
         let unread = unread_variables(std::env::vars_os().map(|(name, _)| name));
-        Self::read(args).await.map_err(|e| {
-            if unread.is_empty() {
-                e
-            } else {
-                anyhow::anyhow!(
-                    "{e:#} ({} set, but dueflow has no such setting)",
-                    unread.join(", ")
-                )
-            }
-        })
+        match Self::read(args).await {
+            Ok(config) => Ok(Config {
+                unread_variables: unread,
+                ..config
+            }),
+            Err(e) if unread.is_empty() => Err(e),
+            Err(e) => Err(anyhow::anyhow!(
+                "{e:#} ({} set, but dueflow has no such setting)",
+                unread.join(", ")
+            )),
+        }
+    }
+
+    /// A warning for each `DUEFLOW_*` variable of this process that is no
+    /// setting: a misspelt one would otherwise go unnoticed, its default in
+    /// force. Called once logging is set up.
+    pub fn warn_of_unread_variables(&self) {
+        for name in &self.unread_variables {
+            tracing::warn!(
+                variable = %name,
+                "{name} is set, but dueflow has no such setting: it is ignored. The settings \
+                 and their variables are listed in the README (Configuration)"
+            );
+        }
     }
 
     async fn read(args: &ServerArgs) -> anyhow::Result<Config> {

@@ -291,7 +291,7 @@ fn zero_series(roles: &[Role], config: &Config) -> anyhow::Result<()> {
 pub async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let config = Config::load(&args).await?;
     init_logging(&config.log, &config.log_format);
-    crate::config::warn_of_unread_variables();
+    config.warn_of_unread_variables();
     let roles = config.roles()?;
     let telemetry =
         dueflow_telemetry::Telemetry::from_env(&config.roles).map_err(|e| anyhow::anyhow!(e))?;
